@@ -1,0 +1,1 @@
+"""Cloud utilisation: assessment, rightsizing and the adoption KPIs of the municipal plans."""

@@ -1,0 +1,60 @@
+"""The `govctl` application: registers each area's commands and owns the exit codes.
+
+Exit codes: 0 success, 2 bad input (located messages, no traceback), 3 a no-go plan,
+130 interrupted. Set GOVCTL_DEBUG=1 to see a traceback for an internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+from govctl import model_cmds
+from govctl.common import NoGo, UserError, err
+from model import InvalidModel
+
+app = typer.Typer(
+    name="govctl",
+    help="govcloud: the government cloud and e-government extranet of a city, as code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.command()(model_cmds.validate)
+app.command()(model_cmds.kpi)
+app.add_typer(model_cmds.model_app, name="model")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except InvalidModel as exc:
+        sys.stderr.write("".join(f"{e}\n" for e in exc.errors))
+        err.print(f"[red]{len(exc.errors)} error(s)[/]; nothing was written")
+        return 2
+    except (UserError, NoGo) as exc:
+        err.print(f"[red]error:[/] {exc}" if isinstance(exc, UserError) else str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]; nothing half-written was left behind")
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        if os.environ.get("GOVCTL_DEBUG"):
+            traceback.print_exc()
+        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (GOVCTL_DEBUG=1 shows the traceback)")
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

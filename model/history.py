@@ -1,0 +1,159 @@
+"""The 30-day utilisation history that ships beside a city model.
+
+Format (`utilisation.csv.gz`, gzip-compressed CSV, UTF-8, one header line):
+
+    timestamp,system,cpu_cores,memory_bytes
+    2026-10-01T00:00:00Z,gaj-001,1.234,3221225472
+
+- `timestamp`: ISO 8601 UTC, the start of the sample interval (hourly in the sample city);
+- `system`: a system id from `systems.yaml`;
+- `cpu_cores`: mean CPU usage over the interval, in cores;
+- `memory_bytes`: mean working-set memory over the interval, in bytes.
+
+Rows may come in any order; a system's samples are sorted on load. Problems come back as
+located `ModelError`s, like the YAML files.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import InvalidModel, ModelError, display_path
+from model.yamlio import write_atomic
+
+COLUMNS = ["timestamp", "system", "cpu_cores", "memory_bytes"]
+HISTORY_START = datetime(2026, 10, 1, tzinfo=UTC)
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Series:
+    """One system's samples: epoch seconds, CPU cores and memory bytes, time-sorted."""
+
+    t: np.ndarray
+    cpu: np.ndarray
+    memory: np.ndarray
+
+    @property
+    def days(self) -> float:
+        if len(self.t) < 2:
+            return 0.0
+        step = float(np.median(np.diff(self.t)))
+        return (float(self.t[-1] - self.t[0]) + step) / 86400
+
+
+def _profile(hour: int, weekday: int) -> float:
+    business = 9 <= hour < 18
+    if weekday >= 5:
+        return 0.35 if business else 0.25
+    return 1.0 if business else (0.55 if 7 <= hour < 22 else 0.3)
+
+
+def synth_history(systems: list[dict], seed: int, days: int = 30) -> list[tuple]:
+    """Hourly samples for each system: a daily/weekly profile around its own level.
+
+    About a third of systems idle below 20% of their request all month: the ones a
+    capacity report should name for compression.
+    """
+    rng = random.Random(seed * 7919 + 17)
+    rows = []
+    hours = days * 24
+    profile = [_profile((i % 24), ((HISTORY_START + timedelta(hours=i)).weekday())) for i in range(hours)]
+    stamps = [(HISTORY_START + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(hours)]
+    for s in systems:
+        low = rng.random() < 0.33
+        level = rng.uniform(0.03, 0.12) if low else rng.uniform(0.25, 0.75)
+        mem_level = rng.uniform(0.1, 0.25) if low else rng.uniform(0.4, 0.85)
+        vcpu = s["vcpu"] * s.get("replicas", 1)
+        mem = s["memory_gib"] * s.get("replicas", 1) * GIB
+        for i in range(hours):
+            cpu = vcpu * level * profile[i] * max(0.2, rng.gauss(1.0, 0.15))
+            m = mem * mem_level * (0.9 + 0.1 * profile[i]) * max(0.5, rng.gauss(1.0, 0.03))
+            rows.append((stamps[i], s["id"], round(cpu, 4), int(m)))
+    return rows
+
+
+def write_history(path: Path, rows: list[tuple]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    w.writerows(rows)
+    write_atomic(path, gzip.compress(buf.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str, Series]:
+    """Read a history file; raise InvalidModel with every bad row located by line."""
+    shown = display_path(path)
+    try:
+        raw = gzip.decompress(Path(path).read_bytes()) if str(path).endswith(".gz") else Path(path).read_bytes()
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        raise InvalidModel([ModelError(shown, 1, "", "file is missing")]) from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InvalidModel([ModelError(shown, 1, "", f"not a readable gzip file: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidModel([ModelError(shown, line, "", "not valid UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != COLUMNS:
+        raise InvalidModel([ModelError(shown, 1, "header", f"expected columns {','.join(COLUMNS)}, got {','.join(header or [])}")])
+    errors: list[ModelError] = []
+    acc: dict[str, tuple[list, list, list]] = {}
+    stamp_cache: dict[str, float] = {}
+    for lineno, row in enumerate(reader, start=2):
+        if len(row) != 4:
+            errors.append(ModelError(shown, lineno, "", f"expected 4 columns, got {len(row)}"))
+            continue
+        stamp, system, cpu, mem = row
+        try:
+            t = stamp_cache.get(stamp)
+            if t is None:
+                t = stamp_cache[stamp] = _epoch(stamp)
+        except ValueError:
+            errors.append(ModelError(shown, lineno, "timestamp", f"not an ISO 8601 time: {stamp!r}"))
+            continue
+        try:
+            c, m = float(cpu), float(mem)
+        except ValueError:
+            errors.append(ModelError(shown, lineno, "cpu_cores" if not _isnum(cpu) else "memory_bytes", "not a number"))
+            continue
+        if c < 0 or m < 0 or math.isnan(c) or math.isnan(m):
+            errors.append(ModelError(shown, lineno, "", "usage cannot be negative or NaN"))
+            continue
+        if known_systems is not None and system not in known_systems:
+            errors.append(ModelError(shown, lineno, "system", f"unknown system {system!r}"))
+            continue
+        ts, cs, ms = acc.setdefault(system, ([], [], []))
+        ts.append(t)
+        cs.append(c)
+        ms.append(m)
+    if errors:
+        raise InvalidModel(errors[:200])
+    out = {}
+    for system, (ts, cs, ms) in acc.items():
+        t = np.asarray(ts)
+        order = np.argsort(t, kind="stable")
+        out[system] = Series(t[order], np.asarray(cs)[order], np.asarray(ms)[order])
+    return out
+
+
+def _isnum(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

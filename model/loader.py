@@ -1,0 +1,93 @@
+"""Load a city directory: five YAML files, validated per file then across files.
+
+`load_city(dir)` returns a `CityModel` or raises `InvalidModel` carrying every problem
+found, each located by file, line and field. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from model import rules
+from model.city import CityModel
+from model.errors import InvalidModel, ModelError, display_path, field_path
+from model.schema import CityFile, DepartmentsFile, MachineRoomsFile, NetworkFile, SystemsFile
+from model.yamlio import line_of, read_yaml
+
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "city": ("city.yaml", CityFile),
+    "departments": ("departments.yaml", DepartmentsFile),
+    "systems": ("systems.yaml", SystemsFile),
+    "machine_rooms": ("machine_rooms.yaml", MachineRoomsFile),
+    "network": ("network.yaml", NetworkFile),
+}
+
+_FRIENDLY = {
+    "extra_forbidden": "unknown key (check its spelling against the schema)",
+    "missing": "required field is missing",
+}
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    if kind in _FRIENDLY:
+        return _FRIENDLY[kind]
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind in ("string_pattern_mismatch", "literal_error", "enum") or kind.endswith("_type") or kind.endswith("_parsing"):
+        value = err.get("input")
+        if not isinstance(value, dict | list):
+            msg = f"{msg} (got {value!r})"
+    return msg
+
+
+def validation_errors(exc: ValidationError, data: Any, shown: str) -> list[ModelError]:
+    """Turn pydantic's errors into located ModelErrors against the raw YAML tree."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        out.append(ModelError(shown, line_of(data, loc), field_path(loc), _message(err)))
+    return out
+
+
+def load_city(directory: str | Path) -> CityModel:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InvalidModel([ModelError(display_path(directory), 1, "", "not a directory with a city model (city.yaml, departments.yaml, …)")])
+    errors: list[ModelError] = []
+    parsed: dict[str, BaseModel] = {}
+    raw: dict[str, tuple[Any, str]] = {}
+    for key, (name, root) in FILES.items():
+        path = directory / name
+        shown = display_path(path)
+        data, problems = read_yaml(path)
+        errors.extend(problems)
+        if data is None:
+            continue
+        raw[key] = (data, shown)
+        try:
+            parsed[key] = root.model_validate(data)
+        except ValidationError as exc:
+            errors.extend(validation_errors(exc, data, shown))
+    if errors:
+        raise InvalidModel(errors)
+
+    model = CityModel(
+        source=directory,
+        city=parsed["city"].city,
+        departments=parsed["departments"].departments,
+        systems=parsed["systems"].systems,
+        machine_rooms=parsed["machine_rooms"].machine_rooms,
+        network=parsed["network"],
+    )
+
+    def report(file_key: str, loc: tuple, message: str) -> None:
+        data, shown = raw[file_key]
+        errors.append(ModelError(shown, line_of(data, loc), field_path(loc), message))
+
+    rules.check(model, report)
+    if errors:
+        raise InvalidModel(errors)
+    return model

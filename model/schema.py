@@ -1,0 +1,301 @@
+"""The city, as pydantic v2 models: one class per thing a planner writes in YAML.
+
+Each YAML file has a root model (`CityFile`, `DepartmentsFile`, …) so that a field error
+can be traced back to the file and line it came from. Rules that need more than one file
+live in `model/rules.py`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# --- scalar types -----------------------------------------------------------------------
+
+Code6 = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+"""GB/T 2260 administrative division code of a city or county, e.g. 360100."""
+
+Code12 = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{11}$")]
+"""Statistical division code: 6 county digits + 3 township + 3 village digits."""
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
+"""DNS-label safe, short enough to prefix Kubernetes names."""
+
+Hostname = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+DeptCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+SystemId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
+RoomId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,30}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+def _ipv6_net(value: str) -> str:
+    try:
+        net = ipaddress.IPv6Network(value, strict=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an IPv6 prefix with host bits zero: {exc}") from None
+    return str(net)
+
+
+def _ip_net(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an IP prefix with host bits zero: {exc}") from None
+
+
+def _ipv4_net(value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(value, strict=True))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an IPv4 prefix with host bits zero: {exc}") from None
+
+
+def _ipv4_addr(value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not an IPv4 address: {exc}") from None
+
+
+IPv6Prefix = Annotated[str, AfterValidator(_ipv6_net)]
+IPv4Prefix = Annotated[str, AfterValidator(_ipv4_net)]
+IPPrefix = Annotated[str, AfterValidator(_ip_net)]
+IPv4Addr = Annotated[str, AfterValidator(_ipv4_addr)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors; nothing is silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- enums ----------------------------------------------------------------------------
+
+
+class SiteRole(str, Enum):
+    primary = "primary"
+    dr_same_city = "dr_same_city"
+    backup_offsite = "backup_offsite"
+
+
+class ZoneKind(str, Enum):
+    shared = "shared"
+    isolated = "isolated"
+    xinchuang = "xinchuang"
+
+
+class Classification(str, Enum):
+    non_classified = "non_classified"
+    sensitive = "sensitive"
+    classified = "classified"
+
+
+class SystemState(str, Enum):
+    legacy = "legacy"
+    migrating = "migrating"
+    on_cloud = "on_cloud"
+    retired = "retired"
+
+
+class NetworkKind(str, Enum):
+    extranet = "extranet"
+    private = "private"
+
+
+class RoomState(str, Enum):
+    active = "active"
+    consolidated = "consolidated"
+
+
+class Platform(str, Enum):
+    huawei_vrp = "huawei_vrp"
+    h3c_comware = "h3c_comware"
+    ruijie_os = "ruijie_os"
+    cisco_ios = "cisco_ios"
+    linux_frr = "linux_frr"
+
+
+class DeviceRole(str, Enum):
+    core = "core"
+    aggregation = "aggregation"
+    access = "access"
+    cpe = "cpe"
+
+
+class Ipv6State(str, Enum):
+    pending = "pending"
+    dual_stack = "dual_stack"
+
+
+LEVELS = ("city", "county", "township", "village")
+
+# --- city.yaml ------------------------------------------------------------------------
+
+
+class Site(Strict):
+    name: Slug
+    role: SiteRole
+    city: Text
+    link_mbps: int | None = Field(default=None, gt=0, description="link from the primary site")
+
+
+class Zone(Strict):
+    name: Slug
+    kind: ZoneKind
+    site: Slug
+    nodes: int = Field(gt=0, le=100_000)
+    node_vcpu: int = Field(gt=0, le=4096)
+    node_memory_gib: int = Field(gt=0, le=65536)
+    cpu_overcommit: float = Field(default=1.0, ge=1.0, le=16.0)
+
+    @property
+    def vcpu_capacity(self) -> float:
+        return self.nodes * self.node_vcpu * self.cpu_overcommit
+
+    @property
+    def memory_capacity_gib(self) -> float:
+        return float(self.nodes * self.node_memory_gib)
+
+
+class City(Strict):
+    name: Text
+    code: Code6
+    ipv6_prefix: IPv6Prefix
+    ipv4_legacy: list[IPv4Prefix] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1)
+    zones: list[Zone] = Field(min_length=1)
+
+
+class CityFile(Strict):
+    city: City
+
+
+# --- departments.yaml -----------------------------------------------------------------
+
+
+class Quota(Strict):
+    cpu: float = Field(gt=0, description="cores")
+    memory_gib: float = Field(gt=0)
+    storage_gib: float = Field(gt=0)
+
+
+class Department(Strict):
+    code: DeptCode
+    slug: Slug
+    name: Text
+    mlps_level: Literal[2, 3]
+    zone: Slug
+    quota: Quota
+    egress_allow: list[IPPrefix] = Field(default_factory=list, description="declared egress destinations (MLPS 3)")
+    admin_group: Text | None = None
+
+    @property
+    def group(self) -> str:
+        return self.admin_group or f"govcloud:{self.slug}:admins"
+
+
+class DepartmentsFile(Strict):
+    departments: list[Department] = Field(min_length=1)
+
+
+# --- systems.yaml ---------------------------------------------------------------------
+
+
+class System(Strict):
+    id: SystemId
+    department: DeptCode
+    name: Text
+    classification: Classification
+    state: SystemState
+    location: RoomId | None = None
+    target_zone: Slug | None = None
+    wave: int | None = Field(default=None, ge=0, le=100)
+    vcpu: float = Field(gt=0, le=1024)
+    memory_gib: float = Field(gt=0, le=16384)
+    storage_gib: float = Field(ge=0)
+    data_gib: float = Field(ge=0)
+    daily_change_ratio: float = Field(ge=0, le=1)
+    dr_level: int = Field(ge=1, le=6, description="GB/T 20988 disaster-recovery level")
+    ipv6_ready: bool
+    network: NetworkKind
+    replicas: int = Field(default=1, ge=1, le=20)
+
+    @property
+    def cloud_bound(self) -> bool:
+        """Non-classified and not retired: counts toward the cloud-adoption target."""
+        return self.classification != Classification.classified and self.state != SystemState.retired
+
+
+class SystemsFile(Strict):
+    systems: list[System] = Field(min_length=1)
+
+
+# --- machine_rooms.yaml ---------------------------------------------------------------
+
+
+class MachineRoom(Strict):
+    id: RoomId
+    department: DeptCode
+    name: Text | None = None
+    state: RoomState
+
+
+class MachineRoomsFile(Strict):
+    machine_rooms: list[MachineRoom] = Field(default_factory=list)
+
+
+# --- network.yaml ---------------------------------------------------------------------
+
+
+class Uplink(Strict):
+    peer: Hostname
+    bandwidth_mbps: int = Field(gt=0)
+    interface: Text | None = None
+
+
+class Device(Strict):
+    hostname: Hostname
+    platform: Platform
+    role: DeviceRole
+    mgmt_ipv4: IPv4Addr
+    uplinks: list[Uplink] = Field(default_factory=list)
+
+
+class Village(Strict):
+    code: Code12
+    name: Text
+    ipv6: Ipv6State = Ipv6State.pending
+    devices: list[Device] = Field(default_factory=list)
+
+
+class Township(Strict):
+    code: Code12
+    name: Text
+    ipv6: Ipv6State = Ipv6State.pending
+    devices: list[Device] = Field(default_factory=list)
+    villages: list[Village] = Field(default_factory=list)
+
+
+class County(Strict):
+    code: Code12
+    name: Text
+    ipv6: Ipv6State = Ipv6State.pending
+    devices: list[Device] = Field(default_factory=list)
+    townships: list[Township] = Field(default_factory=list)
+
+
+class CityCore(Strict):
+    code: Code12
+    name: Text
+    ipv6: Ipv6State = Ipv6State.pending
+    devices: list[Device] = Field(min_length=1)
+
+
+class NetworkFile(Strict):
+    routing: Literal["ospfv3", "static"] = "ospfv3"
+    upstream: list[Hostname] = Field(default_factory=list, description="provincial extranet peers (not managed)")
+    city_core: CityCore
+    counties: list[County] = Field(default_factory=list)
