@@ -12,7 +12,7 @@ import traceback
 
 import typer
 
-from govctl import model_cmds
+from govctl import capacity_cmds, model_cmds
 from govctl.common import NoGo, UserError, err
 from model import InvalidModel
 
@@ -27,6 +27,8 @@ app = typer.Typer(
 app.command()(model_cmds.validate)
 app.command()(model_cmds.kpi)
 app.add_typer(model_cmds.model_app, name="model")
+app.add_typer(capacity_cmds.capacity_app, name="capacity")
+app.command("exporter")(capacity_cmds.exporter)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Monitoring: the Prometheus exporter, recording and alerting rules, the Grafana dashboard."""
