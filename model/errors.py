@@ -19,7 +19,8 @@ class ModelError:
 
     def __str__(self) -> str:
         field = f"{self.field}: " if self.field else ""
-        return f"{self.path}:{self.line}: {field}{self.message}"
+        message = " ".join(self.message.split())
+        return f"{self.path}:{self.line}: {field}{message}"
 
 
 class InvalidModel(Exception):

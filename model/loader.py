@@ -6,6 +6,7 @@ found, each located by file, line and field. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,17 @@ def validation_errors(exc: ValidationError, data: Any, shown: str) -> list[Model
 
 
 def load_city(directory: str | Path) -> CityModel:
-    directory = Path(directory)
+    """Load and validate a city directory (the cyclic GC is paused: the model is acyclic)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_city(Path(directory))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_city(directory: Path) -> CityModel:
     if not directory.is_dir():
         raise InvalidModel([ModelError(display_path(directory), 1, "", "not a directory with a city model (city.yaml, departments.yaml, …)")])
     errors: list[ModelError] = []

@@ -1,0 +1,1 @@
+"""govcloud's test suite (unit, property, integration)."""
