@@ -12,7 +12,7 @@ import traceback
 
 import typer
 
-from govctl import capacity_cmds, model_cmds
+from govctl import demo_cmds, capacity_cmds, lab_cmds, model_cmds, simulate_cmds
 from govctl.common import NoGo, UserError, err
 from model import InvalidModel
 
@@ -27,8 +27,11 @@ app = typer.Typer(
 app.command()(model_cmds.validate)
 app.command()(model_cmds.kpi)
 app.add_typer(model_cmds.model_app, name="model")
+app.command()(demo_cmds.demo)
 app.add_typer(capacity_cmds.capacity_app, name="capacity")
 app.command("exporter")(capacity_cmds.exporter)
+app.add_typer(lab_cmds.lab_app, name="lab")
+app.add_typer(simulate_cmds.simulate_app, name="simulate")
 
 
 def main(argv: list[str] | None = None) -> int:

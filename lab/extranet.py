@@ -1,0 +1,461 @@
+"""The namespace lab of the extranet: real routers (FRR) and real SSH, one netns per device.
+
+Network engineers rehearse the IPv6 rollout here before touching a county. `up` builds,
+from `lab.topology`, one network namespace `gc-<hostname>` per device with:
+  * veth links along its uplinks (named as the model names them), forwarding on;
+  * FRR 8.4 zebra + ospf6d in their own pathspace (`-N gc-<hostname>`: config in
+    /etc/frr/gc-<hostname>/, sockets in /var/run/frr/gc-<hostname>/), started from an
+    IPv4-only frr.conf — the extranet as it is before the rollout;
+  * an sshd on the management bridge `gc-mgmt` (IPv4 from 198.19.252.0/22, no IPv6), whose
+    only login user `gcnet` has vtysh as its shell, with a lab key and known_hosts.
+Each daemon runs in its own UTS namespace named after the device, so prompts are real.
+
+`up` is idempotent: it creates only what is missing and restarts stopped daemons from the
+saved config (like a reboot). Everything it creates is recorded in `<lab>/state.json`
+before it is created, and `down` deletes exactly those things, by name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lab.topology import MGMT_NET, Node, Topology
+from model.yamlio import dump_yaml, write_atomic
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_LAB_DIR = REPO / ".lab"
+STATE_FILE = "state.json"
+SCHEMA_VERSION = 1
+BRIDGE = "gc-mgmt"
+LOGIN_USER = "gcnet"
+FRR_ETC = Path("/etc/frr")
+FRR_RUN = Path("/var/run/frr")
+FRR_BIN = Path("/usr/lib/frr")
+DAEMONS = ("zebra", "ospf6d")
+PRIVSEP_DIR = Path("/run/sshd")
+TOOLS = {  # what the lab runs → the Debian package that provides it
+    "ip": "iproute2",
+    str(FRR_BIN / "zebra"): "frr",
+    str(FRR_BIN / "ospf6d"): "frr",
+    "vtysh": "frr",
+    "/usr/sbin/sshd": "openssh-server",
+    "ssh-keygen": "openssh-client",
+    "unshare": "util-linux",
+    "ping": "iputils-ping",
+}
+Progress = Callable[[str], None]
+
+
+class LabError(Exception):
+    """Something the operator must fix (not root, a missing package, a foreign lab)."""
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def missing_prerequisites() -> list[str]:
+    """Human-readable reasons the lab cannot run here; empty when it can."""
+    reasons = []
+    if os.geteuid() != 0:
+        reasons.append("the lab needs root (network namespaces, veth links, FRR, sshd): run it with sudo")
+    missing = sorted({pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)})
+    if missing:
+        reasons.append(f"missing Debian packages: {' '.join(missing)} (apt-get install -y {' '.join(missing)})")
+    return reasons
+
+
+def _require() -> None:
+    reasons = missing_prerequisites()
+    if reasons:
+        raise LabError("; ".join(reasons))
+
+
+# --- small wrappers ---------------------------------------------------------------------------
+
+
+def _run(*cmd: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=input)
+    if check and proc.returncode != 0:
+        raise LabError(f"{' '.join(cmd)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def in_netns(ns: str, *cmd: str, hostname: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command inside a lab namespace (in a UTS namespace named `hostname`, if given)."""
+    if hostname:
+        script = 'hostname "$0" && exec "$@"'
+        return _run("ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", script, hostname, *cmd, check=check)
+    return _run("ip", "netns", "exec", ns, *cmd, check=check)
+
+
+def vtysh(node: Node, *commands: str, check: bool = True) -> str:
+    args = [a for c in commands for a in ("-c", c)]
+    return in_netns(node.netns, "vtysh", "-N", node.netns, *args, hostname=node.name, check=check).stdout
+
+
+def _netns_list() -> set[str]:
+    out = _run("ip", "-j", "netns", "list").stdout.strip()
+    return {n["name"] for n in json.loads(out)} if out else set()
+
+
+def _link_exists(name: str, ns: str | None = None) -> bool:
+    cmd = ["ip"] + (["-n", ns] if ns else []) + ["link", "show", "dev", name]
+    return _run(*cmd, check=False).returncode == 0
+
+
+def _pid_alive(pidfile: Path, ns: str) -> bool:
+    """True when the pid in `pidfile` is a live process inside namespace `ns`."""
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(f"/run/netns/{ns}").st_ino
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class State:
+    """What `up` created, saved before each creation so `down` can undo a half-finished `up`."""
+
+    def __init__(self, lab_dir: Path):
+        self.path = lab_dir / STATE_FILE
+        self.data = {"schema_version": SCHEMA_VERSION, "netns": [], "host_links": [], "bridge": None,
+                     "paths": [], "user": None, "spec": None, "city": None}
+        if self.path.exists():
+            try:
+                self.data.update(json.loads(self.path.read_text()))
+            except json.JSONDecodeError as exc:
+                raise LabError(f"{self.path}: corrupt lab state ({exc}); remove the lab by hand") from exc
+
+    def record(self, key: str, value) -> None:
+        if isinstance(self.data[key], list):
+            if value in self.data[key]:
+                return
+            self.data[key].append(value)
+        else:
+            self.data[key] = value
+        self.save()
+
+    def save(self) -> None:
+        write_atomic(self.path, json.dumps(self.data, indent=2) + "\n")
+
+
+# --- up ---------------------------------------------------------------------------------------
+
+
+def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: str = "",
+       progress: Progress | None = None) -> dict:
+    """Build (or repair) the lab. Returns `status()`."""
+    _require()
+    say = progress or (lambda _msg: None)
+    lab_dir = Path(lab_dir).resolve()
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    state = State(lab_dir)
+    if state.data["spec"] and spec and state.data["spec"] != spec:
+        raise LabError(f"the lab is up with --topology {state.data['spec']}; run `govctl lab down` first")
+    if _link_exists(BRIDGE) and state.data["bridge"] != BRIDGE:
+        raise LabError(f"bridge {BRIDGE} exists but this lab ({lab_dir}) did not create it: another lab is up")
+    state.record("spec", spec or state.data["spec"])
+    state.record("city", city or state.data["city"])
+
+    _keys(lab_dir, state)
+    _login_user(lab_dir, state)
+    _bridge(state)
+    existing = _netns_list()
+    for node in topo.nodes:
+        if node.netns not in existing:
+            state.record("netns", node.netns)
+            _run("ip", "netns", "add", node.netns)
+        _node_base(node)
+    for i, node in enumerate(topo.nodes):
+        _mgmt_link(node, i, state)
+    for link in topo.links:
+        child, parent = topo.node(link.child), topo.node(link.parent)
+        if not _link_exists(link.child_if, child.netns):
+            _run("ip", "link", "add", link.child_if, "netns", child.netns, "type", "veth",
+                 "peer", "name", link.parent_if, "netns", parent.netns)
+        for ns, ifname in ((child.netns, link.child_if), (parent.netns, link.parent_if)):
+            in_netns(ns, "sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=0")
+            _run("ip", "-n", ns, "link", "set", ifname, "up")
+    if PRIVSEP_DIR.exists() is False:
+        state.record("paths", str(PRIVSEP_DIR))
+        PRIVSEP_DIR.mkdir(mode=0o755)
+    for node in topo.nodes:
+        say(node.name)
+        _frr(node, topo, state)
+        _sshd(node, lab_dir, state)
+    _wait_ssh(topo)
+    write_atomic(lab_dir / "known_hosts", "".join(
+        f"{n.mgmt} {(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[0]} "
+        f"{(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[1]}\n"
+        for n in topo.nodes))
+    return status(topo, lab_dir)
+
+
+def _keys(lab_dir: Path, state: State) -> None:
+    ssh = lab_dir / "ssh"
+    if not (ssh / "id_ed25519").exists():
+        state.record("paths", str(ssh))
+        ssh.mkdir(mode=0o755, exist_ok=True)
+        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "govcloud-lab", "-f", str(ssh / "id_ed25519"))
+    auth = ssh / "authorized_keys"
+    auth.write_text((ssh / "id_ed25519.pub").read_text())
+    auth.chmod(0o644)
+    ssh.chmod(0o755)
+    shell = lab_dir / "bin" / "vtysh-login"
+    if not shell.exists():
+        state.record("paths", str(shell.parent))
+        shell.parent.mkdir(mode=0o755, exist_ok=True)
+        # sshd sets GC_PATHSPACE (SetEnv) per node; `ssh node 'show version'` arrives as -c.
+        shell.write_text('#!/bin/sh\nif [ "$1" = "-c" ]; then exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null -c "$2"; fi\n'
+                         'exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null\n')
+        shell.chmod(0o755)
+
+
+def _login_user(lab_dir: Path, state: State) -> None:
+    if _run("id", LOGIN_USER, check=False).returncode == 0:
+        return
+    state.record("user", LOGIN_USER)
+    _run("useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell",
+         str(lab_dir / "bin" / "vtysh-login"), "--groups", "frrvty,frr", "--password", "*", LOGIN_USER)  # "*": no password, not locked
+
+
+def _bridge(state: State) -> None:
+    if not _link_exists(BRIDGE):
+        state.record("bridge", BRIDGE)
+        _run("ip", "link", "add", BRIDGE, "type", "bridge")
+    _run("sysctl", "-qw", f"net.ipv6.conf.{BRIDGE}.disable_ipv6=1")
+    host_ip = f"{next(MGMT_NET.hosts())}/{MGMT_NET.prefixlen}"
+    if host_ip not in _run("ip", "-br", "addr", "show", "dev", BRIDGE).stdout:
+        _run("ip", "addr", "add", host_ip, "dev", BRIDGE)
+    _run("ip", "link", "set", BRIDGE, "up")
+
+
+def _node_base(node: Node) -> None:
+    _run("ip", "-n", node.netns, "link", "set", "lo", "up")
+    in_netns(node.netns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+             "net.ipv6.conf.default.forwarding=1", "net.ipv6.conf.all.accept_dad=0",
+             "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.keep_addr_on_down=1")
+
+
+def _mgmt_link(node: Node, index: int, state: State) -> None:
+    host_if = f"gcm{index}"
+    if not _link_exists("mgmt0", node.netns):
+        state.record("host_links", host_if)
+        _run("ip", "link", "add", host_if, "type", "veth", "peer", "name", "mgmt0", "netns", node.netns)
+    in_netns(node.netns, "sysctl", "-qw", "net.ipv6.conf.mgmt0.disable_ipv6=1")
+    _run("sysctl", "-qw", f"net.ipv6.conf.{host_if}.disable_ipv6=1")
+    _run("ip", "link", "set", host_if, "master", BRIDGE, "up")
+    addr = f"{node.mgmt}/{MGMT_NET.prefixlen}"
+    if addr not in _run("ip", "-n", node.netns, "-br", "addr", "show", "dev", "mgmt0").stdout:
+        _run("ip", "-n", node.netns, "addr", "add", addr, "dev", "mgmt0")
+    _run("ip", "-n", node.netns, "link", "set", "mgmt0", "up")
+
+
+def initial_config(node: Node, topo: Topology) -> str:
+    """The IPv4-only frr.conf a node boots with the first time: the extranet before IPv6."""
+    lines = ["frr defaults traditional", f"hostname {node.name}", "service integrated-vtysh-config", "!",
+             "interface lo", f" ip address {node.loopback_ipv4}/32", "exit", "!"]
+    for lk in topo.links_of(node.name):
+        net = ipaddress.IPv4Network(lk.ipv4)
+        ifname, addr = (lk.child_if, net[1]) if lk.child == node.name else (lk.parent_if, net[0])
+        lines += [f"interface {ifname}", f" ip address {addr}/31", "exit", "!"]
+    return "\n".join(lines) + "\n"
+
+
+def _frr(node: Node, topo: Topology, state: State) -> None:
+    etc, run = FRR_ETC / node.netns, FRR_RUN / node.netns
+    for d in (etc, run):
+        if not d.exists():
+            state.record("paths", str(d))
+            d.mkdir()
+            shutil.chown(d, "frr", "frr")
+            d.chmod(0o775)  # group frr: the login user saves the config here
+    if not (etc / "frr.conf").exists():
+        for name, text in (("vtysh.conf", "service integrated-vtysh-config\n"), ("frr.conf", initial_config(node, topo))):
+            (etc / name).write_text(text)
+            shutil.chown(etc / name, LOGIN_USER, "frr")
+            (etc / name).chmod(0o660)
+    started = False
+    for daemon in DAEMONS:
+        if _pid_alive(run / f"{daemon}.pid", node.netns):
+            continue
+        in_netns(node.netns, str(FRR_BIN / daemon), "-d", "-N", node.netns, "-P", "0", "-F", "traditional",
+                 "-i", str(run / f"{daemon}.pid"), hostname=node.name)
+        started = True
+    if started:
+        _wait(lambda: all((run / f"{d}.vty").exists() for d in DAEMONS), f"FRR in {node.netns}")
+        in_netns(node.netns, "vtysh", "-N", node.netns, "-b", hostname=node.name)
+
+
+def _sshd(node: Node, lab_dir: Path, state: State) -> None:
+    home = lab_dir / "nodes" / node.name
+    if not home.exists():
+        state.record("paths", str(lab_dir / "nodes"))
+        home.mkdir(parents=True, mode=0o755)
+    key = home / "ssh_host_ed25519_key"
+    if not key.exists():
+        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key))
+    config = home / "sshd_config"
+    config.write_text("\n".join([
+        f"ListenAddress {node.mgmt}:22",
+        f"HostKey {key}",
+        f"PidFile {home / 'sshd.pid'}",
+        f"AuthorizedKeysFile {lab_dir / 'ssh' / 'authorized_keys'}",
+        f"AllowUsers {LOGIN_USER}",
+        f"SetEnv GC_PATHSPACE={node.netns}",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no",
+        "UsePAM no", "PrintMotd no", "PrintLastLog no", "X11Forwarding no", "AllowTcpForwarding no",
+        "MaxStartups 200", "MaxSessions 50", "LogLevel ERROR", "",
+    ]))
+    if not _pid_alive(home / "sshd.pid", node.netns):
+        in_netns(node.netns, "/usr/sbin/sshd", "-f", str(config), hostname=node.name)
+
+
+def _wait(ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise LabError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def _wait_ssh(topo: Topology) -> None:
+    def listening(addr: str) -> bool:
+        try:
+            with socket.create_connection((addr, 22), timeout=0.5):
+                return True
+        except OSError:
+            return False
+    for node in topo.nodes:
+        _wait(lambda n=node: listening(n.mgmt), f"sshd of {node.name} ({node.mgmt})")
+
+
+# --- status and down ----------------------------------------------------------------------
+
+
+def node_health(node: Node, lab_dir: Path) -> dict:
+    ns = node.netns
+    present = os.path.exists(f"/run/netns/{ns}")
+    daemons = {d: present and _pid_alive(FRR_RUN / ns / f"{d}.pid", ns) for d in DAEMONS}
+    daemons["sshd"] = present and _pid_alive(lab_dir / "nodes" / node.name / "sshd.pid", ns)
+    return {"netns_present": present, "daemons": daemons, "healthy": present and all(daemons.values())}
+
+
+def status(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
+    lab_dir = Path(lab_dir).resolve()
+    nodes = []
+    for n in topo.nodes:
+        nodes.append({"name": n.name, "netns": n.netns, "level": n.level, "mgmt": n.mgmt,
+                      "parent": n.parent, **node_health(n, lab_dir)})
+    state = State(lab_dir) if (lab_dir / STATE_FILE).exists() else None
+    return {"schema_version": SCHEMA_VERSION, "up": bool(state) and all(n["healthy"] for n in nodes),
+            "topology": state.data["spec"] if state else None, "inventory": str(lab_dir / "inventory.yml"),
+            "nodes": nodes}
+
+
+def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> dict:
+    """Delete exactly what `up` recorded. Returns what was removed."""
+    _require()
+    say = progress or (lambda _msg: None)
+    lab_dir = Path(lab_dir).resolve()
+    if not (lab_dir / STATE_FILE).exists():
+        return {"removed": {"netns": [], "host_links": [], "paths": [], "user": None, "bridge": None}}
+    state = State(lab_dir)
+    d = state.data
+    present = _netns_list()
+    for ns in d["netns"]:
+        if ns not in present:
+            continue
+        say(ns)
+        pids = _run("ip", "netns", "pids", ns, check=False).stdout.split()
+        for pid in pids:
+            _kill(int(pid))
+        _run("ip", "netns", "del", ns, check=False)
+    for name in d["host_links"]:
+        if _link_exists(name):
+            _run("ip", "link", "del", name, check=False)
+    if d["bridge"] and _link_exists(d["bridge"]):
+        _run("ip", "link", "del", d["bridge"], check=False)
+    if d["user"]:
+        _run("userdel", d["user"], check=False)
+    for p in sorted(d["paths"], key=len, reverse=True):
+        path = Path(p)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists():
+            path.unlink()
+    for name in ("known_hosts", "inventory.yml"):
+        (lab_dir / name).unlink(missing_ok=True)
+    removed = {k: d[k] for k in ("netns", "host_links", "paths", "user", "bridge")}
+    state.path.unlink()
+    return {"removed": removed}
+
+
+def _kill(pid: int, timeout: float = 3.0) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def write_inventory(lab_dir: Path, inventory: dict) -> Path:
+    path = Path(lab_dir) / "inventory.yml"
+    write_atomic(path, "# Written by `govctl lab up`: the namespace lab as an Ansible inventory.\n" + dump_yaml(inventory))
+    return path
+
+
+# --- the plan, the configs and the inventory ---------------------------------------------
+
+
+def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
+    """Plan the lab's IPv6 (own lock), render every node's config, write the inventory.
+
+    The same planner and renderer as a real city: `.lab/plan.json`, `.lab/configs/<host>.cfg`
+    (+ `.rollback.cfg`) and `.lab/inventory.yml` (the inventory builder of `playbooks/`).
+    """
+    from network.lock import load_lock, write_lock
+    from network.plan import plan_city
+    from network.render import render_device
+    from playbooks.inventory import build_inventory
+
+    lab_dir = Path(lab_dir).resolve()
+    lock_path = lab_dir / "ipam.lock.yaml"
+    plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
+    write_lock(lock_path, plan.lock)
+    write_atomic(lab_dir / "plan.json", json.dumps(plan.to_json(), indent=2) + "\n")
+    for node in topo.nodes:
+        rendered = render_device(topo.model, plan, node.name)
+        write_atomic(lab_dir / "configs" / f"{node.name}.cfg", rendered.config)
+        write_atomic(lab_dir / "configs" / f"{node.name}.rollback.cfg", rendered.rollback)
+    inventory = build_inventory(
+        topo.model, plan,
+        host_vars={n.name: {"lab_netns": n.netns} for n in topo.nodes},
+        group_vars={"net_username": LOGIN_USER, "net_key_file": str(lab_dir / "ssh" / "id_ed25519"),
+                    "net_known_hosts": str(lab_dir / "known_hosts"), "config_dir": str(lab_dir / "configs"),
+                    "backup_dir": str(lab_dir / "backups"), "lab_dir": str(lab_dir)},
+    )
+    return {"inventory": str(write_inventory(lab_dir, inventory)), "plan": str(lab_dir / "plan.json"),
+            "configs": str(lab_dir / "configs")}

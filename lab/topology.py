@@ -1,0 +1,165 @@
+"""The lab's topology: a small, CityModel-shaped slice of a real city for the namespace lab.
+
+The lab must exercise the same code as a real deployment: the IPv6 plan and the renderer
+read a `CityModel`. So the lab takes a city (the sample city by default), keeps its core,
+the first C counties, T townships per county and V villages per township, one device per
+site, and turns every device into a `linux_frr` box whose uplinks name real interfaces
+(`up0`, …). With one device per site every node has one link to its parent (the IPv6 plan
+numbers one /127 per device pair, so the county's dual uplink to two core boxes needs a
+second core device: `LEVEL_LINKS` is where parallel links would be switched on). The core's
+uplinks to the provincial network are dropped: nothing leaves the lab. Management addresses are renumbered into the lab's own management network.
+
+Everything here is plain data; `lab.extranet` builds namespaces from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from model import CityModel
+from model.schema import CityCore, County, Device, NetworkFile, Platform, Township, Uplink, Village
+
+NETNS_PREFIX = "gc-"
+# The lab's own slices of 198.18.0.0/15 (RFC 2544 benchmarking space): management, link
+# and loopback IPv4 for the IPv4-only starting point. Never routed anywhere.
+MGMT_NET = ipaddress.IPv4Network("198.19.252.0/22")
+LINK_NET = ipaddress.IPv4Network("198.19.0.0/18")
+LOOPBACK_NET = ipaddress.IPv4Network("198.19.64.0/20")
+LEVEL_LINKS = {"county": 1, "township": 1, "village": 1}  # links to the parent node
+MAX_NODES = 500
+SPEC = re.compile(r"^(\d+)x(\d+)x(\d+)$")
+DEFAULT_SPEC = "2x2x2"
+
+
+class TopologyError(ValueError):
+    """A --topology the source city cannot provide."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One veth pair: the child's uplink interface and the parent's downlink interface."""
+
+    child: str
+    child_if: str
+    parent: str
+    parent_if: str
+    ipv4: str  # the /31 of the IPv4-only starting point (child gets the upper address)
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # the device's hostname, also its short name
+    level: str
+    site: str
+    parent: str | None
+    mgmt: str
+    loopback_ipv4: str
+
+    @property
+    def netns(self) -> str:
+        return NETNS_PREFIX + self.name
+
+
+@dataclass
+class Topology:
+    model: CityModel
+    nodes: list[Node] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    def links_of(self, name: str) -> list[Link]:
+        return [lk for lk in self.links if name in (lk.child, lk.parent)]
+
+
+def parse_spec(spec: str) -> tuple[int, int, int]:
+    m = SPEC.match(spec.strip())
+    if not m:
+        raise TopologyError(f"--topology {spec!r}: expected COUNTIESxTOWNSHIPSxVILLAGES, e.g. {DEFAULT_SPEC}")
+    counts = tuple(int(g) for g in m.groups())
+    if counts[0] < 1:
+        raise TopologyError("--topology needs at least one county")
+    return counts  # type: ignore[return-value]
+
+
+def downlink_name(index: int) -> str:
+    """The parent's interface towards its index-th child link."""
+    return f"dn{index}"
+
+
+def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
+    """The lab slice of `source`, as a CityModel (for the planner and renderer) plus nodes and links."""
+    n_counties, n_townships, n_villages = parse_spec(spec)
+    total = 1 + n_counties * (1 + n_townships * (1 + n_villages))
+    if total > MAX_NODES:
+        raise TopologyError(f"--topology {spec} makes {total} nodes; the lab holds at most {MAX_NODES}")
+    net = source.network
+    picked = _pick(net, n_counties, n_townships, n_villages)
+    hosts = iter(MGMT_NET.hosts())
+    next(hosts)  # .1 is the host's end of the management bridge
+    loopbacks = iter(LOOPBACK_NET.hosts())
+    links31 = LINK_NET.subnets(new_prefix=31)
+    nodes: list[Node] = []
+    links: list[Link] = []
+    downlinks: dict[str, int] = {}
+
+    def device(site, level: str, parent: Device | None) -> Device:
+        first = site.devices[0]
+        mgmt = str(next(hosts))
+        uplinks = []
+        if parent is not None:
+            for i in range(LEVEL_LINKS[level]):
+                k = downlinks.get(parent.hostname, 0)
+                downlinks[parent.hostname] = k + 1
+                subnet = next(links31)
+                links.append(Link(first.hostname, f"up{i}", parent.hostname, downlink_name(k), str(subnet)))
+                uplinks.append(Uplink(peer=parent.hostname, bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000, interface=f"up{i}"))
+        dev = Device(hostname=first.hostname, platform=Platform.linux_frr, role=first.role, mgmt_ipv4=mgmt, uplinks=uplinks)
+        nodes.append(Node(first.hostname, level, site.code, parent.hostname if parent else None, mgmt, str(next(loopbacks))))
+        return dev
+
+    core_src = picked["core"]
+    core_dev = device(core_src, "city", None)
+    counties = []
+    for c, townships in picked["counties"]:
+        c_dev = device(c, "county", core_dev)
+        ts = []
+        for t, villages in townships:
+            t_dev = device(t, "township", c_dev)
+            vs = [Village(code=v.code, name=v.name, ipv6=v.ipv6, devices=[device(v, "village", t_dev)]) for v in villages]
+            ts.append(Township(code=t.code, name=t.name, ipv6=t.ipv6, devices=[t_dev], villages=vs))
+        counties.append(County(code=c.code, name=c.name, ipv6=c.ipv6, devices=[c_dev], townships=ts))
+    network = NetworkFile(
+        routing=net.routing,
+        upstream=[],
+        city_core=CityCore(code=core_src.code, name=core_src.name, ipv6=core_src.ipv6, devices=[core_dev]),
+        counties=counties,
+    )
+    model = CityModel(source=source.source, city=source.city, departments=[], systems=[], machine_rooms=[], network=network)
+    return Topology(model=model, nodes=nodes, links=links)
+
+
+def _pick(net: NetworkFile, n_counties: int, n_townships: int, n_villages: int) -> dict:
+    """The first sites with devices at every level, or a TopologyError naming what is short."""
+    def with_devices(sites):
+        return [s for s in sites if s.devices]
+
+    counties = with_devices(net.counties)
+    if len(counties) < n_counties:
+        raise TopologyError(f"the city has {len(counties)} counties with devices; --topology asks for {n_counties}")
+    out = []
+    for c in counties[:n_counties]:
+        townships = with_devices(c.townships)
+        if len(townships) < n_townships:
+            raise TopologyError(f"county {c.code} has {len(townships)} townships with devices; --topology asks for {n_townships}")
+        ts = []
+        for t in townships[:n_townships]:
+            villages = with_devices(t.villages)
+            if len(villages) < n_villages:
+                raise TopologyError(f"township {t.code} has {len(villages)} villages with devices; --topology asks for {n_villages}")
+            ts.append((t, villages[:n_villages]))
+        out.append((c, ts))
+    return {"core": net.city_core, "counties": out}
