@@ -55,6 +55,7 @@ class BackupSettings(_Strict):
 class RolloutSettings(_Strict):
     forks: int = Field(20, ge=1, le=10_000, description="devices pushed in parallel (Ansible forks)")
     push_median_s: float = Field(40.0, gt=0, description="median push time of one device (placeholder until lab pushes are measured)")
+    platform_push_median_s: dict[str, float] = Field(default_factory=dict, description="median push time by platform (huawei_vrp, …), overriding push_median_s")
     push_sigma: float = Field(0.5, ge=0, le=3, description="log-normal shape of push times")
     connect_s: float = Field(3.0, ge=0, description="SSH connect and login time per attempt")
     failure_rate: float = Field(0.03, ge=0, lt=1, description="probability one push attempt fails")
