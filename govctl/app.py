@@ -12,7 +12,7 @@ import traceback
 
 import typer
 
-from govctl import demo_cmds, capacity_cmds, lab_cmds, model_cmds, simulate_cmds
+from govctl import capacity_cmds, demo_cmds, lab_cmds, model_cmds, network_cmds, simulate_cmds
 from govctl.common import NoGo, UserError, err
 from model import InvalidModel
 
@@ -31,6 +31,8 @@ app.command()(demo_cmds.demo)
 app.add_typer(capacity_cmds.capacity_app, name="capacity")
 app.command("exporter")(capacity_cmds.exporter)
 app.add_typer(lab_cmds.lab_app, name="lab")
+app.add_typer(network_cmds.ipv6_app, name="ipv6")
+app.add_typer(network_cmds.net_app, name="net")
 app.add_typer(simulate_cmds.simulate_app, name="simulate")
 
 
