@@ -54,7 +54,8 @@ def write_metrics_file(path: Path, usage: dict[str, Series]) -> int:
             values = getattr(s, attr)
             fmt = "{:.6g}" if attr == "cpu" else "{:.0f}"
             for t, v in zip(s.t.tolist(), values.tolist(), strict=True):
-                buf.write(f'{metric}{{system="{system}"}} {fmt.format(v)} {t:.0f}\n')
+                stamp = str(int(t)) if t == int(t) else f"{t:.3f}"
+                buf.write(f'{metric}{{system="{system}"}} {fmt.format(v)} {stamp}\n')
             count += len(values)
     buf.write("# EOF\n")
     write_atomic(path, buf.getvalue())

@@ -1,0 +1,146 @@
+"""The exporter: metric names and values, failing collectors, HTTP serving, promtool lint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from capacity import kpi
+from capacity.rightsizing import assess
+from capacity.sources import HistorySource, MetricsFileSource, PrometheusSource
+from model import load_city
+from monitoring.backup_rpo import RPO_TARGET_BY_DR_LEVEL
+from monitoring.exporter import ExporterState, registry_for, serve
+
+CITY = "examples/sample-city"
+REQUIRED = [
+    "govcloud_cloud_adoption_ratio", "govcloud_machine_room_consolidation_ratio",
+    "govcloud_private_network_migration_ratio", "govcloud_ipv6_rollout_ratio",
+    "govcloud_tenant_cpu_request_cores", "govcloud_tenant_cpu_usage_cores", "govcloud_tenant_cpu_utilization_ratio",
+    "govcloud_tenant_memory_request_bytes", "govcloud_tenant_memory_usage_bytes",
+    "govcloud_tenant_memory_utilization_ratio", "govcloud_system_compress_candidate", "govcloud_collector_up",
+]
+
+
+def _samples(text: str) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out.setdefault(s.name, []).append(s)
+    return out
+
+
+def _scrape(state) -> str:
+    return generate_latest(registry_for(state)).decode()
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_city(CITY)
+
+
+def test_every_metric_is_there_with_the_model_values(city):
+    state = ExporterState(CITY)
+    state.refresh()
+    samples = _samples(_scrape(state))
+    assert all(name in samples for name in REQUIRED)
+    k = kpi.compute(city)
+    assert samples["govcloud_cloud_adoption_ratio"][0].value == pytest.approx(k["cloud_adoption_rate"])
+    assert {s.labels["level"]: s.value for s in samples["govcloud_ipv6_rollout_ratio"]} == pytest.approx(k["ipv6_rollout"])
+    a = assess(city, HistorySource().fetch(city))
+    flags = {s.labels["system"]: s.value for s in samples["govcloud_system_compress_candidate"]}
+    assert flags == {s.system: float(s.compress) for s in a.systems}
+    per_dept = a.totals_by("department")
+    req: dict[str, float] = {}
+    for s in samples["govcloud_tenant_cpu_request_cores"]:
+        req[s.labels["department"]] = req.get(s.labels["department"], 0) + s.value
+    assert req == pytest.approx({d: t["cpu_request_cores"] for d, t in per_dept.items()})
+    for s in samples["govcloud_tenant_cpu_utilization_ratio"]:
+        use = next(u.value for u in samples["govcloud_tenant_cpu_usage_cores"] if u.labels == s.labels)
+        request = next(r.value for r in samples["govcloud_tenant_cpu_request_cores"] if r.labels == s.labels)
+        assert s.value == pytest.approx(use / request)
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 1.0, "utilisation": 1.0}
+    assert "govcloud_backup_rpo_seconds" not in samples
+
+
+def test_failing_source_keeps_the_scrape_alive(tmp_path):
+    state = ExporterState(CITY, source=PrometheusSource("http://127.0.0.1:9", timeout_s=1))
+    state.refresh()
+    samples = _samples(_scrape(state))
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 1.0, "utilisation": 0.0}
+    assert "govcloud_cloud_adoption_ratio" in samples  # the model collector still reports
+    assert "govcloud_tenant_cpu_usage_cores" not in samples
+    assert "cannot query Prometheus" in state.snapshot.errors["utilisation"]
+    broken = tmp_path / "city"
+    shutil.copytree(CITY, broken)
+    (broken / "systems.yaml").write_text("systems: [\n")
+    state = ExporterState(broken)
+    state.refresh()
+    samples = _samples(_scrape(state))
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 0.0, "utilisation": 0.0}
+
+
+def test_backup_report_gives_rpo_metrics(city, tmp_path):
+    report = tmp_path / "backup.json"
+    report.write_text(json.dumps({"schema_version": 1, "systems": [
+        {"system": "fgw-001", "rpo_seconds": 7200, "rpo_target_seconds": 3600},
+        {"id": "jyj-001", "rpo_s": 60},
+        {"system": "not-a-system", "rpo_seconds": 1},
+        {"system": "kjj-001"},
+    ]}))
+    state = ExporterState(CITY, backup_report=report)
+    state.refresh()
+    samples = _samples(_scrape(state))
+    rpo = {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_seconds"]}
+    target = {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_target_seconds"]}
+    assert rpo == {"fgw-001": 7200, "jyj-001": 60}
+    assert target == {"fgw-001": 3600, "jyj-001": RPO_TARGET_BY_DR_LEVEL[city.systems_by_id["jyj-001"].dr_level]}
+    report.write_text("{not json")
+    state.refresh()
+    samples = _samples(_scrape(state))
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]}["backup"] == 0.0
+    assert "backup.json:1: not JSON" in state.snapshot.errors["backup"]
+
+
+def test_refresh_picks_up_a_new_source_file(city, tmp_path):
+    from capacity.metrics_file import write_metrics_file
+
+    usage = HistorySource().fetch(city)
+    path = tmp_path / "usage.om"
+    write_metrics_file(path, {k: usage[k] for k in sorted(usage)[:3]})
+    state = ExporterState(CITY, source=MetricsFileSource(path))
+    state.refresh()
+    assert len(_samples(_scrape(state))["govcloud_system_compress_candidate"]) == 3
+    write_metrics_file(path, {k: usage[k] for k in sorted(usage)[:5]})
+    state.refresh()
+    assert len(_samples(_scrape(state))["govcloud_system_compress_candidate"]) == 5
+
+
+def test_serves_over_http_on_loopback():
+    state = ExporterState(CITY, interval=3600)
+    server, thread = serve(state, "127.0.0.1", 0)
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+            body = resp.read().decode()
+        assert "govcloud_cloud_adoption_ratio" in body and "govcloud_collector_up" in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        state.stop()
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
+def test_promtool_accepts_the_output(tmp_path):
+    report = tmp_path / "backup.json"
+    report.write_text(json.dumps({"systems": [{"system": "fgw-001", "rpo_seconds": 7200}]}))
+    state = ExporterState(CITY, backup_report=report)
+    state.refresh()
+    res = subprocess.run(["promtool", "check", "metrics"], input=_scrape(state), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
