@@ -238,9 +238,31 @@ def run(model: CityModel, settings: CapacitySettings | None = None, seed: int = 
     None brings every planned wave.
     """
     settings = settings or CapacitySettings()
+    env, zones, plan, arrived = simulate(model, settings, seed, wave, progress)
+    reports = {name: _report(z, settings) for name, z in zones.items()}
+    target = settings.target_utilisation
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "simulation": "capacity",
+        "city": model.city.name,
+        "seed": seed,
+        "wave": wave,
+        "settings": settings.model_dump(),
+        "horizon_days": round(settings.years * 365, 3),
+        "events": env.scheduled,
+        "systems": {"planned": len(plan), "arrived": arrived, "beyond_horizon": len(plan) - arrived},
+        "zones": reports,
+        "zones_over_target": sorted(n for n, r in reports.items() if r["peak_utilisation"] > target),
+        "zones_with_placement_failures": sorted(n for n, r in reports.items() if r["placement_failures"]["total"]),
+    }
+
+
+def simulate(model: CityModel, settings: CapacitySettings, seed: int, wave: int | None = None,
+             progress: Callable[[float], None] | None = None) -> tuple[CountingEnvironment, dict[str, ZoneSim], list, int]:
+    """Run the model; return (env, zones, arrival plan, systems arrived) for reports and tests."""
     rng = random.Random(seed)
     env = CountingEnvironment()
-    horizon = settings.years * 8760.0
+    horizon = settings.years * 8760.0  # 365-day years
     zones = {name: ZoneSim(zone, settings) for name, zone in model.zones.items()}
     profs = profiles(model)
     default = np.vstack(_default_profile())
@@ -297,19 +319,4 @@ def run(model: CityModel, settings: CapacitySettings | None = None, seed: int = 
         if progress:
             progress(k / chunks)
 
-    reports = {name: _report(z, settings) for name, z in zones.items()}
-    target = settings.target_utilisation
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "simulation": "capacity",
-        "city": model.city.name,
-        "seed": seed,
-        "wave": wave,
-        "settings": settings.model_dump(),
-        "horizon_days": round(horizon / 24, 3),
-        "events": env.scheduled,
-        "systems": {"planned": len(plan), "arrived": arrived[0], "beyond_horizon": len(plan) - arrived[0]},
-        "zones": reports,
-        "zones_over_target": sorted(n for n, r in reports.items() if r["peak_utilisation"] > target),
-        "zones_with_placement_failures": sorted(n for n, r in reports.items() if r["placement_failures"]["total"]),
-    }
+    return env, zones, plan, arrived[0]
