@@ -22,12 +22,14 @@ PrometheusOpt = Annotated[str | None, typer.Option("--prometheus", help="read us
 MetricsFileOpt = Annotated[Path | None, typer.Option("--metrics-file", help="read usage from an exported OpenMetrics file")]
 WindowOpt = Annotated[str | None, typer.Option(help="Prometheus: window to assess [default: 30d]")]
 StepOpt = Annotated[str | None, typer.Option(help="Prometheus: resolution of the samples [default: 1h]")]
+RateOpt = Annotated[str | None, typer.Option(help="Prometheus: range of rate() over the CPU counters [default: 5m]")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="an assessment setting, KEY=VALUE (repeatable), e.g. compress_threshold=0.1")]
 
 
-def _source(prometheus: str | None, metrics_file: Path | None, window: str | None, step: str | None) -> UtilisationSource:
+def _source(prometheus: str | None, metrics_file: Path | None, window: str | None, step: str | None,
+            rate: str | None) -> UtilisationSource:
     try:
-        return choose(prometheus, metrics_file, window=window, step=step)
+        return choose(prometheus, metrics_file, window=window, step=step, rate=rate)
     except SourceError as exc:
         raise UserError(str(exc)) from None
 
@@ -61,12 +63,13 @@ def report(
     metrics_file: MetricsFileOpt = None,
     window: WindowOpt = None,
     step: StepOpt = None,
+    rate: RateOpt = None,
     settings: SetOpt = None,
     chart: Annotated[Path, typer.Option(help="where the human form writes its PNG chart")] = Path("capacity-report.png"),
     as_json: JsonFlag = False,
 ) -> None:
     """Assess utilisation, recommend requests and list the systems to compress."""
-    source = _source(prometheus, metrics_file, window, step)
+    source = _source(prometheus, metrics_file, window, step, rate)
     opts = _settings(settings)
     model = load(city)
     usage = _fetch(source, model)
@@ -112,9 +115,10 @@ def export(
     metrics_file: MetricsFileOpt = None,
     window: WindowOpt = None,
     step: StepOpt = None,
+    rate: RateOpt = None,
 ) -> None:
     """Write usage from any source as an OpenMetrics file (`--metrics-file`, promtool backfill)."""
-    source = _source(prometheus, metrics_file, window, step)
+    source = _source(prometheus, metrics_file, window, step, rate)
     model = load(city)
     usage = _fetch(source, model)
     n = write_metrics_file(out, usage)
@@ -129,6 +133,7 @@ def exporter(
     metrics_file: MetricsFileOpt = None,
     window: WindowOpt = None,
     step: StepOpt = None,
+    rate: RateOpt = None,
     settings: SetOpt = None,
     backup_report: Annotated[Path | None, typer.Option("--backup-report", help="a backup simulation's JSON (per-system RPO)")] = None,
     refresh_interval: Annotated[float, typer.Option("--refresh-interval", min=1.0, help="seconds between refreshes")] = 60.0,
@@ -136,7 +141,7 @@ def exporter(
     """Serve the KPIs and per-tenant utilisation on http://HOST:PORT/metrics until Ctrl-C."""
     from monitoring.exporter import ExporterState, serve
 
-    state = ExporterState(city, _source(prometheus, metrics_file, window, step), _settings(settings),
+    state = ExporterState(city, _source(prometheus, metrics_file, window, step, rate), _settings(settings),
                           backup_report, refresh_interval)
     try:
         server, _ = serve(state, host, port)
