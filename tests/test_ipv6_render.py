@@ -1,0 +1,180 @@
+"""Rendered device configs: golden files, addresses equal to the plan, FRR's own parser."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from ciscoconfparse2 import CiscoConfParse
+
+from model import load_city
+from network.plan import plan_city
+from network.platforms import PLATFORMS
+from network.render import render_all, render_device
+from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml
+
+GOLDEN = ROOT / "tests" / "golden" / "ipv6"
+ADDRESS = re.compile(r"^\s*ipv6 address (\S+)", re.M)
+UNDO_ADDRESS = re.compile(r"^\s*(?:no|undo) ipv6 address (\S+)", re.M)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    m = load_city(SAMPLE_CITY)
+    return m, plan_city(m)
+
+
+def expected_addresses(m, plan, hostname) -> set[str]:
+    """What the plan gives a device: loopback /128, its end of every link, its LAN ::1/64."""
+    out = {f"{plan.loopback_of[hostname]}/128"}
+    out |= {f"{ln.address_of(hostname)}/127" for ln in plan.links_of[hostname]}
+    _, site = m.devices_by_hostname[hostname]
+    if site.level in ("township", "village") and site.devices[0].hostname == hostname:
+        lan = ipaddress.IPv6Network(plan.infra(site.code)["lan"])
+        out.add(f"{lan.network_address + 1}/64")
+    return out
+
+
+def first_of_each_platform(m) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for host, (d, _) in m.devices_by_hostname.items():
+        out.setdefault(d.platform.value, host)
+    return out
+
+
+def test_every_platform_occurs_in_the_sample_city(sample):
+    assert set(first_of_each_platform(sample[0])) == set(PLATFORMS)
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_golden_config_and_rollback(sample, platform):
+    m, plan = sample
+    host = first_of_each_platform(m)[platform]
+    r = render_device(m, plan, host)
+    for suffix, text in ((".cfg", r.config), (".rollback.cfg", r.rollback)):
+        path = GOLDEN / f"{platform}{suffix}"
+        if os.environ.get("UPDATE_GOLDEN"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert text == path.read_text(encoding="utf-8"), f"{path.name} differs (UPDATE_GOLDEN=1 rewrites it)"
+
+
+def test_every_device_gets_exactly_its_addresses_and_the_rollback_removes_them(sample):
+    m, plan = sample
+    for host in m.devices_by_hostname:
+        r = render_device(m, plan, host)
+        want = expected_addresses(m, plan, host)
+        assert set(ADDRESS.findall(r.config)) == want, host
+        assert len(ADDRESS.findall(r.config)) == len(want), f"{host}: an address is configured twice"
+        assert set(UNDO_ADDRESS.findall(r.rollback)) == want, host
+        assert set(r.addresses) == want
+
+
+@pytest.mark.parametrize("platform", ["cisco_ios", "ruijie_os", "linux_frr"])
+def test_parsed_interfaces_carry_the_planned_addresses(sample, platform):
+    m, plan = sample
+    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == platform]
+    assert hosts
+    for host in hosts:
+        r = render_device(m, plan, host)
+        parsed = CiscoConfParse(r.config.splitlines(), syntax="ios")
+        found = {}
+        for intf in parsed.find_parent_objects(r"^interface ", r"^\s+ipv6 address "):
+            for child in intf.children:
+                if child.text.strip().startswith("ipv6 address "):
+                    found[child.text.split()[-1]] = intf.text.removeprefix("interface ").strip()
+        assert set(found) == expected_addresses(m, plan, host)
+        assert found[f"{plan.loopback_of[host]}/128"] == PLATFORMS[platform].loopback
+
+
+def test_ra_only_on_village_lans_and_ospf_area_per_county(sample):
+    m, plan = sample
+    for host, (d, site) in m.devices_by_hostname.items():
+        if d.platform.value != "cisco_ios":
+            continue
+        r = render_device(m, plan, host)
+        assert ("no ipv6 nd ra suppress" in r.config) == (site.level == "village")
+        area = f"0.0.0.{plan.county_slot(site.county)}"
+        assert f"ipv6 ospf 1 area {area}" in r.config
+
+
+def _vtysh_ok(text: str, tmp_path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    run = subprocess.run(["vtysh", "--dryrun", "-f", str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, f"{name}: {run.stdout}{run.stderr}"
+
+
+needs_vtysh = pytest.mark.skipif(shutil.which("vtysh") is None, reason="FRR's vtysh is not installed (apt-get install frr)")
+
+
+@needs_vtysh
+def test_frr_configs_and_rollbacks_parse_in_frr(sample, tmp_path):
+    m, plan = sample
+    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"]
+    text = "".join(render_device(m, plan, h).config for h in hosts)
+    rollback = "".join(render_device(m, plan, h).rollback for h in hosts)
+    _vtysh_ok(text, tmp_path, "all.cfg")
+    _vtysh_ok(rollback, tmp_path, "all.rollback.cfg")
+
+
+@needs_vtysh
+def test_vtysh_dryrun_does_reject_a_bad_line(tmp_path):
+    path = tmp_path / "bad.cfg"
+    path.write_text("interface lo\n ipv6 adress 2001:db8::1/128\nexit\n", encoding="utf-8")
+    assert subprocess.run(["vtysh", "--dryrun", "-f", str(path)], capture_output=True).returncode != 0
+
+
+def test_static_routing_renders_routes_up_and_down(small_city, tmp_path):
+    def to_static(data):
+        data["routing"] = "static"
+        # make one village a linux_frr device so FRR's parser sees static routes too
+        data["counties"][0]["townships"][0]["villages"][0]["devices"][0]["platform"] = "linux_frr"
+    edit_yaml(small_city, "network.yaml", to_static)
+    m = load_city(small_city)
+    plan = plan_city(m)
+    for host, (d, _) in m.devices_by_hostname.items():
+        r = render_device(m, plan, host)
+        assert "ospf" not in r.config.lower()
+        downs = [ln for ln in plan.links_of[host] if ln.a == host]
+        for ln in downs:
+            child = plan.by_site[m.devices_by_hostname[ln.b][1].code].prefix
+            net, length = child.split("/")
+            assert (f"{child} {ln.address_of(ln.b)}" in r.config) or (f"{net} {length} {ln.address_of(ln.b)}" in r.config)
+        if d.uplinks:
+            assert re.search(r"(ipv6 route ::/0 |ipv6 route-static :: 0 )", r.config), host
+        if d.platform.value == "linux_frr" and shutil.which("vtysh"):
+            _vtysh_ok(r.config, tmp_path, f"{host}.cfg")
+            _vtysh_ok(r.rollback, tmp_path, f"{host}.rollback.cfg")
+
+
+def test_render_all_writes_config_and_rollback_per_device(small_city, tmp_path):
+    m = load_city(small_city)
+    plan = plan_city(m)
+    out = tmp_path / "configs"
+    seen = []
+    n = render_all(m, plan, out, workers=2, progress=seen.append, chunk=3)
+    assert n == len(m.devices_by_hostname) == sum(seen)
+    for host in m.devices_by_hostname:
+        r = render_device(m, plan, host)
+        assert (out / f"{host}.cfg").read_text(encoding="utf-8") == r.config
+        assert (out / f"{host}.rollback.cfg").read_text(encoding="utf-8") == r.rollback
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".configs.staging")]
+
+
+def test_uplink_interface_from_the_model_is_used(small_city):
+    def name_it(data):
+        dev = data["counties"][0]["townships"][0]["villages"][0]["devices"][0]
+        dev["platform"] = "linux_frr"
+        dev["uplinks"][0]["interface"] = "eth-up7"
+    edit_yaml(small_city, "network.yaml", name_it)
+    m = load_city(small_city)
+    plan = plan_city(m)
+    host = next(h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"
+                and d.uplinks and d.uplinks[0].interface == "eth-up7")
+    parsed = CiscoConfParse(render_device(m, plan, host).config.splitlines(), syntax="ios")
+    assert parsed.find_objects(r"^interface eth-up7$")
