@@ -87,7 +87,7 @@ def _on_dask(address: str, fn, args, chunks, results: dict, progress) -> None:
     with Client(address, set_as_default=False) as client:
         shared = client.scatter(args, broadcast=True)
         futures = client.map(_run_chunk, [fn] * len(chunks), [shared] * len(chunks), chunks, pure=False)
-        for fut in dask_completed(futures):
+        for fut in dask_completed(futures, loop=client.loop):
             done = fut.result()
             results.update(done)
             if progress:
