@@ -123,7 +123,7 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
     out: dict[str, Series] = {}
     for system in sorted(set(acc["cpu"]) | set(acc["memory"])):
         cpu, mem = acc["cpu"].get(system, {}), acc["memory"].get(system, {})
-        unpaired = sorted((set(cpu) ^ set(mem)))
+        unpaired = sorted(set(cpu) ^ set(mem))
         if unpaired:
             t = unpaired[0]
             line = (cpu.get(t) or mem.get(t))[1]

@@ -14,7 +14,17 @@ from capacity import report as report_lib
 from capacity.metrics_file import write_metrics_file
 from capacity.rightsizing import Settings, assess
 from capacity.sources import SourceError, UtilisationSource, choose
-from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, pct, print_json
+from govctl.common import (
+    DEFAULT_CITY,
+    CityDir,
+    JsonFlag,
+    UserError,
+    console,
+    err,
+    load,
+    pct,
+    print_json,
+)
 
 capacity_app = typer.Typer(help="Cloud utilisation: assessment, rightsizing, compression candidates.", no_args_is_help=True)
 

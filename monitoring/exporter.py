@@ -88,13 +88,14 @@ class ExporterState:
 
     def __init__(self, city_dir: Path, source: UtilisationSource | None = None, settings: Settings | None = None,
                  backup_report: Path | None = None, interval: float = 60.0,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, loader: Callable[[Path], CityModel] = load_city):
         self.city_dir = Path(city_dir)
         self.source = source or HistorySource()
         self.settings = settings or Settings()
         self.backup_report = backup_report
         self.interval = interval
         self.clock = clock
+        self.loader = loader  # the city is re-read on every refresh, so edits show up
         self.snapshot = Snapshot()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -119,7 +120,7 @@ class ExporterState:
         box: dict[str, CityModel] = {}
 
         def model_job():
-            m = box["model"] = load_city(self.city_dir)
+            m = box["model"] = self.loader(self.city_dir)
             snap.kpi = kpi.compute(m)
             snap.zones = [(z.name, z.vcpu_capacity, z.memory_capacity_gib * GIB) for z in m.city.zones]
 
