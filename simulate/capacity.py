@@ -111,11 +111,23 @@ class ZoneSim:
         self.first_failure_h: float | None = None  # first arrival or growth that did not fit
         self.max_down = 0
         self.samples: list[tuple] = []
+        self._lists: tuple | None = None
 
     def _account(self, vm: tuple, cpu: float, mem: float, sign: float) -> None:
-        self.use += self.prof[vm] * (np.array([[cpu], [mem]]) * sign)
+        prof = self.prof[vm]
+        self.use[0] += prof[0] * (cpu * sign)
+        self.use[1] += prof[1] * (mem * sign)
         self.req[0] += sign * cpu
         self.req[1] += sign * mem
+        self._lists = None
+
+    def _want(self, vm: tuple, d_cpu: float, d_mem: float) -> None:
+        prof = self.prof[vm]
+        self.want_use[0] += prof[0] * d_cpu
+        self.want_use[1] += prof[1] * d_mem
+        self.want_req[0] += d_cpu
+        self.want_req[1] += d_mem
+        self._lists = None
 
     def _fail(self, kind: str, now: float) -> None:
         self.failures[kind] += 1
@@ -138,11 +150,10 @@ class ZoneSim:
             self.want[vm] = [cpu, mem]
             self.prof[vm] = prof
             self.siblings[vm] = vms
-            self.want_use += prof * np.array([[cpu], [mem]])
-            self.want_req[0] += cpu
-            self.want_req[1] += mem
+            self._want(vm, cpu, mem)
             if not self._try_place(vm):
                 self.pending.add(vm)
+                self._lists = None
                 self._fail("arrival", now)
 
     def node_down(self, node: int, now: float) -> None:
@@ -152,45 +163,73 @@ class ZoneSim:
                 self.pending.add(vm)
                 self._fail("evacuation", now)
         self.max_down = max(self.max_down, self.pool.nodes - self.pool.nodes_up)
+        self._lists = None
 
     def node_up(self, node: int) -> None:
         self.pool.repair(node)
+        self._lists = None
         self.retry()
 
     def retry(self) -> None:
         for vm in sorted(self.pending):
             if self._try_place(vm):
                 self.pending.discard(vm)
+                self._lists = None
 
     def grow(self, factor: float, now: float) -> None:
+        """Every VM wants `factor` times more. The sums scale at once; a node that can hold
+        all its VMs grown is updated in one step; the others move VMs one by one (best fit)
+        or leave them as they were (a growth failure) — the sums are corrected for those."""
         pool = self.pool
-        for vm, want in self.want.items():
-            d_cpu, d_mem = want[0] * (factor - 1), want[1] * (factor - 1)
-            self.want_use += self.prof[vm] * np.array([[d_cpu], [d_mem]])
-            self.want_req[0] += d_cpu
-            self.want_req[1] += d_mem
-            want[0] += d_cpu
-            want[1] += d_mem
-            if vm in self.pending:
+        self.use *= factor
+        self.want_use *= factor
+        self.req = [r * factor for r in self.req]
+        self.want_req = [r * factor for r in self.want_req]
+        self._lists = None
+        for want in self.want.values():
+            want[0] *= factor
+            want[1] *= factor
+        done = set()
+        for node in range(pool.nodes):
+            old = {vm: size for vm, size in pool.vms[node].items() if vm not in done}
+            if not old:
                 continue
-            node = pool.where[vm]
-            old_cpu, old_mem = pool.vms[node][vm]
-            if pool.resize(vm, want[0], want[1], self._avoid(vm)) is None:
-                self._fail("growth", now)
+            done.update(old)
+            if pool.resize_all(node, {vm: tuple(self.want[vm]) for vm in old}):
+                moved = [(vm, True) for vm in old]
             else:
-                self._account(vm, want[0] - old_cpu, want[1] - old_mem, 1.0)
+                moved = [(vm, pool.resize(vm, *self.want[vm], self._avoid(vm)) is not None) for vm in old]
+            for vm, ok in moved:
+                (cpu, mem), (want_cpu, want_mem) = old[vm], self.want[vm]
+                if not ok:
+                    self._fail("growth", now)
+                    self._account(vm, cpu * (factor - 1), mem * (factor - 1), -1.0)  # it kept its old size
+                elif abs(want_cpu - cpu * factor) > 1e-9 or abs(want_mem - mem * factor) > 1e-9:
+                    self._account(vm, want_cpu - cpu * factor, want_mem - mem * factor, 1.0)  # caught up on an old failure
         self.retry()
 
-    def sample(self, now: float) -> None:
-        h = int(now) % WEEK_H
-        use, want = self.use, self.want_use
-        self.samples.append((now, use[0, h], use[1, h], self.req[0], self.req[1], self.pool.nodes_up,
-                             want[0, h], want[1, h], self.want_req[0], self.want_req[1], len(self.pending)))
+    def state(self) -> tuple:
+        """The zone's state as the collector keeps it; rebuilt only after a change.
+
+        The state changes rarely (arrivals, growth, failures) and is sampled hourly, so a
+        sample is a reference to the current state; `_report` reads the hour out of it."""
+        if self._lists is None:
+            self._lists = (*self.use.tolist(), self.req[0], self.req[1], self.pool.nodes_up,
+                           *self.want_use.tolist(), self.want_req[0], self.want_req[1], len(self.pending))
+        return self._lists
+
+    def table(self) -> np.ndarray:
+        """Samples as rows (t, cpu, mem, req cpu, req mem, nodes up, want cpu, want mem, want req cpu, want req mem, pending)."""
+        rows = []
+        for t, st in self.samples:
+            h = int(t) % WEEK_H
+            rows.append((t, st[0][h], st[1][h], st[2], st[3], st[4], st[5][h], st[6][h], st[7], st[8], st[9]))
+        return np.array(rows, dtype=float)
 
 
 def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
     zone = z.zone
-    a = np.array(z.samples, dtype=float)
+    a = z.table()
     t, cpu, mem, req_cpu, req_mem, up = a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
     up_safe = np.maximum(up, 1e-9)
     util_cpu = cpu / (up_safe * zone.node_vcpu)
@@ -300,9 +339,9 @@ def simulate(model: CityModel, settings: CapacitySettings, seed: int, wave: int 
 
     def sampler(z: ZoneSim):
         step = settings.sample_every_h
-        sample, timeout = z.sample, env.timeout
+        append, state, timeout = z.samples.append, z.state, env.timeout
         while True:
-            sample(env.now)
+            append((env.now, z._lists or state()))
             yield timeout(step)
 
     env.process(arrival_process())
