@@ -12,7 +12,16 @@ import traceback
 
 import typer
 
-from govctl import capacity_cmds, demo_cmds, lab_cmds, model_cmds, network_cmds, simulate_cmds
+from govctl import (
+    capacity_cmds,
+    demo_cmds,
+    lab_cmds,
+    model_cmds,
+    network_cmds,
+    rollout_cmds,
+    simulate_cmds,
+    tenants_cmds,
+)
 from govctl.common import NoGo, UserError, err
 from model import InvalidModel
 
@@ -33,7 +42,9 @@ app.command("exporter")(capacity_cmds.exporter)
 app.add_typer(lab_cmds.lab_app, name="lab")
 app.add_typer(network_cmds.ipv6_app, name="ipv6")
 app.add_typer(network_cmds.net_app, name="net")
+network_cmds.net_app.command("push")(rollout_cmds.push)
 app.add_typer(simulate_cmds.simulate_app, name="simulate")
+app.add_typer(tenants_cmds.tenants_app, name="tenants")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,14 +12,16 @@ objects per provider — that is, per cluster. `write` puts the objects, one mul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pulumi
 from pulumi.runtime import mocks
 
 from infra import plan as planner
-from infra.program import deploy
+from infra.program import deploy, outputs
 from infra.settings import StackSettings
 from model.city import CityModel
 from model.yamlio import StagedDir, dump_yaml, write_atomic
@@ -107,12 +109,76 @@ def as_manifest(inputs: dict) -> dict:
     return {**{k: obj[k] for k in _HEAD if k in obj}, **{k: v for k, v in obj.items() if k not in _HEAD}}
 
 
-def render(m: CityModel, settings: StackSettings, stack: str = "render") -> Rendered:
+def render(m: CityModel, settings: StackSettings, workers: int = 1) -> Rendered:
     """Run the program under mocks and return what it would create. Placement errors are
-    raised (as `infra.plan.PlacementError`) before anything runs."""
-    planner.plan(m, settings.wave, settings.failover)
+    raised (as `infra.plan.PlacementError`) before anything runs.
+
+    With `workers > 1` the departments are split into that many shards, each run by the
+    same program in its own process (Pulumi's SDK registers resources on one thread);
+    objects every shard declares alike (the backup locations) are kept once, and the stack
+    outputs are computed from the whole city."""
+    p = planner.plan(m, settings.wave, settings.failover)
+    if workers <= 1:
+        return _render_one(m, settings)
+    shards = [(shard_model(m, codes), replace(settings, failover=settings.failover & {
+        s.id for s in m.systems if s.department in codes})) for codes in shard_departments(m, workers)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx) as pool:
+        parts = list(pool.map(_render_shard, shards))
+    merged = merge(parts)
+    merged.outputs = {"schema_version": SCHEMA_VERSION, **outputs(m, p, settings)}
+    return merged
+
+
+def shard_departments(m: CityModel, n: int) -> list[set[str]]:
+    """Departments in `n` groups of about equal object counts (largest first, into the
+    lightest group)."""
+    weight = {d.code: 10 for d in m.departments}
+    for s in m.systems:
+        weight[s.department] += 4
+    groups: list[tuple[int, set[str]]] = [(0, set()) for _ in range(n)]
+    for code in sorted(weight, key=lambda c: -weight[c]):
+        i = min(range(n), key=lambda k: groups[k][0])
+        groups[i] = (groups[i][0] + weight[code], groups[i][1] | {code})
+    return [g for _, g in groups if g]
+
+
+def shard_model(m: CityModel, codes: set[str]) -> CityModel:
+    return replace(m, departments=[d for d in m.departments if d.code in codes],
+                   systems=[s for s in m.systems if s.department in codes], _cache={})
+
+
+def _render_shard(job: tuple[CityModel, StackSettings]) -> Rendered:
+    return _render_one(*job)
+
+
+PER_CLUSTER_COMPONENTS = {"govcloud:infra:BackupLocations"}
+"""Components every shard declares once per cluster: counted once when shards merge."""
+
+
+def merge(parts: list[Rendered]) -> Rendered:
+    out = Rendered()
+    seen: dict[tuple, dict] = {}
+    for part in parts:
+        for kind, n in part.components.items():
+            out.components[kind] = max(out.components.get(kind, 0), n) if kind in PER_CLUSTER_COMPONENTS \
+                else out.components.get(kind, 0) + n
+        for cluster, objs in part.objects.items():
+            mine = out.objects.setdefault(cluster, [])
+            for obj in objs:
+                md = obj["metadata"]
+                ident = (cluster, obj["apiVersion"], obj["kind"], md.get("namespace"), md["name"])
+                if ident not in seen:
+                    seen[ident] = obj
+                    mine.append(obj)
+                elif seen[ident] != obj:
+                    raise DuplicateResource(f"shards disagree on {obj['kind']} {md.get('namespace', '')}/{md['name']} in {cluster}")
+    return out
+
+
+def _render_one(m: CityModel, settings: StackSettings) -> Rendered:
     capture = Capture()
-    pulumi.runtime.set_mocks(capture, project="govcloud", stack=stack, preview=False)
+    pulumi.runtime.set_mocks(capture, project="govcloud", stack="render", preview=False)
     result: dict = {}
 
     def program():

@@ -1,0 +1,1 @@
+"""govcloud's Pulumi policy pack (`pulumi preview --policy-pack infra/policy`)."""
