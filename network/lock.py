@@ -212,6 +212,32 @@ class _Reader:
                 self.error(loc, f"{_p(e.net, e.length)} is outside its parent {e.parent}'s block {_p(parent.net, parent.length)}")
 
 
+_SECTIONS = ("sites", "loopbacks", "links", "released")
+
+
+def _rows_fast(text: str):
+    """The lock as `dump_lock` writes it, read line by line (the header with libyaml). Anything
+    else — a comment after a row, quoting, another layout — returns the plain YAML reading."""
+    head, sep, rest = text.partition("\nsites:")
+    if not sep:
+        return yaml.load(text, Loader=_FastLoader)
+    data = yaml.load(head, Loader=_FastLoader)
+    if not isinstance(data, dict):
+        return data
+    rows: dict[str, list[str]] = {k: [] for k in _SECTIONS}
+    current = rows["sites"]
+    for line in ("sites:" + rest).splitlines():
+        if line.startswith("- ") and "#" not in line and "'" not in line and '"' not in line:
+            current.append(line[2:])
+        elif not line.strip() or line.startswith("#"):
+            continue
+        elif line.partition(":")[0] in rows and line.partition(":")[2].strip() in ("", "[]"):
+            current = rows[line.partition(":")[0]]
+        else:
+            return yaml.load(text, Loader=_FastLoader)
+    return data | rows
+
+
 def load_lock(path: Path) -> Lock | None:
     """The lock at `path`, or None when there is none yet. Raises LockError when it is bad.
 
@@ -222,7 +248,7 @@ def load_lock(path: Path) -> Lock | None:
         return None
     shown = display_path(path)
     try:
-        fast = _Reader(shown, yaml.load(path.read_text(encoding="utf-8"), Loader=_FastLoader))
+        fast = _Reader(shown, _rows_fast(path.read_text(encoding="utf-8")))
         lock = fast.read()
         if lock is not None and not fast.errors:
             return lock
