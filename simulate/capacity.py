@@ -112,6 +112,7 @@ class ZoneSim:
         self.max_down = 0
         self.samples: list[tuple] = []
         self._lists: tuple | None = None
+        self.step = settings.sample_every_h
 
     def _account(self, vm: tuple, cpu: float, mem: float, sign: float) -> None:
         prof = self.prof[vm]
@@ -221,7 +222,8 @@ class ZoneSim:
     def table(self) -> np.ndarray:
         """Samples as rows (t, cpu, mem, req cpu, req mem, nodes up, want cpu, want mem, want req cpu, want req mem, pending)."""
         rows = []
-        for t, st in self.samples:
+        for k, st in enumerate(self.samples):
+            t = k * self.step
             h = int(t) % WEEK_H
             rows.append((t, st[0][h], st[1][h], st[2], st[3], st[4], st[5][h], st[6][h], st[7], st[8], st[9]))
         return np.array(rows, dtype=float)
@@ -340,8 +342,8 @@ def simulate(model: CityModel, settings: CapacitySettings, seed: int, wave: int 
     def sampler(z: ZoneSim):
         step = settings.sample_every_h
         append, state, timeout = z.samples.append, z.state, env.timeout
-        while True:
-            append((env.now, z._lists or state()))
+        while True:  # sample k is taken at k × step
+            append(z._lists or state())
             yield timeout(step)
 
     env.process(arrival_process())
