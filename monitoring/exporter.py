@@ -251,5 +251,6 @@ def serve(state: ExporterState, host: str = "127.0.0.1", port: int = 9108):
     from prometheus_client import start_http_server
 
     state.refresh()
+    served = start_http_server(port, addr=host, registry=registry_for(state))
     state.start()
-    return start_http_server(port, addr=host, registry=registry_for(state))
+    return served

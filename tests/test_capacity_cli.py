@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
+from pathlib import Path
 
 from govctl.app import main
 
-CITY = "examples/sample-city"
+CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
 
 
 def test_report_json_names_the_systems_to_compress(capsys):
@@ -64,3 +66,13 @@ def test_bad_input_exits_2_without_traceback(capsys, tmp_path):
     out = tmp_path / "never.om"
     assert main(["capacity", "export", CITY, "--metrics-file", str(bad), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_exporter_reports_a_busy_port(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["exporter", CITY, "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert main(["exporter", CITY, "--port", "0"]) == 2  # out of range: typer's own check

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,7 @@ from capacity.rightsizing import MIB, Settings, assess, assess_system, confidenc
 from model import load_city
 from model.history import GIB, Series, load_history
 
-CITY = "examples/sample-city"
+CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
 
 
 @pytest.fixture(scope="module")

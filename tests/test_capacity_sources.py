@@ -28,7 +28,7 @@ from capacity.sources import (
 )
 from model import InvalidModel, load_city
 
-CITY = "examples/sample-city"
+CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
@@ -18,7 +19,7 @@ from model import load_city
 from monitoring.backup_rpo import RPO_TARGET_BY_DR_LEVEL
 from monitoring.exporter import ExporterState, registry_for, serve
 
-CITY = "examples/sample-city"
+CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
 REQUIRED = [
     "govcloud_cloud_adoption_ratio", "govcloud_machine_room_consolidation_ratio",
     "govcloud_private_network_migration_ratio", "govcloud_ipv6_rollout_ratio",

@@ -14,9 +14,10 @@ from prometheus_client import generate_latest
 
 from monitoring.exporter import ExporterState, registry_for
 
-RULES = Path("monitoring/rules/govcloud.rules.yml")
-RULE_TESTS = sorted(Path("monitoring").rglob("*test*.yml"))
-DASHBOARD = Path("monitoring/dashboards/govcloud.json")
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "monitoring/rules/govcloud.rules.yml"
+RULE_TESTS = sorted((ROOT / "monitoring").rglob("*test*.yml"))
+DASHBOARD = ROOT / "monitoring/dashboards/govcloud.json"
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
 
 
@@ -63,7 +64,7 @@ def test_recording_rule_names_follow_level_metric_operations():
 
 
 def _exported_names() -> set[str]:
-    state = ExporterState("examples/sample-city")
+    state = ExporterState(ROOT / "examples/sample-city")
     state.refresh()
     text = generate_latest(registry_for(state)).decode()
     names = set(re.findall(r"^([a-z0-9_]+)[{ ]", text, re.M))
