@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -145,3 +146,24 @@ def test_promtool_accepts_the_output(tmp_path):
     state.refresh()
     res = subprocess.run(["promtool", "check", "metrics"], input=_scrape(state), capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_refresh_thread_publishes_new_snapshots(tmp_path):
+    calls = []
+
+    def loader(path):
+        calls.append(path)
+        return load_city(path)
+
+    state = ExporterState(CITY, interval=0.2, loader=loader)
+    first = state.refresh()
+    state.start()
+    try:
+        deadline = time.monotonic() + 30
+        while state.snapshot is first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state.snapshot is not first and state.snapshot.up["model"]
+        assert len(calls) >= 2
+    finally:
+        state.stop()
+    assert not state._thread.is_alive()
