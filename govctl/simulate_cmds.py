@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, pct, print_json
+from govctl.common import (
+    DEFAULT_CITY,
+    CityDir,
+    JsonFlag,
+    UserError,
+    console,
+    err,
+    load,
+    pct,
+    print_json,
+)
 from simulate import backup as backup_lib
 from simulate import capacity as capacity_lib
 from simulate import report
@@ -126,7 +143,7 @@ def rollout(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed
     _written(paths)
 
 
-class QueueModel(str, Enum):
+class QueueModel(StrEnum):
     erlang_b = "erlang-b"
     erlang_c = "erlang-c"
 

@@ -26,7 +26,6 @@ first; plus the level's takeover time.
 
 from __future__ import annotations
 
-import math
 import random
 import zlib
 from collections.abc import Callable

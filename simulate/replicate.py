@@ -58,7 +58,7 @@ def run(fn: Callable[[Any, int], Any], args: Any, seed: int, n: int, *, jobs: in
     workers = jobs or os.cpu_count() or 1
     if scheduler is None and (workers == 1 or n == 1):
         out = []
-        for i, s in pairs:
+        for _, s in pairs:
             out.append(fn(args, s))
             if progress:
                 progress(1)
@@ -81,7 +81,8 @@ def run(fn: Callable[[Any, int], Any], args: Any, seed: int, n: int, *, jobs: in
 
 def _on_dask(address: str, fn, args, chunks, results: dict, progress) -> None:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise RuntimeError("--scheduler needs dask.distributed: pip install 'govcloud[dask]'") from None
     with Client(address, set_as_default=False) as client:

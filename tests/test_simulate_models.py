@@ -52,7 +52,7 @@ def test_capacity_never_places_beyond_capacity_and_accounts_for_every_vm(city):
         total_failures += sum(z.failures.values())
     assert total_failures > 0, "3 nodes per zone must run out"
     report = capacity.run(m, cfg, seed=1)
-    for name, r in report["zones"].items():
+    for r in report["zones"].values():
         assert r["peak_cpu_allocation"] <= 1 + 1e-9 and r["peak_memory_allocation"] <= 1 + 1e-9
         assert r["nodes_needed"] > 3 and r["extra_nodes_needed"] == r["nodes_needed"] - 3
     assert set(report["zones_with_placement_failures"]) == {n for n, z in zones.items() if sum(z.failures.values())}
