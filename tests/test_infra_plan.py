@@ -1,0 +1,138 @@
+"""infra/plan.py: placement, wave gating, DR mapping and backup cadence — no Pulumi needed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infra import plan as planner
+from model import load_city
+from model.schema import Classification, SystemState
+from simulate.drlevels import LEVELS
+from tests.helpers import SAMPLE_CITY
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_city(SAMPLE_CITY)
+
+
+@pytest.fixture(scope="module")
+def full(city):
+    """The sample city after its last wave, with one warm replica failed over."""
+    last = max(s.wave for s in city.systems if s.wave is not None)
+    failover = next(s.id for s in city.on_cloud_systems(last) if s.dr_level >= 5 and s.classification == Classification.non_classified
+                    and s.department not in planner.sensitive_departments(city))
+    return planner.plan(city, last, {failover}), failover
+
+
+def test_sensitive_systems_and_their_departments_only_on_isolated_clusters(city, full):
+    p, _ = full
+    sensitive = planner.sensitive_departments(city)
+    assert sensitive, "the sample city has departments owning sensitive systems"
+    for cluster, s, _ in p.workloads:
+        if s.classification == Classification.sensitive or s.department in sensitive:
+            assert p.clusters[cluster].kind == "isolated", (s.id, cluster)
+    for cluster, d in p.tenants:
+        if d.code in sensitive:
+            assert p.clusters[cluster].kind == "isolated", (d.code, cluster)
+
+
+def test_non_isolated_target_of_a_sensitive_department_is_moved_and_reported(city, full):
+    p, _ = full
+    moved = {s.id for s in city.on_cloud_systems(99) if s.department in planner.sensitive_departments(city)
+             and city.zones[s.target_zone].kind.value != "isolated"}
+    assert moved and set(p.overrides) == moved
+    for sid in moved:
+        assert p.placed(sid)[0] == city.departments_by_code[city.systems_by_id[sid].department].zone
+
+
+def test_sensitive_system_outside_isolated_is_refused(city):
+    bad = next(s for s in city.systems if s.classification == Classification.sensitive and s.state == SystemState.on_cloud)
+    shared = next(z.name for z in city.city.zones if z.kind.value == "shared")
+    systems = [s.model_copy(update={"target_zone": shared}) if s.id == bad.id else s for s in city.systems]
+    m = type(city)(city.source, city.city, city.departments, systems, city.machine_rooms, city.network)
+    with pytest.raises(planner.PlacementError, match=bad.id):
+        planner.plan(m)
+
+
+def test_unknown_failover_system_is_refused(city):
+    with pytest.raises(planner.PlacementError, match="no-such-system"):
+        planner.plan(city, None, {"no-such-system"})
+
+
+def test_legacy_systems_appear_only_from_their_wave(city):
+    legacy = [s for s in city.systems if s.state == SystemState.legacy and s.wave is not None and s.target_zone]
+    for wave in (None, 1, 2, 3):
+        placed = {s.id for _, s, _ in planner.plan(city, wave).workloads}
+        for s in legacy:
+            assert (s.id in placed) == (wave is not None and s.wave <= wave), (s.id, s.wave, wave)
+    never = {s.id for s in city.systems if s.classification == Classification.classified or s.state == SystemState.retired}
+    assert never and not never & {s.id for _, s, _ in planner.plan(city, 99).workloads}
+
+
+def test_dr_follows_the_level_table(city, full):
+    p, failover = full
+    sensitive = planner.sensitive_departments(city)
+    rpo = {b.system: b for b in p.backups if b.system}
+    for cluster, s, replicas in p.workloads:
+        if cluster != p.dr_cluster:
+            continue
+        assert LEVELS[s.dr_level].mode == "continuous" and s.department not in sensitive
+        assert replicas == (s.replicas if s.id == failover else 0)
+    for _, s, _ in p.workloads:
+        lvl = LEVELS[s.dr_level]
+        isolated_only = s.department in sensitive
+        if lvl.mode == "continuous" and not isolated_only:
+            assert p.dr_cluster in p.placed(s.id)
+        if lvl.mode == "batch" and not isolated_only:
+            assert rpo[s.id].location == planner.dr_location(p.dr_site, p.placed(s.id)[0])
+        if isolated_only and lvl.copy_site == "dr_same_city":
+            assert s.id in p.dr_gaps and rpo[s.id].location == p.offsite_site
+
+
+def test_every_migrated_system_is_covered_by_a_daily_offsite_backup(full):
+    p, _ = full
+    daily = {(b.cluster, b.namespace) for b in p.backups if b.system is None}
+    for cluster, s, _ in p.workloads:
+        if cluster != p.dr_cluster:
+            assert (cluster, next(d.slug for c, d in p.tenants if d.code == s.department)) in daily
+    assert all(b.location == p.offsite_site and b.cron.count(" ") == 4 for b in p.backups if b.system is None)
+
+
+def test_rpo_schedules_meet_the_level_bound():
+    for lvl in LEVELS.values():
+        if lvl.mode == "batch":
+            step = planner.backup_interval(lvl.rpo_bound_s)
+            assert 2 * step <= lvl.rpo_bound_s
+
+
+@given(st.floats(min_value=600, max_value=30 * 86400, allow_nan=False))
+def test_backup_interval_is_the_longest_step_within_half_the_rpo(rpo):
+    step = planner.backup_interval(rpo)
+    assert 2 * step <= rpo
+    longer = [s for s in planner._STEPS if s > step]
+    assert not longer or 2 * longer[0] > rpo
+
+
+@given(st.sampled_from(planner._STEPS), st.text(min_size=1, max_size=20))
+def test_cron_lines_are_valid_and_repeat_at_the_interval(step, key):
+    fields = planner.cron(step, key).split()
+    assert len(fields) == 5
+    minute, hour = fields[0], fields[1]
+    if step < 3600:
+        assert minute == f"*/{step // 60}" and hour == "*"
+    elif step < 86400:
+        assert 0 <= int(minute) < 60 and hour == f"*/{step // 3600}" and 24 % (step // 3600) == 0
+    else:
+        assert 0 <= int(minute) < 60 and 0 <= int(hour) < 5
+    assert fields[2:] == ["*", "*", "*"]
+    assert planner.cron(step, key) == planner.cron(step, key)
+
+
+def test_quotas_fit_their_zone(city):
+    for zone in city.city.zones:
+        depts = [d for d in city.departments if d.zone == zone.name]
+        assert sum(d.quota.cpu for d in depts) <= zone.vcpu_capacity
+        assert sum(d.quota.memory_gib for d in depts) <= zone.memory_capacity_gib

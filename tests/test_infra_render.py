@@ -1,0 +1,206 @@
+"""`govctl tenants render` end to end: the sample city's objects, schema-valid, placed right,
+within quota, passing the policy pack; and the CLI's flags and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import kubernetes_validate
+import pytest
+import yaml
+from pulumi_policy import (
+    PolicyProviderResource,
+    PolicyResource,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from govctl.app import main
+from infra import conventions as cv
+from infra import plan as planner
+from infra.policy import rules
+from infra.render import render, write
+from infra.settings import StackSettings
+from model import load_city
+from tests.helpers import SAMPLE_CITY
+from tests.test_infra_policy import OPTS
+
+K8S_VERSION = "1.30"
+VELERO_FIELDS = {  # the velero.io/v1 fields govcloud sets (Velero 1.10+ CRDs)
+    "Schedule": {"schedule", "template", "useOwnerReferencesInBackup"},
+    "BackupStorageLocation": {"provider", "objectStorage", "config", "accessMode", "credential", "default"},
+}
+BACKUP_SPEC = {"includedNamespaces", "labelSelector", "includeClusterResources", "storageLocation", "snapshotVolumes",
+               "defaultVolumesToFsBackup", "ttl"}
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_city(SAMPLE_CITY)
+
+
+@pytest.fixture(scope="module")
+def rendered(city):
+    last = max(s.wave for s in city.systems if s.wave is not None)
+    settings = StackSettings(model=str(SAMPLE_CITY), wave=last, failover=frozenset({"fgw-002"}))
+    return render(city, settings), planner.plan(city, last, settings.failover)
+
+
+def all_objects(r):
+    return [(c, o) for c, objs in r.objects.items() for o in objs]
+
+
+def test_every_object_is_valid_kubernetes_1_30(rendered):
+    r, _ = rendered
+    builtin = 0
+    for _cluster, o in all_objects(r):
+        if o["apiVersion"] == "velero.io/v1":
+            assert set(o["spec"]) <= VELERO_FIELDS[o["kind"]], o["metadata"]["name"]
+            if o["kind"] == "Schedule":
+                assert set(o["spec"]["template"]) <= BACKUP_SPEC
+            continue
+        kubernetes_validate.validate(o, K8S_VERSION, strict=True)  # raises with the failing path
+        builtin += 1
+    assert builtin > 1500
+
+
+def test_objects_have_explicit_names_and_namespaces(rendered):
+    r, _ = rendered
+    for cluster, o in all_objects(r):
+        md = o["metadata"]
+        assert md["name"] and (o["kind"] == "Namespace") == ("namespace" not in md), (cluster, o["kind"], md)
+    names = {(c, o["kind"], o["metadata"]["name"]) for c, o in all_objects(r)}
+    assert ("shared", "StatefulSet", "fgw-002") in names and ("shared", "Namespace", "fgw") in names
+
+
+def test_velero_references_resolve_within_their_cluster(rendered):
+    r, p = rendered
+    for _cluster, objs in r.objects.items():
+        namespaces = {o["metadata"]["name"] for o in objs if o["kind"] == "Namespace"}
+        locations = {o["metadata"]["name"] for o in objs if o["kind"] == "BackupStorageLocation"}
+        for o in objs:
+            if o["kind"] == "Schedule":
+                t = o["spec"]["template"]
+                assert t["storageLocation"] in locations and set(t["includedNamespaces"]) <= namespaces
+    dr_locations = {o["metadata"]["name"]: o["spec"] for o in r.objects[p.dr_cluster] if o["kind"] == "BackupStorageLocation"}
+    for zone_cluster in ("shared", "isolated", "xinchuang"):
+        loc = planner.dr_location(p.dr_site, zone_cluster)
+        assert dr_locations[loc]["accessMode"] == "ReadOnly"
+        writer = next(o["spec"] for o in r.objects[zone_cluster] if o["metadata"]["name"] == loc)
+        assert writer["objectStorage"] == dr_locations[loc]["objectStorage"] and writer["accessMode"] == "ReadWrite"
+
+
+def test_every_planned_workload_is_in_its_cluster(rendered, city):
+    r, p = rendered
+    workloads = {(c, o["metadata"]["labels"][cv.SYSTEM]): o for c, o in all_objects(r) if o["kind"] in ("Deployment", "StatefulSet")}
+    assert len(workloads) == len(p.workloads)
+    for cluster, s, replicas in p.workloads:
+        o = workloads[(cluster, s.id)]
+        assert o["kind"] == ("StatefulSet" if s.data_gib > 0 else "Deployment")
+        assert o["spec"]["replicas"] == replicas and o["metadata"]["namespace"] == city.departments_by_code[s.department].slug
+        affinity = o["spec"]["template"]["spec"].get("affinity")
+        assert (affinity is not None) == (p.clusters[cluster].kind == "xinchuang")
+    assert workloads[(p.dr_cluster, "fgw-002")]["spec"]["replicas"] == city.systems_by_id["fgw-002"].replicas
+    last = max(s.wave for s in city.systems if s.wave is not None)
+    assert {s.id for _, s, _ in p.workloads} == {s.id for s in city.on_cloud_systems(last)}
+
+
+def _quantity(q: str) -> float:
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    for suffix, f in units.items():
+        if q.endswith(suffix):
+            return float(q[: -len(suffix)]) * f
+    return float(q)
+
+
+def test_workloads_fit_their_tenants_quota(rendered):
+    r, _ = rendered
+    for cluster, objs in r.objects.items():
+        used: dict[tuple, float] = defaultdict(float)
+        hard = {}
+        for o in objs:
+            ns = o["metadata"].get("namespace")
+            if o["kind"] == "ResourceQuota":
+                hard[ns] = o["spec"]["hard"]
+            elif o["kind"] in ("Deployment", "StatefulSet"):
+                for c in o["spec"]["template"]["spec"]["containers"]:
+                    for res in ("cpu", "memory"):
+                        used[(ns, f"requests.{res}")] += _quantity(c["resources"]["requests"][res]) * max(o["spec"]["replicas"], 1)
+            elif o["kind"] == "PersistentVolumeClaim":
+                used[(ns, "requests.storage")] += _quantity(o["spec"]["resources"]["requests"]["storage"])
+        assert used
+        for (ns, key), amount in used.items():
+            assert amount <= _quantity(hard[ns][key]) + 1e-6, (cluster, ns, key)
+
+
+def test_rendered_stack_passes_the_policy_pack(rendered):
+    r, _ = rendered
+    resources, out = [], []
+    report = lambda msg, urn=None: out.append(msg)  # noqa: E731
+    for cluster, o in all_objects(r):
+        group, _, version = o["apiVersion"].rpartition("/")
+        token = f"kubernetes:{group or 'core'}/{version}:{o['kind']}"
+        prov = PolicyProviderResource("pulumi:providers:kubernetes", {}, f"urn:provider::{cluster}", cluster)
+        name = f"{cluster}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
+        a = ResourceValidationArgs(token, o, f"urn:{token}::{name}", name, OPTS, prov)
+        for rule in (rules.sensitive_only_isolated, rules.requests_and_limits, rules.no_privileged):
+            rule(a, report)
+        resources.append(PolicyResource(token, o, a.urn, name, OPTS, prov, None, [], {}))
+    rules.tenants_hardened(StackValidationArgs(resources), report)
+    assert out == []
+    sensitive = [o for _, o in all_objects(r) if o["metadata"].get("labels", {}).get(cv.DATA_CLASS) == "sensitive"]
+    assert sensitive, "the sample city has sensitive objects the policy looked at"
+
+
+def test_outputs_report_kpis(rendered, city):
+    r, p = rendered
+    o = r.outputs
+    assert o["schema_version"] == 1 and o["adoption_target"] == 0.8
+    assert o["systems_per_zone"] == {z: sum(1 for c, _, _ in p.workloads if c == z) for z in city.zones}
+    assert o["dr"]["warm_replicas"] == sum(1 for c, _, _ in p.workloads if c == p.dr_cluster)
+    assert set(o["blocking_systems"]).isdisjoint({s.id for _, s, _ in p.workloads})
+
+
+def test_write_round_trips_and_is_all_or_nothing(rendered, tmp_path):
+    r, _ = rendered
+    out = tmp_path / "out"
+    n = write(r, out)
+    assert n == sum(len(v) for v in r.objects.values())
+    back = defaultdict(list)
+    for f in out.glob("*/*.yaml"):
+        back[f.parent.name].extend(yaml.safe_load_all(f.read_text(encoding="utf-8")))
+    key = lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])  # noqa: E731
+    for cluster, objs in r.objects.items():
+        assert sorted(back[cluster], key=key) == sorted(objs, key=key)
+    assert json.loads((out / "outputs.json").read_text())["wave"] == r.outputs["wave"]
+    assert sorted(p.name for p in out.iterdir()) == ["dr-dc", "isolated", "outputs.json", "shared", "xinchuang"]
+    assert not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_sharded_render_equals_single_process(small_city):
+    m = load_city(small_city)
+    s = StackSettings(model=str(small_city), wave=2)
+    one, two = render(m, s), render(m, s, workers=2)
+    key = lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])  # noqa: E731
+    assert {c: sorted(v, key=key) for c, v in one.objects.items()} == {c: sorted(v, key=key) for c, v in two.objects.items()}
+    assert one.outputs == two.outputs and one.components == two.components
+
+
+def test_cli_render_small_city(small_city, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["tenants", "render", str(small_city), "--out", str(out), "--wave", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == 1 and data["wave"] == 1
+    assert (out / "shared" / "00-cluster.yaml").exists()
+
+
+def test_cli_refuses_unknown_failover_and_writes_nothing(small_city, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["tenants", "render", str(small_city), "--out", str(out), "--failover", "nope-001"]) == 2
+    assert "nope-001" in capsys.readouterr().err and not out.exists()
+
+
+def test_cli_bad_model_exit_2(tmp_path, capsys):
+    assert main(["tenants", "render", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a directory" in capsys.readouterr().err
