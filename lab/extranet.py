@@ -41,6 +41,8 @@ FRR_RUN = Path("/var/run/frr")
 FRR_BIN = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "ospf6d")
 PRIVSEP_DIR = Path("/run/sshd")
+LAN_IF = "lan0"  # the linux_frr platform's LAN interface (network/platforms.py)
+LAN_HOSTS = "lan0-hosts"
 TOOLS = {  # what the lab runs → the Debian package that provides it
     "ip": "iproute2",
     str(FRR_BIN / "zebra"): "frr",
@@ -158,7 +160,12 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
     _require()
     say = progress or (lambda _msg: None)
     lab_dir = Path(lab_dir).resolve()
+    unsafe = [p for p in lab_dir.parents if p.exists() and p.stat().st_mode & 0o022]
+    if unsafe:  # sshd's StrictModes would refuse the lab's authorized_keys
+        raise LabError(f"--lab-dir {lab_dir} is under {unsafe[0]}, which others can write; "
+                       "sshd refuses keys kept there: choose a lab directory elsewhere (default: .lab/)")
     lab_dir.mkdir(parents=True, exist_ok=True)
+    lab_dir.chmod(lab_dir.stat().st_mode | 0o755)  # the login user reads its key list and shell here
     state = State(lab_dir)
     if state.data["spec"] and spec and state.data["spec"] != spec:
         raise LabError(f"the lab is up with --topology {state.data['spec']}; run `govctl lab down` first")
@@ -166,7 +173,9 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
         raise LabError(f"bridge {BRIDGE} exists but this lab ({lab_dir}) did not create it: another lab is up")
     state.record("spec", spec or state.data["spec"])
     state.record("city", city or state.data["city"])
-
+    for name in ("ipam.lock.yaml", "plan.json", "configs"):
+        state.record("paths", str(lab_dir / name))
+    lab_plan(topo, lab_dir)  # names the parents' link ends as the renderer does
     _keys(lab_dir, state)
     _login_user(lab_dir, state)
     _bridge(state)
@@ -176,6 +185,12 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
             state.record("netns", node.netns)
             _run("ip", "netns", "add", node.netns)
         _node_base(node)
+        if node.level in ("township", "village") and not _link_exists(LAN_IF, node.netns):
+            # The site's LAN: a veth whose other end stands for the hosts on it (carrier up).
+            _run("ip", "-n", node.netns, "link", "add", LAN_IF, "type", "veth", "peer", "name", LAN_HOSTS)
+        if node.level in ("township", "village"):
+            for ifname in (LAN_HOSTS, LAN_IF):
+                _run("ip", "-n", node.netns, "link", "set", ifname, "up")
     for i, node in enumerate(topo.nodes):
         _mgmt_link(node, i, state)
     for link in topo.links:
@@ -430,21 +445,34 @@ def write_inventory(lab_dir: Path, inventory: dict) -> Path:
 # --- the plan, the configs and the inventory ---------------------------------------------
 
 
+def lab_plan(topo: Topology, lab_dir: Path):
+    """The lab's IPv6 plan (its own lock in `<lab>/ipam.lock.yaml`), and the links wired to
+    the interface names the renderer gives the parents' ends."""
+    from lab.topology import wire
+    from network.lock import load_lock, write_lock
+    from network.plan import plan_city
+    from network.render import device_context
+
+    lock_path = Path(lab_dir) / "ipam.lock.yaml"
+    plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
+    write_lock(lock_path, plan.lock)
+    if not all(lk.parent_if for lk in topo.links):
+        wire(topo, {n.name: {d["peer"]: d["name"] for d in device_context(topo.model, plan, n.name)["downlinks"]}
+                    for n in topo.nodes})
+    return plan
+
+
 def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     """Plan the lab's IPv6 (own lock), render every node's config, write the inventory.
 
     The same planner and renderer as a real city: `.lab/plan.json`, `.lab/configs/<host>.cfg`
     (+ `.rollback.cfg`) and `.lab/inventory.yml` (the inventory builder of `playbooks/`).
     """
-    from network.lock import load_lock, write_lock
-    from network.plan import plan_city
     from network.render import render_device
     from playbooks.inventory import build_inventory
 
     lab_dir = Path(lab_dir).resolve()
-    lock_path = lab_dir / "ipam.lock.yaml"
-    plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
-    write_lock(lock_path, plan.lock)
+    plan = lab_plan(topo, lab_dir)
     write_atomic(lab_dir / "plan.json", json.dumps(plan.to_json(), indent=2) + "\n")
     for node in topo.nodes:
         rendered = render_device(topo.model, plan, node.name)

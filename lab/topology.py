@@ -44,7 +44,7 @@ class Link:
     child: str
     child_if: str
     parent: str
-    parent_if: str
+    parent_if: str  # "" until `wire` names it
     ipv4: str  # the /31 of the IPv4-only starting point (child gets the upper address)
 
 
@@ -85,9 +85,13 @@ def parse_spec(spec: str) -> tuple[int, int, int]:
     return counts  # type: ignore[return-value]
 
 
-def downlink_name(index: int) -> str:
-    """The parent's interface towards its index-th child link."""
-    return f"dn{index}"
+def wire(topo: Topology, downlinks: dict[str, dict[str, str]]) -> None:
+    """Name the parent ends of the links as the renderer names them: `downlinks[parent][child]`.
+
+    The model records only the child's interface; the parent's comes from the platform facts
+    (`dn0`, `dn1`, … in the plan's order), so the lab asks the renderer instead of guessing.
+    """
+    topo.links = [Link(lk.child, lk.child_if, lk.parent, downlinks[lk.parent][lk.child], lk.ipv4) for lk in topo.links]
 
 
 def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
@@ -104,7 +108,6 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
     links31 = LINK_NET.subnets(new_prefix=31)
     nodes: list[Node] = []
     links: list[Link] = []
-    downlinks: dict[str, int] = {}
 
     def device(site, level: str, parent: Device | None) -> Device:
         first = site.devices[0]
@@ -112,10 +115,8 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
         uplinks = []
         if parent is not None:
             for i in range(LEVEL_LINKS[level]):
-                k = downlinks.get(parent.hostname, 0)
-                downlinks[parent.hostname] = k + 1
                 subnet = next(links31)
-                links.append(Link(first.hostname, f"up{i}", parent.hostname, downlink_name(k), str(subnet)))
+                links.append(Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet)))
                 uplinks.append(Uplink(peer=parent.hostname, bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000, interface=f"up{i}"))
         dev = Device(hostname=first.hostname, platform=Platform.linux_frr, role=first.role, mgmt_ipv4=mgmt, uplinks=uplinks)
         nodes.append(Node(first.hostname, level, site.code, parent.hostname if parent else None, mgmt, str(next(loopbacks))))

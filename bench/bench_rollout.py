@@ -1,0 +1,133 @@
+"""Benchmark: IPv6 rollout of the 15-node namespace lab — Ansible forks 1 vs 15, Ansible vs `govctl net push`.
+
+Brings up its own lab (in a temporary lab directory), then for each run resets every device
+to its IPv4-only boot config and rolls out from scratch:
+  ansible-playbook ipv6_rollout.yml --forks 1   |   --forks 15   |   govctl net push --workers 15
+and prints the wall times, the two ratios the issue sets goals for (forks 15 ≥ 5× faster
+than forks 1; Ansible ≤ 1.5× the direct path), and per-device push times by level (connect,
+backup, push, save — without the post-check's wait for OSPFv3), for the rollout simulation.
+Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.
+
+    .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from lab import extranet, topology  # noqa: E402
+from model import load_city  # noqa: E402
+from network import driver  # noqa: E402
+from playbooks import inventory as inv  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def reset(topo, hosts: dict) -> None:
+    """Every device back to its IPv4-only boot config (through the driver's restore)."""
+    def one(node):
+        h = hosts[node.name]
+        with driver.session(target(h)) as conn:
+            done = driver.restore(conn, extranet.initial_config(node, topo), h["platform"])
+        if not done["restored"]:
+            raise SystemExit(f"reset of {node.name} failed")
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(one, topo.nodes))
+    time.sleep(1)  # let OSPFv3 state on the neighbours drain
+
+
+def target(h: dict) -> driver.Target:
+    return driver.Target(h["name"], h["ansible_host"], h["platform"], h["net_username"],
+                         key_file=h["net_key_file"], known_hosts=h["net_known_hosts"])
+
+
+def ansible(inventory: Path, forks: int) -> float:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "playbooks" / "ansible.cfg")}
+    t = time.monotonic()
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--forks", str(forks),
+                           str(REPO / "playbooks" / "ipv6_rollout.yml")], capture_output=True, text=True, env=env)
+    took = time.monotonic() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"ansible-playbook --forks {forks} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return took
+
+
+def push(inventory: Path, workers: int) -> tuple[float, list[dict]]:
+    t = time.monotonic()
+    proc = subprocess.run([str(BIN / "govctl"), "net", "push", "-i", str(inventory), "--workers", str(workers), "--json"],
+                          capture_output=True, text=True)
+    took = time.monotonic() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"govctl net push failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return took, json.loads(proc.stdout)["results"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--topology", default=topology.DEFAULT_SPEC)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    reasons = extranet.missing_prerequisites()
+    if reasons:
+        print(f"bench_rollout: skipped — {'; '.join(reasons)}")
+        return 0
+    topo = topology.build(load_city(REPO / "examples" / "sample-city"), args.topology)
+    (REPO / ".lab").mkdir(exist_ok=True)
+    lab_dir = Path(tempfile.mkdtemp(prefix="bench-rollout-", dir=REPO / ".lab"))
+    try:
+        extranet.up(topo, lab_dir, args.topology, "examples/sample-city")
+        extranet.prepare(topo, lab_dir)
+        inventory = lab_dir / "inventory.yml"
+        hosts = {h["name"]: h for h in inv.hosts(inv.load(inventory))}
+        times = {}
+        for name, run in (("ansible_forks_1", lambda: ansible(inventory, 1)),
+                          ("ansible_forks_15", lambda: ansible(inventory, 15)),
+                          ("push_workers_15", lambda: push(inventory, 15))):
+            reset(topo, hosts)
+            out = run()
+            times[name], results = (out if isinstance(out, tuple) else (out, None))
+            if results:
+                per_device = results
+            print(f"{name:18s} {times[name]:7.1f} s", file=sys.stderr)
+    finally:
+        extranet.down(lab_dir)
+        shutil.rmtree(lab_dir, ignore_errors=True)
+    levels = {n.name: n.level for n in topo.nodes}
+    by_level: dict[str, list[float]] = {}
+    for r in per_device:
+        by_level.setdefault(levels[r["hostname"]], []).append(r["push_seconds"])
+    report = {
+        "schema_version": 1, "nodes": len(topo.nodes), "cpus": os.cpu_count(), "seconds": {k: round(v, 1) for k, v in times.items()},
+        "forks_speedup": round(times["ansible_forks_1"] / times["ansible_forks_15"], 2),
+        "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
+        "push_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in by_level.items()},
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{report['nodes']}-node lab, {report['cpus']} CPUs")
+        for k, v in report["seconds"].items():
+            print(f"  {k:18s} {v:7.1f} s")
+        print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
+        print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
+        print("per-device push (connect, backup, push, save), seconds:")
+        for lv, v in report["push_seconds_by_level"].items():
+            print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

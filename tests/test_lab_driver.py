@@ -1,0 +1,129 @@
+"""The driver's config trees: what a push sends and what a restore sends (no device needed).
+
+The lab test (`test_lab_rollout.py`) runs the same functions against real FRR; here a tiny
+interpreter of hierarchical CLI input (enter a block, `no X` removes X, `exit` leaves) checks
+the algebra quickly, including a hypothesis property: restoring always lands on the backup.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from network import driver
+
+RUNNING = """Building configuration...
+
+Current configuration:
+!
+frr version 8.4.4
+frr defaults traditional
+hostname c01-agg-01
+!
+interface lo
+ ip address 198.19.64.2/32
+exit
+!
+interface up0
+ ip address 198.19.0.1/31
+exit
+!
+end
+"""
+
+CANDIDATE = """! govcloud IPv6 for c01-agg-01
+interface lo
+ ipv6 address 2001:db8:100::1/128
+exit
+!
+interface up0
+ ipv6 address 2001:db8:0:1::3/127
+ ipv6 ospf6 area 0.0.0.0
+exit
+!
+router ospf6
+ ospf6 router-id 198.19.252.3
+exit
+"""
+
+
+def apply(running: str, commands: list[str], platform: str = "linux_frr") -> str:
+    """Play config-mode input against a config tree, the way vtysh treats it."""
+    s = driver.syntax(platform)
+    tree = driver.parse(running, platform)
+    stack = [tree]
+    for raw in commands:
+        depth = (len(raw) - len(raw.lstrip(" ")))
+        line = raw.strip()
+        del stack[depth + 1:]
+        if line in s["block_end"]:
+            del stack[depth:]
+            continue
+        here = stack[min(depth, len(stack) - 1)]
+        if line.startswith(s["negate"]):
+            here.pop(line.removeprefix(s["negate"]), None)
+            continue
+        stack.append(here.setdefault(line, {}))
+    return "\n".join(driver.render(tree, platform))
+
+
+def test_diff_sends_only_missing_lines_in_their_blocks():
+    lines = driver.diff(CANDIDATE, RUNNING, "linux_frr")
+    assert lines == [
+        "interface lo", " ipv6 address 2001:db8:100::1/128", " exit",
+        "interface up0", " ipv6 address 2001:db8:0:1::3/127", " ipv6 ospf6 area 0.0.0.0", " exit",
+        "router ospf6", " ospf6 router-id 198.19.252.3", " exit",
+    ]
+
+
+def test_diff_is_empty_once_applied():
+    after = apply(RUNNING, driver.diff(CANDIDATE, RUNNING, "linux_frr"))
+    assert driver.diff(CANDIDATE, after, "linux_frr") == []
+
+
+def test_restore_undoes_a_push_exactly():
+    after = apply(RUNNING, driver.diff(CANDIDATE, RUNNING, "linux_frr"))
+    commands = driver.restore_commands(RUNNING, after, "linux_frr")
+    assert "no router ospf6" in commands and " no ipv6 address 2001:db8:0:1::3/127" in commands
+    assert driver.same_config(RUNNING, apply(after, commands), "linux_frr")
+
+
+def test_restore_puts_back_what_was_removed():
+    damaged = RUNNING.replace(" ip address 198.19.0.1/31\n", "")
+    commands = driver.restore_commands(RUNNING, damaged, "linux_frr")
+    assert commands == ["interface up0", " ip address 198.19.0.1/31", " exit"]
+
+
+def test_volatile_and_comment_lines_do_not_count():
+    assert driver.same_config(RUNNING, RUNNING.replace("frr version 8.4.4", "frr version 9.0").replace("!", "! changed"), "linux_frr")
+
+
+def test_huawei_negates_with_undo():
+    backup = "#\ninterface GigabitEthernet0/0/1\n ip address 10.0.0.1 255.255.255.252\n#\nreturn\n"
+    running = backup.replace("#\nreturn", " ipv6 enable\n#\nreturn")
+    assert driver.restore_commands(backup, running, "huawei_vrp") == ["interface GigabitEthernet0/0/1", " undo ipv6 enable", " quit"]
+
+
+def test_vrpv8_variant_commits():
+    assert driver.syntax("huawei_vrpv8")["commit"] == "commit"
+    assert driver.syntax("huawei_vrp")["commit"] is None
+
+
+WORDS = st.sampled_from(["ip address 10.0.0.1/31", "ipv6 address 2001:db8::1/127", "ipv6 ospf6 area 0.0.0.1",
+                         "description x", "ipv6 ospf6 passive", "ospf6 router-id 1.1.1.1"])
+HEADERS = st.sampled_from(["interface lo", "interface up0", "interface dn0", "router ospf6", "line vty"])
+CONFIGS = st.dictionaries(HEADERS, st.dictionaries(WORDS, st.just({}), max_size=4), max_size=5).map(
+    lambda t: "\n".join(line for h, body in t.items() for line in [h, *(" " + w for w in body), "exit"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(CONFIGS, CONFIGS)
+def test_restore_always_lands_on_the_backup(backup, running):
+    assert driver.same_config(backup, apply(running, driver.restore_commands(backup, running, "linux_frr")), "linux_frr")
+
+
+@settings(max_examples=150, deadline=None)
+@given(CONFIGS, CONFIGS)
+def test_push_then_diff_is_empty(candidate, running):
+    after = apply(running, driver.diff(candidate, running, "linux_frr"))
+    assert driver.diff(candidate, after, "linux_frr") == []

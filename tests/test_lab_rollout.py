@@ -1,0 +1,176 @@
+"""The IPv6 rollout against the real namespace lab: Ansible, Netmiko, FRR, sshd, testinfra.
+
+Builds its own lab (2 counties × 1 township × 2 villages: 9 nodes, 4 levels) in a temporary
+directory and ALWAYS tears it down. In order: --check --diff touches nothing; a village
+whose sshd is down fails alone while the rest converge; a re-run after repair converges and
+a second run changes nothing; testinfra is green; a config the device rejects is rolled
+back to exactly the backup; a post-check failure is rolled back; `govctl net push` (same
+driver) agrees; `down` leaves nothing behind. Skips with the reason when not root or when
+FRR / sshd are missing, or when another lab is up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from lab import extranet, topology
+from model import load_city
+from network import driver
+from playbooks import inventory as inv
+from tests.helpers import ROOT, SAMPLE_CITY
+
+SPEC = "2x1x2"
+BIN = Path(sys.executable).parent
+_reasons = extranet.missing_prerequisites()
+if not _reasons and extranet._link_exists(extranet.BRIDGE):
+    _reasons = [f"another lab is up (bridge {extranet.BRIDGE} exists): `govctl lab down` first"]
+pytestmark = [pytest.mark.lab, pytest.mark.skipif(bool(_reasons), reason="; ".join(_reasons) or "ok")]
+
+
+class Lab:
+    def __init__(self, topo, lab_dir: Path):
+        self.topo, self.dir = topo, lab_dir
+        self.inventory = lab_dir / "inventory.yml"
+        self.hosts = {h["name"]: h for h in inv.hosts(inv.load(self.inventory))}
+        self.villages = [n.name for n in topo.nodes if n.level == "village"]
+
+    def playbook(self, *args: str) -> tuple[int, str, dict[str, dict[str, int]]]:
+        env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "playbooks" / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+        proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(self.inventory), *args,
+                               str(ROOT / "playbooks" / "ipv6_rollout.yml")], capture_output=True, text=True, env=env)
+        recap = {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+                 for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)}
+        return proc.returncode, proc.stdout + proc.stderr, recap
+
+    def running(self, name: str) -> str:
+        h = self.hosts[name]
+        with driver.session(self.target(name)) as conn:
+            return driver.running_config(conn, h["platform"])
+
+    def target(self, name: str) -> driver.Target:
+        h = self.hosts[name]
+        return driver.Target(name, h["ansible_host"], h["platform"], h["net_username"],
+                             key_file=h["net_key_file"], known_hosts=h["net_known_hosts"])
+
+
+@pytest.fixture(scope="module")
+def lab():
+    # Under the repository, not /tmp: sshd refuses keys below a world-writable directory.
+    (ROOT / ".lab").mkdir(exist_ok=True)
+    lab_dir = Path(tempfile.mkdtemp(prefix="test-rollout-", dir=ROOT / ".lab"))
+    topo = topology.build(load_city(SAMPLE_CITY), SPEC)
+    try:
+        extranet.up(topo, lab_dir, SPEC, str(SAMPLE_CITY))
+        extranet.prepare(topo, lab_dir)
+        yield Lab(topo, lab_dir)
+    finally:
+        extranet.down(lab_dir)
+        shutil.rmtree(lab_dir, ignore_errors=True)
+
+
+def test_check_diff_shows_exact_lines_and_touches_nothing(lab):
+    name = lab.villages[0]
+    before = lab.running(name)
+    rc, out, recap = lab.playbook("--check", "--diff", "--limit", name)
+    assert rc == 0, out
+    want = driver.diff((lab.dir / "configs" / f"{name}.cfg").read_text(), before, "linux_frr")
+    assert want and all(f"+{line}" in out for line in want)
+    assert recap[name]["changed"] == 1
+    assert lab.running(name) == before
+    assert not (lab.dir / "backups" / f"{name}.cfg").exists()
+
+
+def test_dead_device_fails_alone_and_the_rest_converge(lab):
+    dead = lab.villages[0]
+    pid = int((lab.dir / "nodes" / dead / "sshd.pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    rc, out, recap = lab.playbook()
+    assert rc != 0
+    assert recap[dead]["failed"] == 1 and "unreachable" in out
+    for name, counts in recap.items():
+        if name != dead:
+            assert counts["failed"] == 0 and counts["changed"] == 1, (name, out)
+    assert (lab.dir / "backups" / f"{lab.villages[1]}.cfg").is_file()
+
+
+def test_rerun_after_repair_converges_then_is_idempotent(lab):
+    extranet.up(lab.topo, lab.dir)  # restarts the stopped sshd
+    assert all(n["healthy"] for n in extranet.status(lab.topo, lab.dir)["nodes"])
+    rc, out, recap = lab.playbook()
+    assert rc == 0, out
+    assert {n for n, c in recap.items() if c["changed"]} == {lab.villages[0]}
+    rc, out, recap = lab.playbook()
+    assert rc == 0 and all(c["changed"] == 0 for c in recap.values()), out
+
+
+def test_testinfra_is_green(lab):
+    env = {**os.environ, "GOVCLOUD_LAB_INVENTORY": str(lab.inventory)}
+    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "infra")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout
+
+
+def _bad_configs(lab, name: str, change) -> Path:
+    out = lab.dir / "bad-configs"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(lab.dir / "configs", out)
+    cfg = out / f"{name}.cfg"
+    cfg.write_text(change(cfg.read_text()))
+    return out
+
+
+def test_rejected_config_is_rolled_back_exactly(lab):
+    name = lab.villages[1]
+    before = lab.running(name)
+    configs = _bad_configs(lab, name, lambda t: t + "interface up0\n ipv6 ospf6 cost 77\n ipv6 frobnicate on\nexit\n")
+    rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}")
+    assert rc != 0 and "rejected" in out and "rolled back" in out, out
+    assert recap[name]["rescued"] == 1
+    after = lab.running(name)
+    assert "cost 77" not in after
+    assert driver.same_config(before, after, "linux_frr")
+    assert driver.same_config((lab.dir / "backups" / f"{name}.cfg").read_text(), after, "linux_frr")
+
+
+def test_postcheck_failure_is_rolled_back(lab):
+    name = lab.villages[2]
+    before = lab.running(name)
+    # Accepted by the device, fatal to the link: a passive uplink drops its OSPFv3 adjacency.
+    configs = _bad_configs(lab, name, lambda t: t + "interface up0\n ipv6 ospf6 passive\nexit\n")
+    rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}", "-e", "postcheck_timeout=12")
+    assert rc != 0 and "no Full OSPFv3 neighbour on up0" in out and "rolled back" in out, out
+    assert driver.same_config(before, lab.running(name), "linux_frr")
+    with driver.session(lab.target(name)) as conn:  # and the device is healthy again
+        h = lab.hosts[name]
+        assert driver.check(conn, "linux_frr", h["uplinks"], h["parent_loopback"], timeout=30)["ping6"]
+
+
+def test_direct_path_agrees(lab):
+    proc = subprocess.run([str(BIN / "govctl"), "net", "push", "-i", str(lab.inventory), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    import json
+
+    results = json.loads(proc.stdout)["results"]
+    assert len(results) == len(lab.topo.nodes)
+    assert all(r["status"] == "ok" and not r["changed"] for r in results)
+
+
+def test_down_leaves_nothing_behind(lab):
+    made = extranet.State(lab.dir).data
+    extranet.down(lab.dir)
+    present = extranet._netns_list()
+    assert not set(made["netns"]) & present
+    assert not extranet._link_exists(extranet.BRIDGE)
+    assert not any(Path(p).exists() for p in made["paths"])
+    assert subprocess.run(["id", extranet.LOGIN_USER], capture_output=True).returncode != 0
