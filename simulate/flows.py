@@ -82,8 +82,10 @@ class Link:
         flows = self.flows
         left = self.available
         n = len(flows)
-        if n == 1 and flows[0].cap is None:
-            flows[0].rate = left
+        if all(f.cap is None for f in flows):  # the common case: equal shares
+            share = left / n if n else 0.0
+            for f in flows:
+                f.rate = share
         else:
             for k, f in enumerate(sorted(flows, key=lambda f: f.cap if f.cap is not None else float("inf"))):
                 share = left / (n - k)
