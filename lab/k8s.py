@@ -1,0 +1,586 @@
+"""Real, local Kubernetes control planes for tests and demos.
+
+govcloud provisions one Kubernetes tenant per department; to test that against the real
+thing (RBAC, PodSecurity, ResourceQuota, LimitRange admission) without a cloud, this module
+runs, per named cluster, an etcd, a kube-apiserver and a kube-controller-manager (which keeps
+ResourceQuota status current and creates service accounts) as plain processes on 127.0.0.1.
+kube-apiserver and kube-controller-manager come from `make tools` (.tools/bin), etcd from
+Debian's etcd-server. No kubelet or scheduler: pods are admitted and stored, never run.
+
+    up(state_dir, ["shared", "isolated", "dr"])  # starts what is not already running
+    status(state_dir)                            # {"shared": {"healthy": True, ...}, ...}
+    down(state_dir)                              # stops exactly what up started, removes data
+
+`<state_dir>/kubeconfig` has one context per cluster, named after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS_BIN = REPO / ".tools" / "bin"
+DEFAULT_STATE_DIR = REPO / ".lab" / "k8s"
+STATE_FILE = "state.json"
+HOST = "127.0.0.1"
+# Virtual addresses the API server hands to Services; nothing is routed or listens there.
+SERVICE_CIDR = "10.96.0.0/24"
+ADMISSION_PLUGINS = (
+    "NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,DefaultTolerationSeconds,"
+    "NodeRestriction,PodSecurity,Priority,RuntimeClass,StorageObjectInUseProtection,"
+    "PersistentVolumeClaimResize,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,"
+    "MutatingAdmissionWebhook,ValidatingAdmissionPolicy,ValidatingAdmissionWebhook,ResourceQuota"
+)
+PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager")  # start order
+PORTS = ("apiserver", "etcd", "etcd_peer", "controller_manager")
+NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+
+
+class LabError(RuntimeError):
+    """The lab cannot do what was asked; the message says why and what to do."""
+
+
+# --- binaries -------------------------------------------------------------------------------
+
+
+def find_binaries() -> dict[str, str]:
+    """Paths of etcd, kube-apiserver and kube-controller-manager; LabError if any is missing."""
+    found = _binaries()
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        hints = []
+        if {"kube-apiserver", "kube-controller-manager"} & set(missing):
+            hints.append("run `make tools` (builds them into .tools/bin)")
+        if "etcd" in missing:
+            hints.append("install Debian's etcd-server (`make setup` as root)")
+        raise LabError(f"missing binaries: {', '.join(missing)}; " + " and ".join(hints))
+    return found  # type: ignore[return-value]
+
+
+def _binaries() -> dict[str, str | None]:
+    def tool(name: str) -> str | None:
+        path = TOOLS_BIN / name
+        return str(path) if os.access(path, os.X_OK) else None
+
+    return {
+        "etcd": tool("etcd") or shutil.which("etcd"),
+        "kube-apiserver": tool("kube-apiserver"),
+        "kube-controller-manager": tool("kube-controller-manager"),
+    }
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def up(
+    state_dir: str | os.PathLike = DEFAULT_STATE_DIR,
+    clusters: list[str] | tuple[str, ...] = ("shared",),
+    *,
+    base_port: int | None = None,
+    timeout: float = 120.0,
+) -> dict:
+    """Start each named cluster that is not already healthy; leave healthy ones alone.
+
+    Ports are free loopback ports picked once and kept in the state file (or, with base_port,
+    base_port + 10*i + 0..3 for the i-th cluster). Returns {"kubeconfig": path, "clusters":
+    {name: {"server", "context", "started", "startup_seconds"}}}.
+    """
+    state_dir = Path(state_dir)
+    bins = find_binaries()
+    for name in clusters:
+        if not NAME.match(name):
+            raise LabError(f"cluster name {name!r} is not a short DNS label")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state = _load(state_dir)
+    result: dict[str, dict] = {}
+    starting: list[str] = []
+    for i, name in enumerate(clusters):
+        cluster = state["clusters"].get(name)
+        if cluster and _all_alive(cluster) and _ready(state_dir, name, cluster):
+            result[name] = _describe(cluster, name, started=False)
+            continue
+        if cluster:  # some process died: stop the rest, restart on the same ports and data
+            _stop(cluster)
+        else:
+            cluster = {"ports": _pick_ports(i, base_port), "processes": {}}
+            state["clusters"][name] = cluster
+        busy = [f"{HOST}:{p} ({what})" for what, p in cluster["ports"].items() if not _port_free(p)]
+        if busy:
+            _save(state_dir, state)
+            raise LabError(
+                f"cluster {name!r}: ports busy: {', '.join(busy)}; stop what listens there, "
+                f"or run down() to forget these ports, or pass another base_port"
+            )
+        _make_pki(state_dir / name, name)
+        starting.append(name)
+    _save(state_dir, state)
+    kubeconfig = _write_kubeconfig(state_dir, state)
+
+    # Start the clusters side by side: all etcds, then all API servers, then controllers.
+    began = {name: time.monotonic() for name in starting}
+    try:
+        for process in PROCESSES:
+            for name in starting:
+                cluster = state["clusters"][name]
+                argv = _argv(process, bins[process], state_dir / name, name, cluster["ports"])
+                cluster["processes"][process] = _spawn(argv, state_dir / name / f"{process}.log")
+                _save(state_dir, state)
+            deadline = time.monotonic() + timeout
+            for name in starting:
+                _wait(state_dir, name, state["clusters"][name], process, deadline)
+    except LabError:
+        for name in starting:
+            _stop(state["clusters"][name])
+        _save(state_dir, state)
+        raise
+    for name in starting:
+        cluster = state["clusters"][name]
+        cluster["startup_seconds"] = round(time.monotonic() - began[name], 1)
+        result[name] = _describe(cluster, name, started=True)
+    _save(state_dir, state)
+    return {"kubeconfig": str(kubeconfig), "clusters": result}
+
+
+def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> None:
+    """Stop the processes up() started (by recorded PID and start time) and remove their data."""
+    state_dir = Path(state_dir)
+    if not (state_dir / STATE_FILE).exists():
+        return
+    state = _load(state_dir)
+    for name, cluster in state["clusters"].items():
+        _stop(cluster)
+        shutil.rmtree(state_dir / name, ignore_errors=True)
+    for leftover in (state_dir / "kubeconfig", state_dir / STATE_FILE):
+        leftover.unlink(missing_ok=True)
+    try:
+        state_dir.rmdir()  # only if nothing else was put there
+    except OSError:
+        pass
+
+
+def status(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> dict:
+    """Per cluster: {"healthy": readyz ok and all processes alive, "server", "processes", ...}."""
+    state_dir = Path(state_dir)
+    if not (state_dir / STATE_FILE).exists():
+        return {}
+    report = {}
+    for name, cluster in _load(state_dir)["clusters"].items():
+        alive = {p: _alive(cluster["processes"].get(p)) for p in PROCESSES}
+        readyz = _get(state_dir, name, cluster, "/readyz") if alive["kube-apiserver"] else None
+        report[name] = {
+            "healthy": all(alive.values()) and readyz == "ok",
+            "server": f"https://{HOST}:{cluster['ports']['apiserver']}",
+            "readyz": readyz,
+            "processes": {
+                p: {"pid": (cluster["processes"].get(p) or {}).get("pid"), "alive": alive[p]}
+                for p in PROCESSES
+            },
+            "ports": cluster["ports"],
+            "startup_seconds": cluster.get("startup_seconds"),
+        }
+    return report
+
+
+def user_kubeconfig(
+    state_dir: str | os.PathLike, cluster: str, user: str, groups: tuple[str, ...] = ()
+) -> Path:
+    """A kubeconfig for `user` (in `groups`) on a running cluster: a client cert from its CA."""
+    state_dir = Path(state_dir)
+    ports = _load(state_dir)["clusters"][cluster]["ports"]
+    for word in (user, *groups):
+        if not re.match(r"^[A-Za-z0-9:._@-]+$", word):
+            raise LabError(f"user or group name {word!r} has characters the lab does not accept")
+    pki = state_dir / cluster / "pki"
+    stem = "user-" + user.replace(":", "_")
+    subject = "".join(f"/O={g}" for g in groups) + f"/CN={user}"
+    _issue(pki, stem, subject, "client")
+    path = state_dir / cluster / "users" / f"{user.replace(':', '_')}.kubeconfig"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        _kubeconfig_text(
+            [(cluster, f"https://{HOST}:{ports['apiserver']}", pki / "ca.crt", user, pki / stem)]
+        )
+    )
+    return path
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def _argv(process: str, binary: str, home: Path, name: str, ports: dict) -> list[str]:
+    pki = home / "pki"
+    etcd_url = f"http://{HOST}:{ports['etcd']}"
+    if process == "etcd":
+        peer = f"http://{HOST}:{ports['etcd_peer']}"
+        return [
+            binary, f"--name={name}", f"--data-dir={home / 'etcd'}",
+            f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster={name}={peer}", f"--initial-cluster-token=govcloud-lab-{name}",
+            "--logger=zap", "--log-level=warn",
+        ]  # fmt: skip
+    if process == "kube-apiserver":
+        return [
+            binary, f"--etcd-servers={etcd_url}",
+            f"--bind-address={HOST}", f"--advertise-address={HOST}",
+            f"--secure-port={ports['apiserver']}", f"--cert-dir={pki}",
+            f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            # Aggregation layer, as kubeadm sets it up (the controller manager reads it too).
+            f"--requestheader-client-ca-file={pki / 'front-proxy-ca.crt'}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+            f"--service-account-key-file={pki / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki / 'sa.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--endpoint-reconciler-type=none",  # its endpoint would be a loopback address
+            "--authorization-mode=Node,RBAC", f"--enable-admission-plugins={ADMISSION_PLUGINS}",
+            "--allow-privileged=true",  # as real clusters: PodSecurity decides per namespace
+            "--profiling=false", "--v=1",
+        ]  # fmt: skip
+    kubeconfig = home / "controller-manager.kubeconfig"
+    return [
+        binary, f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+        f"--bind-address={HOST}", f"--secure-port={ports['controller_manager']}",
+        f"--cert-dir={home / 'controller-manager'}",
+        f"--flex-volume-plugin-dir={home / 'controller-manager' / 'flexvolume'}",  # not in /usr
+        f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
+        f"--cluster-signing-cert-file={pki / 'ca.crt'}", f"--cluster-signing-key-file={pki / 'ca.key'}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--leader-elect=false", "--profiling=false", "--v=1",
+    ]  # fmt: skip
+
+
+def _spawn(argv: list[str], log: Path) -> dict:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # not killed with the caller's terminal or process group
+        )  # fmt: skip
+    stat = _stat(proc.pid)
+    record = {"pid": proc.pid, "start": stat and stat[1], "exe": Path(argv[0]).name}
+    # Right after fork+exec, /proc/PID/cmdline can still read empty for a moment.
+    deadline = time.monotonic() + 2
+    while not _alive(record) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return record
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start time in clock ticks since boot) of a process; None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+    return fields[0], int(fields[19])
+
+
+def _alive(record: dict | None) -> bool:
+    """True if the recorded process still runs and is the very process up() started."""
+    stat = _stat(record["pid"]) if record else None
+    if stat is None or stat[0] in "ZX" or stat[1] != record["start"]:
+        return False
+    try:  # argv[0], not /proc/PID/exe: `make tools` may have replaced the binary since
+        argv0 = Path(f"/proc/{record['pid']}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return False
+    return Path(os.fsdecode(argv0)).name == record["exe"]
+
+
+def _all_alive(cluster: dict) -> bool:
+    return all(_alive(cluster["processes"].get(p)) for p in PROCESSES)
+
+
+def _stop(cluster: dict, grace: float = 10.0) -> None:
+    """Stop the cluster's recorded processes, newest first; never anything else."""
+    for process in reversed(PROCESSES):
+        record = cluster["processes"].pop(process, None)
+        if _alive(record):
+            _signal(record, signal.SIGTERM)
+            if not _gone(record, grace):
+                _signal(record, signal.SIGKILL)
+                _gone(record, grace)
+        _reap(record)
+
+
+def _signal(record: dict, sig: int) -> None:
+    if _alive(record):  # still the process up() started, not a reused PID
+        try:
+            os.kill(record["pid"], sig)
+        except ProcessLookupError:
+            pass
+
+
+def _gone(record: dict, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(record):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _reap(record: dict | None, timeout: float = 5.0) -> None:
+    """If the dead process is this Python's child, collect it so that no zombie stays."""
+    deadline = time.monotonic() + timeout
+    while record and (_stat(record["pid"]) or ("", None))[1] == record["start"]:
+        try:
+            if os.waitpid(record["pid"], os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            return  # not our child: its own parent (or init) collects it
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def _wait(state_dir: Path, name: str, cluster: dict, process: str, deadline: float) -> None:
+    home = state_dir / name
+    record = cluster["processes"][process]
+    while True:
+        if not _alive(record):
+            raise LabError(f"cluster {name!r}: {process} exited:\n{_tail(home / f'{process}.log')}")
+        if _up(state_dir, name, cluster, process):
+            return
+        if time.monotonic() > deadline:
+            raise LabError(
+                f"cluster {name!r}: {process} not ready in time:\n{_tail(home / f'{process}.log')}"
+            )
+        time.sleep(0.2)
+
+
+def _up(state_dir: Path, name: str, cluster: dict, process: str) -> bool:
+    ports = cluster["ports"]
+    if process == "etcd":
+        return '"health":"true"' in (_fetch(f"http://{HOST}:{ports['etcd']}/health") or "")
+    if process == "kube-apiserver":
+        return _ready(state_dir, name, cluster)
+    # Its own health check (self-signed, loopback), and the first sign of its controllers
+    # working: the default namespace's service account.
+    return _fetch(
+        f"https://{HOST}:{ports['controller_manager']}/healthz", ssl._create_unverified_context()
+    ) == "ok" and (
+        _get(state_dir, name, cluster, "/api/v1/namespaces/default/serviceaccounts/default")
+        is not None
+    )
+
+
+def _ready(state_dir: Path, name: str, cluster: dict) -> bool:
+    return _get(state_dir, name, cluster, "/readyz") == "ok"
+
+
+def _get(state_dir: Path, name: str, cluster: dict, path: str) -> str | None:
+    """GET path from the cluster's API server as its admin; None on any failure."""
+    pki = state_dir / name / "pki"
+    try:
+        context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
+    except (OSError, ssl.SSLError):
+        return None
+    return _fetch(f"https://{HOST}:{cluster['ports']['apiserver']}{path}", context)
+
+
+def _fetch(url: str, context: ssl.SSLContext | None = None) -> str | None:
+    """GET a loopback URL, ignoring any proxy settings; None on any failure."""
+    handlers = [urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)]
+    try:
+        with urllib.request.build_opener(*handlers).open(url, timeout=3) as response:
+            return response.read().decode()
+    except (OSError, ssl.SSLError, urllib.error.URLError, ValueError):
+        return None
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return f"(no log at {log})"
+    return "\n".join(text) + f"\n(full log: {log})"
+
+
+# --- ports ----------------------------------------------------------------------------------
+
+
+def _pick_ports(index: int, base_port: int | None) -> dict[str, int]:
+    if base_port is not None:
+        return {what: base_port + 10 * index + i for i, what in enumerate(PORTS)}
+    ports: dict[str, int] = {}
+    held = []
+    try:  # hold each socket until all are picked so the ports differ
+        for what in PORTS:
+            s = socket.socket()
+            s.bind((HOST, 0))
+            held.append(s)
+            ports[what] = s.getsockname()[1]
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: ignore TIME_WAIT
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+# --- certificates (openssl CLI) -------------------------------------------------------------
+
+_OPENSSL_CNF = """\
+[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+authorityKeyIdentifier = keyid
+subjectAltName = IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+"""
+
+
+def _openssl(*args: str | Path) -> None:
+    if not shutil.which("openssl"):
+        raise LabError("the openssl command is needed to make the lab's certificates")
+    done = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True)
+    if done.returncode:
+        raise LabError(f"openssl {args[0]} failed: {done.stderr.strip()}")
+
+
+def _key(path: Path) -> None:
+    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
+    path.chmod(0o600)
+
+
+def _issue(pki: Path, stem: str, subject: str, kind: str, ca: str = "ca") -> None:
+    """A key and a certificate signed by the cluster CA (kind: server or client)."""
+    _key(pki / f"{stem}.key")
+    csr = pki / f"{stem}.csr"
+    _openssl("req", "-new", "-key", pki / f"{stem}.key", "-subj", subject,
+             "-config", pki / "openssl.cnf", "-out", csr)  # fmt: skip
+    _openssl("x509", "-req", "-in", csr, "-CA", pki / f"{ca}.crt", "-CAkey", pki / f"{ca}.key",
+             "-set_serial", str(secrets.randbits(63)), "-days", "365",
+             "-extfile", pki / "openssl.cnf", "-extensions", kind, "-out", pki / f"{stem}.crt")  # fmt: skip
+    csr.unlink()
+
+
+def _make_pki(home: Path, name: str) -> None:
+    """CAs, API server serving cert, client certs and service-account keys (made once)."""
+    pki = home / "pki"
+    if (pki / "done").exists():
+        return
+    pki.mkdir(parents=True, exist_ok=True)
+    (pki / "openssl.cnf").write_text(_OPENSSL_CNF)
+    for ca in ("ca", "front-proxy-ca"):
+        _key(pki / f"{ca}.key")
+        _openssl("req", "-x509", "-new", "-key", pki / f"{ca}.key", "-subj",
+                 f"/CN=govcloud-lab-{name}-{ca}", "-config", pki / "openssl.cnf",
+                 "-extensions", "ca", "-days", "3650", "-out", pki / f"{ca}.crt")  # fmt: skip
+    _issue(pki, "apiserver", "/CN=kube-apiserver", "server")
+    _issue(pki, "admin", "/O=system:masters/CN=govcloud-lab-admin", "client")
+    _issue(pki, "front-proxy-client", "/CN=front-proxy-client", "client", ca="front-proxy-ca")
+    _key(pki / "sa.key")
+    _openssl("pkey", "-in", pki / "sa.key", "-pubout", "-out", pki / "sa.pub")
+    (pki / "done").touch()
+
+
+# --- kubeconfig -----------------------------------------------------------------------------
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def _kubeconfig_text(entries: list[tuple[str, str, Path, str, Path]]) -> str:
+    """entries: (context/cluster name, server URL, CA file, user name, cert/key stem)."""
+    clusters, users, contexts = [], [], []
+    for name, server, ca, user, stem in entries:
+        clusters.append(
+            f"- name: {name}\n  cluster:\n    server: {server}\n"
+            f"    certificate-authority-data: {_b64(ca)}\n"
+        )
+        users.append(
+            f"- name: {name}-{user}\n  user:\n"
+            f"    client-certificate-data: {_b64(Path(f'{stem}.crt'))}\n"
+            f"    client-key-data: {_b64(Path(f'{stem}.key'))}\n"
+        )
+        contexts.append(
+            f"- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-{user}\n"
+        )
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n{''.join(clusters)}users:\n{''.join(users)}contexts:\n{''.join(contexts)}"
+        f"current-context: {entries[0][0] if entries else ''}\n"
+    )
+
+
+def _write_kubeconfig(state_dir: Path, state: dict) -> Path:
+    entries = []
+    for name, cluster in state["clusters"].items():
+        pki = state_dir / name / "pki"
+        server = f"https://{HOST}:{cluster['ports']['apiserver']}"
+        entry = (name, server, pki / "ca.crt", "admin", pki / "admin")
+        (state_dir / name / "controller-manager.kubeconfig").write_text(_kubeconfig_text([entry]))
+        entries.append(entry)
+    path = state_dir / "kubeconfig"
+    path.write_text(_kubeconfig_text(entries))
+    path.chmod(0o600)
+    return path
+
+
+# --- state ----------------------------------------------------------------------------------
+
+
+def _load(state_dir: Path) -> dict:
+    try:
+        return json.loads((state_dir / STATE_FILE).read_text())
+    except FileNotFoundError:
+        return {"clusters": {}}
+
+
+def _save(state_dir: Path, state: dict) -> None:
+    tmp = state_dir / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.replace(state_dir / STATE_FILE)
+
+
+def _describe(cluster: dict, name: str, started: bool) -> dict:
+    return {
+        "server": f"https://{HOST}:{cluster['ports']['apiserver']}",
+        "context": name,
+        "started": started,
+        "startup_seconds": cluster.get("startup_seconds"),
+    }
