@@ -59,5 +59,4 @@ def render_cmd(
     per = ", ".join(f"{c}: {v['workloads']} workloads in {v['tenants']} tenants" for c, v in o["clusters"].items())
     console.print(f"[green]wrote[/] {n:,} objects under {out}/ ({per})")
     console.print(f"cloud adoption after wave {wave}: {pct(o['adoption_rate'])} (target {pct(o['adoption_target'])}); "
-                  f"{len(o['blocking_systems'])} systems not yet on the cloud; {len(o['dr_gaps'])} DR gaps; "
-                  f"{len(o['placement_overrides'])} placement overrides")
+                  f"{len(o['blocking_systems'])} systems not yet on the cloud; {len(o['dr_gaps'])} DR gaps")

@@ -8,9 +8,9 @@ Rules:
 - one cluster per cloud zone (named after the zone) and one for the same-city DR site
   (named after that site);
 - a system runs in its `target_zone`'s cluster; a system that is sensitive, or belongs to
-  a department owning sensitive systems, may only run on an isolated cluster: if its
-  `target_zone` is another kind, it is moved to its department's (isolated) zone and the
-  move is reported as an override; if no isolated zone can take it, planning refuses;
+  a department owning sensitive systems, may only run on an isolated cluster (the model's
+  rules already refuse anything else; planning refuses it again for programs fed data
+  that skipped validation);
 - DR follows GB/T 20988 (`simulate/drlevels.py` holds the level table): continuous levels
   (5–6) get a warm replica in the DR cluster, batch levels (3–4) a Velero schedule whose
   interval is derived from the level's RPO bound, every system a daily off-site backup;
@@ -73,7 +73,6 @@ class CloudPlan:
     workloads: list[tuple[str, System, int]] = field(default_factory=list)  # (cluster, system, replicas)
     backups: list[Backup] = field(default_factory=list)
     sensitive_departments: set[str] = field(default_factory=set)
-    overrides: dict[str, dict] = field(default_factory=dict)
     dr_gaps: dict[str, str] = field(default_factory=dict)
 
     def placed(self, system_id: str) -> list[str]:
@@ -97,19 +96,14 @@ def sensitive_departments(m: CityModel) -> set[str]:
             if s.classification == Classification.sensitive and s.cloud_bound}
 
 
-def _home(m: CityModel, s: System, sensitive_depts: set[str], plan: CloudPlan) -> str:
+def _home(m: CityModel, s: System, sensitive_depts: set[str]) -> str:
     zone = m.zones[s.target_zone]
     must_isolate = s.classification == Classification.sensitive or s.department in sensitive_depts
-    if not must_isolate or zone.kind == ZoneKind.isolated:
-        return zone.name
-    dept_zone = m.zones.get(m.departments_by_code[s.department].zone)
-    if s.classification == Classification.sensitive or dept_zone is None or dept_zone.kind != ZoneKind.isolated:
+    if must_isolate and zone.kind != ZoneKind.isolated:
         raise PlacementError(
             f"system {s.id} ({s.classification.value}, department {s.department}) may only run on an isolated "
             f"cluster, but its target_zone {zone.name!r} is {zone.kind.value}")
-    plan.overrides[s.id] = {"target_zone": zone.name, "placed": dept_zone.name,
-                            "reason": f"department {s.department} owns sensitive systems"}
-    return dept_zone.name
+    return zone.name
 
 
 def _spread(key: str, n: int) -> int:
@@ -153,7 +147,7 @@ def plan(m: CityModel, wave: int | None = None, failover: frozenset[str] | set[s
         raise PlacementError(f"failover names unknown systems: {', '.join(sorted(unknown))}")
     for s in sorted(m.on_cloud_systems(wave), key=lambda s: s.id):
         d = depts[s.department]
-        home = _home(m, s, sensitive, p)
+        home = _home(m, s, sensitive)
         tenants.setdefault((home, d.code), d)
         p.workloads.append((home, s, s.replicas))
         lvl = dr_level(s.dr_level)

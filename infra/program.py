@@ -84,5 +84,4 @@ def outputs(m: CityModel, p: planner.CloudPlan, settings: StackSettings) -> dict
                "rpo_schedules": sum(1 for b in p.backups if b.system),
                "daily_backups": sum(1 for b in p.backups if not b.system)},
         "dr_gaps": p.dr_gaps,
-        "placement_overrides": p.overrides,
     }

@@ -65,7 +65,7 @@ def _departments(m: CityModel, report: Report) -> None:
     deps = m.departments
     _unique(deps, lambda d: d.code, "departments", ("departments",), "code", "department code", report)
     _unique(deps, lambda d: d.slug, "departments", ("departments",), "slug", "department slug", report)
-    sensitive_owners = {s.department for s in m.systems if s.classification == Classification.sensitive and s.state != SystemState.retired}
+    sensitive_owners = {s.department for s in m.systems if s.classification == Classification.sensitive and s.cloud_bound}
     for i, d in enumerate(deps):
         zone = m.zones.get(d.zone)
         if zone is None:
@@ -86,6 +86,7 @@ def _rooms(m: CityModel, report: Report) -> None:
 
 def _systems(m: CityModel, report: Report) -> None:
     _unique(m.systems, lambda s: s.id, "systems", ("systems",), "id", "system id", report)
+    sensitive_owners = {s.department for s in m.systems if s.classification == Classification.sensitive and s.cloud_bound}
     for i, s in enumerate(m.systems):
         loc = ("systems", i)
         if s.department not in m.departments_by_code:
@@ -103,6 +104,10 @@ def _systems(m: CityModel, report: Report) -> None:
         elif s.classification == Classification.sensitive and zone is not None and zone.kind != ZoneKind.isolated:
             report("systems", loc + ("target_zone",),
                    f"sensitive systems only land in an isolated zone; {s.target_zone!r} is a {zone.kind.value} zone")
+        elif s.department in sensitive_owners and zone is not None and zone.kind != ZoneKind.isolated and s.cloud_bound:
+            report("systems", loc + ("target_zone",),
+                   f"department {s.department} owns sensitive systems, so all its systems land in an isolated zone; "
+                   f"{s.target_zone!r} is a {zone.kind.value} zone")
         if s.classification != Classification.classified and s.state != SystemState.retired:
             needs_target = s.state in (SystemState.migrating, SystemState.on_cloud) or s.wave is not None
             if needs_target and s.target_zone is None:

@@ -209,7 +209,7 @@ def systems(spec: SynthSpec, rng: random.Random, depts: list[dict], rooms: list[
         if classification == "sensitive":
             zone = "isolated"
         elif classification == "non_classified":
-            zone = d["zone"] if d["zone"] != "isolated" or rng.random() < 0.5 else "shared"
+            zone = d["zone"]
         if state in ("legacy", "migrating"):
             own = active_rooms.get(d["code"]) or all_active
             s["location"] = rng.choice(own)

@@ -39,13 +39,14 @@ def test_sensitive_systems_and_their_departments_only_on_isolated_clusters(city,
             assert p.clusters[cluster].kind == "isolated", (d.code, cluster)
 
 
-def test_non_isolated_target_of_a_sensitive_department_is_moved_and_reported(city, full):
-    p, _ = full
-    moved = {s.id for s in city.on_cloud_systems(99) if s.department in planner.sensitive_departments(city)
-             and city.zones[s.target_zone].kind.value != "isolated"}
-    assert moved and set(p.overrides) == moved
-    for sid in moved:
-        assert p.placed(sid)[0] == city.departments_by_code[city.systems_by_id[sid].department].zone
+def test_non_isolated_system_of_a_sensitive_department_is_refused(city):
+    dept = next(iter(planner.sensitive_departments(city)))
+    bad = next(s for s in city.on_cloud_systems(99) if s.department == dept and s.classification != Classification.sensitive)
+    shared = next(z.name for z in city.city.zones if z.kind.value == "shared")
+    systems = [s.model_copy(update={"target_zone": shared}) if s.id == bad.id else s for s in city.systems]
+    m = type(city)(city.source, city.city, city.departments, systems, city.machine_rooms, city.network)
+    with pytest.raises(planner.PlacementError, match=bad.id):
+        planner.plan(m)
 
 
 def test_sensitive_system_outside_isolated_is_refused(city):

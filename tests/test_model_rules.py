@@ -257,3 +257,14 @@ def test_device_role_matches_level(small_city):
 def test_unknown_platform(small_city):
     find(errors_after(small_city, "network.yaml", lambda d: county(d)["devices"][0].update(platform="junos")),
          "devices[0].platform", "junos")
+
+
+def test_every_system_of_a_sensitive_department_is_isolated(small_city):
+    m = load_city(small_city)
+    owner = next(s.department for s in m.systems if s.classification.value == "sensitive" and s.cloud_bound)
+
+    def change(d):
+        s = first(d, "systems", lambda x: x["department"] == owner and x["classification"] == "non_classified"
+                  and x.get("target_zone") and x["state"] != "retired")
+        s["target_zone"] = "shared"
+    find(errors_after(small_city, "systems.yaml", change), ".target_zone", "owns sensitive systems, so all its systems")
