@@ -107,13 +107,16 @@ def main() -> int:
         shutil.rmtree(lab_dir, ignore_errors=True)
     levels = {n.name: n.level for n in topo.nodes}
     by_level: dict[str, list[float]] = {}
+    checks: dict[str, list[float]] = {}
     for r in per_device:
         by_level.setdefault(levels[r["hostname"]], []).append(r["push_seconds"])
+        checks.setdefault(levels[r["hostname"]], []).append(r["seconds"] - r["push_seconds"])
     report = {
         "schema_version": 1, "nodes": len(topo.nodes), "cpus": os.cpu_count(), "seconds": {k: round(v, 1) for k, v in times.items()},
         "forks_speedup": round(times["ansible_forks_1"] / times["ansible_forks_15"], 2),
         "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
         "push_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in by_level.items()},
+        "postcheck_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in checks.items()},
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -123,9 +126,10 @@ def main() -> int:
             print(f"  {k:18s} {v:7.1f} s")
         print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
         print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
-        print("per-device push (connect, backup, push, save), seconds:")
+        print("per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)")
         for lv, v in report["push_seconds_by_level"].items():
-            print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f}")
+            c = report["postcheck_seconds_by_level"][lv]
+            print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}")
     return 0
 
 

@@ -21,6 +21,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -387,14 +388,11 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
         return {"removed": {"netns": [], "host_links": [], "paths": [], "user": None, "bridge": None}}
     state = State(lab_dir)
     d = state.data
-    present = _netns_list()
-    for ns in d["netns"]:
-        if ns not in present:
-            continue
+    present = [ns for ns in d["netns"] if ns in _netns_list()]
+    pids = [int(p) for ns in present for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+    _kill_all(pids)  # every daemon at once: FRR takes a moment to stop
+    for ns in present:
         say(ns)
-        pids = _run("ip", "netns", "pids", ns, check=False).stdout.split()
-        for pid in pids:
-            _kill(int(pid))
         _run("ip", "netns", "del", ns, check=False)
     for name in d["host_links"]:
         if _link_exists(name):
@@ -416,24 +414,25 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
     return {"removed": removed}
 
 
-def _kill(pid: int, timeout: float = 3.0) -> None:
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _kill_all(pids: list[int], timeout: float = 5.0) -> None:
+    """SIGTERM the processes, wait for them together, SIGKILL whatever is left."""
+    def alive(pid: int) -> bool:  # a zombie has stopped: only its parent's reaping is left
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while (pids := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not pids:
             return
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def write_inventory(lab_dir: Path, inventory: dict) -> Path:

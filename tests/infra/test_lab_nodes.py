@@ -28,7 +28,7 @@ def rendered_interfaces(node) -> dict[str, dict]:
 
 def global_addresses(host) -> dict[str, set[str]]:
     out = json.loads(host.check_output("ip -j -6 addr show scope global"))
-    return {i["ifname"]: {f"{a['local']}/{a['prefixlen']}" for a in i.get("addr_info", [])} for i in out}
+    return {i["ifname"]: {f"{a['local']}/{a['prefixlen']}" for a in i.get("addr_info", []) if "local" in a} for i in out}
 
 
 def test_ipv6_forwarding_on(host):
