@@ -58,15 +58,15 @@ def main() -> None:
     events = env.scheduled
     bare_s = bare_simpy(events)
     ratio = (events / model_s) / (events / bare_s)
-    print(f"capacity model: {events:,} events in {model_s:.2f} s = {events / model_s:,.0f} events/s")
-    print(f"bare SimPy loop: {events:,} events in {bare_s:.2f} s = {events / bare_s:,.0f} events/s")
-    print(f"ratio capacity/bare: {ratio:.2f} (goal >= 0.5)")
+    print(f"capacity model: {events:,} events in {model_s:.2f} s = {events / model_s:,.0f} events/s", flush=True)
+    print(f"bare SimPy loop: {events:,} events in {bare_s:.2f} s = {events / bare_s:,.0f} events/s", flush=True)
+    print(f"ratio capacity/bare: {ratio:.2f} (goal >= 0.5)", flush=True)
 
     t0 = time.perf_counter()
     r = backup.run(m, BackupSettings(days=args.days), seed=1)
     wall = time.perf_counter() - t0
     print(f"backup, sample city ({len(r['systems'])} systems), {args.days} days: {wall:.1f} s wall, {r['events']:,} events "
-          f"(goal <= 30 s for 365 days)")
+          f"(goal <= 30 s for 365 days)", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = SynthSpec(seed=2, counties=3, townships_per=3, villages_per=3, departments=120,
@@ -80,7 +80,7 @@ def main() -> None:
         r = backup.run(big, BackupSettings(days=args.days), seed=1)
         wall = time.perf_counter() - t0
     print(f"backup, synthetic city ({len(r['systems'])} systems on the cloud of {args.systems}), {args.days} days: "
-          f"{wall:.1f} s wall, {r['events']:,} events")
+          f"{wall:.1f} s wall, {r['events']:,} events", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import simpy
 
 REL_EPS = 1e-9
+TIME_EPS = 1e-6  # seconds
 
 
 class Flow:
@@ -104,7 +105,9 @@ class Link:
         now = self.env.now
         still = []
         for f in self.flows:
-            if f.remaining <= REL_EPS * f.size + 1e-6 or (f.rate > 0 and f.remaining / f.rate <= 1e-9):
+            # tolerances in bytes and in time: at t ≈ 3e7 s (a year) a float step is ~4e-9 s,
+            # so anything finer would spin on zero-length timers
+            if f.remaining <= REL_EPS * f.size + 1.0 or (f.rate > 0 and f.remaining / f.rate <= TIME_EPS):
                 self.delivered += f.remaining   # the rounding crumb
                 f.remaining = 0.0
                 f.finished = now
