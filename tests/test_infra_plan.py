@@ -41,7 +41,7 @@ def test_sensitive_systems_and_their_departments_only_on_isolated_clusters(city,
 
 def test_non_isolated_system_of_a_sensitive_department_is_refused(city):
     dept = next(iter(planner.sensitive_departments(city)))
-    bad = next(s for s in city.on_cloud_systems(99) if s.department == dept and s.classification != Classification.sensitive)
+    bad = next(s for s in city.on_cloud_systems() if s.department == dept and s.classification != Classification.sensitive)
     shared = next(z.name for z in city.city.zones if z.kind.value == "shared")
     systems = [s.model_copy(update={"target_zone": shared}) if s.id == bad.id else s for s in city.systems]
     m = type(city)(city.source, city.city, city.departments, systems, city.machine_rooms, city.network)

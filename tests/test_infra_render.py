@@ -40,10 +40,16 @@ def city():
     return load_city(SAMPLE_CITY)
 
 
+def warm_standby(city) -> str:
+    """A non-classified system with a warm DR replica (level 5–6) on the shared cluster."""
+    return next(s.id for s in city.on_cloud_systems() if s.dr_level >= 5 and s.target_zone == "shared"
+                and s.classification.value == "non_classified" and s.data_gib > 0)
+
+
 @pytest.fixture(scope="module")
 def rendered(city):
     last = max(s.wave for s in city.systems if s.wave is not None)
-    settings = StackSettings(model=str(SAMPLE_CITY), wave=last, failover=frozenset({"fgw-002"}))
+    settings = StackSettings(model=str(SAMPLE_CITY), wave=last, failover=frozenset({warm_standby(city)}))
     return render(city, settings), planner.plan(city, last, settings.failover)
 
 
@@ -65,13 +71,15 @@ def test_every_object_is_valid_kubernetes_1_30(rendered):
     assert builtin > 1500
 
 
-def test_objects_have_explicit_names_and_namespaces(rendered):
+def test_objects_have_explicit_names_and_namespaces(rendered, city):
     r, _ = rendered
+    standby = warm_standby(city)
     for cluster, o in all_objects(r):
         md = o["metadata"]
         assert md["name"] and (o["kind"] == "Namespace") == ("namespace" not in md), (cluster, o["kind"], md)
     names = {(c, o["kind"], o["metadata"]["name"]) for c, o in all_objects(r)}
-    assert ("shared", "StatefulSet", "fgw-002") in names and ("shared", "Namespace", "fgw") in names
+    dept = city.departments_by_code[city.systems_by_id[standby].department].slug
+    assert ("shared", "StatefulSet", standby) in names and ("shared", "Namespace", dept) in names
 
 
 def test_velero_references_resolve_within_their_cluster(rendered):
@@ -101,7 +109,8 @@ def test_every_planned_workload_is_in_its_cluster(rendered, city):
         assert o["spec"]["replicas"] == replicas and o["metadata"]["namespace"] == city.departments_by_code[s.department].slug
         affinity = o["spec"]["template"]["spec"].get("affinity")
         assert (affinity is not None) == (p.clusters[cluster].kind == "xinchuang")
-    assert workloads[(p.dr_cluster, "fgw-002")]["spec"]["replicas"] == city.systems_by_id["fgw-002"].replicas
+    standby = warm_standby(city)
+    assert workloads[(p.dr_cluster, standby)]["spec"]["replicas"] == city.systems_by_id[standby].replicas
     last = max(s.wave for s in city.systems if s.wave is not None)
     assert {s.id for _, s, _ in p.workloads} == {s.id for s in city.on_cloud_systems(last)}
 
