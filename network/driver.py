@@ -320,7 +320,7 @@ def check(conn, platform: str, uplinks: list[str], parent_loopback: str | None, 
     return result
 
 
-def ping6(conn, platform: str, dst: str, wait: float = 3.0) -> bool:
+def ping6(conn, platform: str, dst: str, wait: float = 1.0) -> bool:
     s = syntax(platform)
     prompt = re.escape(conn.base_prompt)
     conn.write_channel(s["ping6"].format(dst=dst) + conn.RETURN)
