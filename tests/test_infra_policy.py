@@ -7,16 +7,14 @@ import copy
 from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     StackValidationArgs,
 )
 
 from infra import conventions as cv
 from infra.policy import rules
+from infra.policy.offline import OPTS
 
-OPTS = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
-                             additional_secret_outputs=[], custom_timeouts=None, parent=None)
 DEPLOY = "kubernetes:apps/v1:Deployment"
 
 

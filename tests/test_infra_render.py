@@ -3,28 +3,22 @@ within quota, passing the policy pack; and the CLI's flags and exit codes."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import defaultdict
 
 import kubernetes_validate
 import pytest
 import yaml
-from pulumi_policy import (
-    PolicyProviderResource,
-    PolicyResource,
-    ResourceValidationArgs,
-    StackValidationArgs,
-)
 
 from govctl.app import main
 from infra import conventions as cv
 from infra import plan as planner
-from infra.policy import rules
+from infra.policy import offline
 from infra.render import render, write
 from infra.settings import StackSettings
 from model import load_city
 from tests.helpers import SAMPLE_CITY
-from tests.test_infra_policy import OPTS
 
 K8S_VERSION = "1.30"
 VELERO_FIELDS = {  # the velero.io/v1 fields govcloud sets (Velero 1.10+ CRDs)
@@ -145,21 +139,19 @@ def test_workloads_fit_their_tenants_quota(rendered):
 
 def test_rendered_stack_passes_the_policy_pack(rendered):
     r, _ = rendered
-    resources, out = [], []
-    report = lambda msg, urn=None: out.append(msg)  # noqa: E731
-    for cluster, o in all_objects(r):
-        group, _, version = o["apiVersion"].rpartition("/")
-        token = f"kubernetes:{group or 'core'}/{version}:{o['kind']}"
-        prov = PolicyProviderResource("pulumi:providers:kubernetes", {}, f"urn:provider::{cluster}", cluster)
-        name = f"{cluster}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
-        a = ResourceValidationArgs(token, o, f"urn:{token}::{name}", name, OPTS, prov)
-        for rule in (rules.sensitive_only_isolated, rules.requests_and_limits, rules.no_privileged):
-            rule(a, report)
-        resources.append(PolicyResource(token, o, a.urn, name, OPTS, prov, None, [], {}))
-    rules.tenants_hardened(StackValidationArgs(resources), report)
-    assert out == []
+    assert offline.check(r.objects) == []
     sensitive = [o for _, o in all_objects(r) if o["metadata"].get("labels", {}).get(cv.DATA_CLASS) == "sensitive"]
     assert sensitive, "the sample city has sensitive objects the policy looked at"
+
+
+def test_policy_check_catches_a_privileged_container(rendered):
+    r, _ = rendered
+    objects = copy.deepcopy(r.objects)
+    workload = next(o for o in objects["shared"] if o["kind"] in ("Deployment", "StatefulSet"))
+    workload["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    found = offline.check(objects)
+    assert [v.policy for v in found] == ["no-privileged-containers"]
+    assert workload["metadata"]["name"] in found[0].resource
 
 
 def test_outputs_report_kpis(rendered, city):
