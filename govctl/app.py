@@ -18,6 +18,7 @@ from govctl import (
     lab_cmds,
     model_cmds,
     network_cmds,
+    plan_cmds,
     rollout_cmds,
     simulate_cmds,
     tenants_cmds,
@@ -45,6 +46,7 @@ app.add_typer(network_cmds.net_app, name="net")
 network_cmds.net_app.command("push")(rollout_cmds.push)
 app.add_typer(simulate_cmds.simulate_app, name="simulate")
 app.add_typer(tenants_cmds.tenants_app, name="tenants")
+app.command()(plan_cmds.plan)
 
 
 def main(argv: list[str] | None = None) -> int:

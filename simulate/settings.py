@@ -1,7 +1,8 @@
-"""The knobs of the three simulations, with defaults, and their optional YAML file.
+"""The knobs of the three simulations and of the plan gate, with defaults, and their optional YAML file.
 
-A settings file (`--settings FILE`) has up to three sections, each optional:
+A settings file (`--settings FILE`) has up to four sections, each optional:
 
+    gate:     {target_utilisation: 0.8, backup_days: 14}   # govctl plan's thresholds
     capacity: {growth_per_year: 0.2, node_mtbf_days: 180}
     backup:   {compression: 0.6, streams: 8}
     rollout:  {push_median_s: 35, forks: 50}
@@ -64,7 +65,19 @@ class RolloutSettings(_Strict):
     replications: int = Field(200, ge=1, le=1_000_000, description="independent runs for the duration distribution")
 
 
+class GateSettings(_Strict):
+    """Thresholds of `govctl plan`'s go/no-go decision (section `gate:`)."""
+
+    target_utilisation: float = Field(0.8, gt=0, le=1, description="a zone's simulated peak above this is a no-go")
+    capacity_years: float = Field(1.0, gt=0, le=20, description="horizon of the plan's capacity simulation")
+    backup_days: int = Field(14, ge=1, le=366, description="nights of the plan's backup simulation")
+    rto_is_nogo: bool = Field(True, description="a simulated RTO above the DR level's bound is a no-go (else a warning)")
+    backup_window_is_nogo: bool = Field(False, description="a night over the backup window is a no-go (else a warning)")
+    evacuation_failures_are_nogo: bool = Field(False, description="VMs that could not be re-placed after a node failure are a no-go (else a warning)")
+
+
 class Settings(_Strict):
+    gate: GateSettings = GateSettings()
     capacity: CapacitySettings = CapacitySettings()
     backup: BackupSettings = BackupSettings()
     rollout: RolloutSettings = RolloutSettings()

@@ -1,0 +1,240 @@
+"""Simulate before apply: the go/no-go gate behind `govctl plan`.
+
+A plan is checked the way a careful planner would, in order, and every reason to stop
+is collected (not just the first): the model's fit (systems against nodes, quotas and
+zones), the IPv6 plan (a dry run: no lock written), the tenants (the Pulumi program's
+placement rules and the policy pack over what it would create), capacity with the next
+migration wave added, and the backup/DR nights with the migrated systems. Thresholds
+are `GateSettings`. Plain data in, plain data out; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from capacity import kpi
+from model.city import CityModel
+from simulate import backup as backup_lib
+from simulate import capacity as capacity_lib
+from simulate.settings import Settings
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Reason:
+    check: str
+    subject: str
+    value: float | str | None
+    limit: float | str | None
+    message: str
+
+
+@dataclass
+class GateRun:
+    """What one evaluation found: reasons to stop, warnings, and each check's data."""
+
+    model: CityModel
+    wave: int | None
+    settings: Settings
+    seed: int
+    lock_path: Path | None
+    reasons: list[Reason] = field(default_factory=list)
+    warnings: list[Reason] = field(default_factory=list)
+    checks: dict[str, dict] = field(default_factory=dict)
+    results: dict[str, dict] = field(default_factory=dict)
+
+    def stop(self, check: str, subject: str, value, limit, message: str) -> None:
+        self.reasons.append(Reason(check, subject, value, limit, message))
+
+    def warn(self, check: str, subject: str, value, limit, message: str) -> None:
+        self.warnings.append(Reason(check, subject, value, limit, message))
+
+
+def _fit(run: GateRun) -> None:
+    """Systems against their zone's nodes, departments against quotas, zones against capacity."""
+    m = run.model
+    systems = m.on_cloud_systems(run.wave)
+    demand = defaultdict(lambda: [0.0, 0.0, 0.0])  # dept → cpu, memory, storage
+    zone_demand = defaultdict(lambda: [0.0, 0.0])
+    for s in systems:
+        z = m.zones[s.target_zone]
+        if s.vcpu > z.node_vcpu * z.cpu_overcommit or s.memory_gib > z.node_memory_gib:
+            run.stop("system_exceeds_node", s.id, f"{s.vcpu:g} vCPU / {s.memory_gib:g} GiB",
+                     f"{z.node_vcpu * z.cpu_overcommit:g} vCPU / {z.node_memory_gib} GiB",
+                     f"system {s.id} ({s.vcpu:g} vCPU, {s.memory_gib:g} GiB) is larger than any node of zone {z.name}")
+        if s.replicas > z.nodes:
+            run.stop("anti_affinity", s.id, s.replicas, z.nodes,
+                     f"system {s.id} wants {s.replicas} replicas on distinct nodes; zone {z.name} has {z.nodes} nodes")
+        d = demand[s.department]
+        d[0] += s.vcpu * s.replicas
+        d[1] += s.memory_gib * s.replicas
+        d[2] += s.storage_gib
+        zd = zone_demand[z.name]
+        zd[0] += s.vcpu * s.replicas
+        zd[1] += s.memory_gib * s.replicas
+    for code, (cpu, mem, sto) in sorted(demand.items()):
+        q = m.departments_by_code[code].quota
+        for what, used, hard, unit in (("cpu", cpu, q.cpu, "cores"), ("memory", mem, q.memory_gib, "GiB"),
+                                       ("storage", sto, q.storage_gib, "GiB")):
+            if used > hard + 1e-9:
+                run.stop("quota_exceeded", code, round(used, 3), hard,
+                         f"department {code} needs {used:g} {unit} of {what} after wave {run.wave}; its quota is {hard:g}")
+    for name, (cpu, mem) in sorted(zone_demand.items()):
+        z = m.zones[name]
+        for what, used, cap in (("vCPU", cpu, z.vcpu_capacity), ("memory GiB", mem, z.memory_capacity_gib)):
+            if used > cap:
+                run.stop("zone_capacity", name, round(used, 3), cap,
+                         f"zone {name} is asked for {used:g} {what}; it has {cap:g}")
+    run.results["fit"] = {"systems": len(systems), "departments": len(demand)}
+
+
+def _ipv6(run: GateRun) -> None:
+    """A dry run of the IPv6 plan against the lock (nothing written)."""
+    from network import lock as lock_lib
+    from network.plan import PlanError, plan_city
+
+    m = run.model
+    lock = None
+    if run.lock_path is not None and run.lock_path.exists():
+        lock = lock_lib.load_lock(run.lock_path)
+        if lock is not None:
+            lock_lib.check_foreign(lock, run.lock_path, m.city.code, m.city.ipv6_prefix)
+    try:
+        plan = plan_city(m, None, lock)
+    except PlanError as exc:
+        run.stop("ipv6_block_exhausted", "ipv6", None, None, str(exc))
+        return
+    run.results["ipv6"] = {"aggregate": plan.aggregate, "new_prefixes": plan.new, "links": len(plan.links),
+                           "loopbacks": len(plan.loopbacks),
+                           "levels": [{"level": s.level, "prefix_len": s.prefix_len, "active": s.active,
+                                       "capacity": s.capacity, "utilisation": round(s.utilisation, 4),
+                                       "tightest_parent": s.tightest_parent, "tightest_free": s.tightest_free}
+                                      for s in plan.stats]}
+
+
+def _tenants(run: GateRun) -> None:
+    """The Pulumi program's placement rules and the policy pack over what it would create."""
+    from infra.plan import PlacementError
+    from infra.policy import offline
+    from infra.render import render
+    from infra.settings import StackSettings
+
+    m = run.model
+    try:
+        rendered = render(m, StackSettings(model=str(m.source), wave=run.wave))
+    except PlacementError as exc:
+        run.stop("policy", "placement", None, None, str(exc))
+        return
+    for v in offline.check(rendered.objects):
+        run.stop("policy", v.resource, v.policy, None, f"{v.policy}: {v.message}")
+    run.results["tenants"] = {"objects": {c: len(o) for c, o in rendered.objects.items()},
+                              "adoption_rate": rendered.outputs.get("adoption_rate"),
+                              "dr_gaps": len(rendered.outputs.get("dr_gaps", {}))}
+
+
+def _capacity(run: GateRun) -> None:
+    """Capacity with the next wave added: peaks against the target, placements that failed."""
+    gate = run.settings.gate
+    settings = run.settings.capacity.model_copy(update={"years": gate.capacity_years,
+                                                        "target_utilisation": gate.target_utilisation})
+    data = capacity_lib.run(run.model, settings, run.seed, run.wave)
+    run.results["capacity"] = data
+    for name, z in data["zones"].items():
+        if z["peak_utilisation"] > gate.target_utilisation:
+            run.stop("zone_peak", name, z["peak_utilisation"], gate.target_utilisation,
+                     f"zone {name}'s simulated peak utilisation {z['peak_utilisation']:.1%} is above "
+                     f"{gate.target_utilisation:.0%}; {z['nodes_needed']} nodes needed, {z['nodes']} present")
+        failures = z["placement_failures"]
+        for kind in ("arrival", "growth"):
+            if failures[kind]:
+                run.stop("placement_failure", name, failures[kind], 0,
+                         f"zone {name}: {failures[kind]} {kind} placement(s) found no node with room")
+        if failures["evacuation"]:
+            report = run.stop if gate.evacuation_failures_are_nogo else run.warn
+            report("evacuation_failure", name, failures["evacuation"], 0,
+                   f"zone {name}: {failures['evacuation']} VM(s) waited for a node after a failure (no N+1 headroom)")
+
+
+def _backup(run: GateRun) -> None:
+    """Backup and DR nights with the migrated systems: RPO, RTO, the window."""
+    gate = run.settings.gate
+    settings = run.settings.backup.model_copy(update={"days": gate.backup_days})
+    data = backup_lib.run(run.model, settings, run.seed, run.wave)
+    run.results["backup"] = data
+    for row in data["systems"]:
+        if not row["rpo_ok"]:
+            bound = row["rpo_bound_s"]
+            run.stop("rpo", row["id"], row["rpo_s"], bound,
+                     f"system {row['id']} (DR level {row['dr_level']}): simulated RPO {row['rpo_s'] / 3600:.1f} h "
+                     f"is above the level's bound {bound / 3600:.1f} h")
+        if row["rto_ok"] is False:
+            bound = row["rto_bound_s"]
+            report = run.stop if gate.rto_is_nogo else run.warn
+            report("rto", row["id"], row["rto_s"], bound,
+                   f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
+                   f"is above the level's bound {bound / 3600:.1f} h")
+    window = data["window"]
+    if window["nights_over"]:
+        report = run.stop if gate.backup_window_is_nogo else run.warn
+        report("backup_window", "backup", window["max_h"], window["window_h"],
+               f"{window['nights_over']} of {window['nights']} nights ran past the {window['window_h']:g} h backup window")
+
+
+CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
+    ("fit", _fit),
+    ("ipv6", _ipv6),
+    ("tenants", _tenants),
+    ("capacity", _capacity),
+    ("backup", _backup),
+]
+
+
+def evaluate(model: CityModel, wave: int | None = None, settings: Settings | None = None, seed: int = 1,
+             lock_path: Path | None = None, skip: set[str] = frozenset(),
+             progress: Callable[[str], None] | None = None) -> GateRun:
+    """Run every check; `wave` defaults to the model's next wave (None: nothing pending)."""
+    run = GateRun(model, model.next_wave if wave is None else wave, settings or Settings(), seed, lock_path)
+    for name, check in CHECKS:
+        if name in skip:
+            run.checks[name] = {"status": "skipped", "seconds": 0.0}
+            continue
+        if progress:
+            progress(name)
+        before = len(run.reasons)
+        t0 = time.perf_counter()
+        check(run)
+        run.checks[name] = {"status": "fail" if len(run.reasons) > before else "pass",
+                            "seconds": round(time.perf_counter() - t0, 3)}
+    return run
+
+
+def summary(run: GateRun) -> dict:
+    """The JSON `govctl plan --json` prints."""
+    m = run.model
+    cap = run.results.get("capacity")
+    back = run.results.get("backup")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "decision": "no-go" if run.reasons else "go",
+        "city": m.city.name,
+        "wave": run.wave,
+        "seed": run.seed,
+        "reasons": [asdict(r) for r in run.reasons],
+        "warnings": [asdict(r) for r in run.warnings],
+        "checks": run.checks,
+        "kpi": kpi.compute(m),
+        "adoption_after_wave": kpi.cloud_adoption_rate(m, run.wave) if run.wave is not None else kpi.cloud_adoption_rate(m),
+        "ipv6": run.results.get("ipv6"),
+        "tenants": run.results.get("tenants"),
+        "capacity": None if cap is None else {
+            name: {k: z[k] for k in ("nodes", "peak_utilisation", "p95_utilisation", "nodes_needed", "placement_failures")}
+            for name, z in cap["zones"].items()},
+        "backup": None if back is None else {
+            "window": back["window"], "rpo_violations": back["rpo_violations"], "rto_violations": back["rto_violations"]},
+        "settings": run.settings.gate.model_dump(),
+    }
