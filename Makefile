@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CITY ?= examples/sample-city
 OUT ?= demo-out
-APT_PACKAGES := frr openssh-server iproute2 iputils-ping prometheus etcd-server chromium hyperfine
+APT_PACKAGES := frr openssh-server iproute2 iputils-ping prometheus etcd-server chromium fonts-noto-cjk hyperfine
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup apt venv tools demo test bench lint clean

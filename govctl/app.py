@@ -19,6 +19,7 @@ from govctl import (
     model_cmds,
     network_cmds,
     plan_cmds,
+    report_cmds,
     rollout_cmds,
     simulate_cmds,
     tenants_cmds,
@@ -47,6 +48,7 @@ network_cmds.net_app.command("push")(rollout_cmds.push)
 app.add_typer(simulate_cmds.simulate_app, name="simulate")
 app.add_typer(tenants_cmds.tenants_app, name="tenants")
 app.command()(plan_cmds.plan)
+app.command()(report_cmds.report)
 
 
 def main(argv: list[str] | None = None) -> int:
