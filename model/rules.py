@@ -11,7 +11,6 @@ import ipaddress
 from collections.abc import Callable
 
 from model.city import CityModel
-from model.errors import ModelError
 from model.schema import Classification, DeviceRole, Ipv6State, SiteRole, SystemState, ZoneKind
 
 Report = Callable[[str, tuple, str], None]
@@ -45,8 +44,9 @@ def _city(m: CityModel, report: Report) -> None:
         report("city", ("city", "sites"), f"exactly one site must have role primary (found {len(primaries)})")
     site_names = {s.name for s in c.sites}
     for i, s in enumerate(c.sites):
-        if s.role == SiteRole.primary and s.link_mbps is not None:
-            report("city", ("city", "sites", i, "link_mbps"), "the primary site has no link from itself; leave link_mbps out")
+        if s.role == SiteRole.primary and (s.link_mbps is not None or s.link_paths != 1):
+            report("city", ("city", "sites", i, "link_mbps" if s.link_mbps is not None else "link_paths"),
+                   "the primary site has no link from itself; leave link_mbps and link_paths out")
         if s.role != SiteRole.primary and s.link_mbps is None:
             report("city", ("city", "sites", i, "link_mbps"), f"a {s.role.value} site needs link_mbps (its link from the primary site)")
     for i, z in enumerate(c.zones):

@@ -140,6 +140,7 @@ class Site(Strict):
     role: SiteRole
     city: Text
     link_mbps: int | None = Field(default=None, gt=0, description="link from the primary site")
+    link_paths: int = Field(default=1, ge=1, le=8, description="physically diverse paths sharing link_mbps (dual link: 2)")
 
 
 class Zone(Strict):

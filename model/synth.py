@@ -272,7 +272,7 @@ def city_doc(spec: SynthSpec, systems_: list[dict], mgmt_space: list[str]) -> di
         "ipv4_legacy": mgmt_space,
         "sites": [
             {"name": "primary-dc", "role": "primary", "city": spec.city_name},
-            {"name": "dr-dc", "role": "dr_same_city", "city": spec.city_name, "link_mbps": 10_000},
+            {"name": "dr-dc", "role": "dr_same_city", "city": spec.city_name, "link_mbps": 10_000, "link_paths": 2},
             {"name": "offsite-backup", "role": "backup_offsite", "city": "邻江市", "link_mbps": 2_000},
         ],
         "zones": zones,

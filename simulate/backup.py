@@ -96,6 +96,7 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
     """Simulate `settings.days` nights of backups of the systems on the cloud (after `wave`)."""
     settings = settings or BackupSettings()
     caps = link_capacities(model)
+    paths = {role: model.site(role).link_paths for role in caps}
     systems = sorted(model.on_cloud_systems(wave), key=lambda s: s.id)
     rng = random.Random(seed)
     env = CountingEnvironment()
@@ -168,24 +169,40 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
         yield flow.done
         catchups[s.id][began] = env.now - began
 
-    def outage_process(role: str, orng: random.Random):
+    paths_up = {role: paths[role] for role in caps}
+    path_outages = {role: 0 for role in caps}
+
+    def path_process(role: str, orng: random.Random):
+        """One physical path of a link: Poisson failures, exponential repairs. The link
+        loses capacity with each path down and is down only when every path is."""
         link = links[role]
+        full, n = caps[role][1], paths[role]
         while True:
             yield env.timeout(orng.expovariate(1 / (settings.link_mtbf_days * DAY)))
-            began = down_since[role] = env.now
-            link.set_up(False)
+            path_outages[role] += 1
+            paths_up[role] -= 1
+            if paths_up[role] == 0:
+                down_since[role] = env.now
+                link.set_up(False)
+            else:
+                link.set_capacity(full * paths_up[role] / n)
             yield env.timeout(orng.expovariate(1 / (settings.outage_mean_h * 3600)))
-            link.set_up(True)
-            down_since[role] = None
-            outages[role].append((began, env.now))
-            for s in cont[role]:
-                env.process(catch_up(s, role, began, write_rate[s.id] * (env.now - began)))
+            paths_up[role] += 1
+            link.set_capacity(full * paths_up[role] / n)
+            if paths_up[role] == 1:
+                began = down_since[role]
+                down_since[role] = None
+                link.set_up(True)
+                outages[role].append((began, env.now))
+                for s in cont[role]:
+                    env.process(catch_up(s, role, began, write_rate[s.id] * (env.now - began)))
 
     env.process(nightly_process())
     env.process(batch_process())
     if settings.link_outages:
         for i, role in enumerate(caps):
-            env.process(outage_process(role, random.Random(rng.randrange(2**63) + i)))
+            for k in range(paths[role]):
+                env.process(path_process(role, random.Random(rng.randrange(2**63) + i * 8 + k)))
     chunks = min(50, settings.days)
     for k in range(1, chunks + 1):
         env.run(until=end * k / chunks)
@@ -227,6 +244,7 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
         "links": {role: {
             "site": caps[role][0], "capacity_mbps": caps[role][1] * 8 / 1e6,
             "reserved_mbps": round(links[role].reserved * 8 / 1e6, 3),
+            "paths": paths[role], "path_outages": path_outages[role],
             "outages": len(outages[role]), "outage_h": round(sum(e - b for b, e in outages[role]) / 3600, 3),
             "delivered_gib": round(links[role].delivered / GIB, 3),
             "busy_fraction": round(links[role].busy_s / end, 6),

@@ -65,6 +65,12 @@ class Link:
         self.up = up
         self._reallocate()
 
+    def set_capacity(self, capacity: float) -> None:
+        """A path of a multi-path link failed or came back: share what is left."""
+        self._advance()
+        self.capacity = float(capacity)
+        self._reallocate()
+
     def _advance(self) -> None:
         now = self.env.now
         dt = now - self._last

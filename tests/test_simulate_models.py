@@ -80,10 +80,11 @@ def test_load_profiles_come_from_the_history(city):
 
 # --- backup --------------------------------------------------------------------------
 
-def _one_system_city(city, level=2, data_gib=500.0, offsite_mbps=1000, dr_mbps=None):
+def _one_system_city(city, level=2, data_gib=500.0, offsite_mbps=1000, dr_mbps=None, dr_paths=1):
     s = next(s for s in city.systems if s.state == SystemState.on_cloud)
     s = s.model_copy(update={"dr_level": level, "data_gib": data_gib, "daily_change_ratio": 0.05})
-    sites = [site.model_copy(update={"link_mbps": {"backup_offsite": offsite_mbps, "dr_same_city": dr_mbps}.get(site.role.value)})
+    sites = [site.model_copy(update={"link_mbps": {"backup_offsite": offsite_mbps, "dr_same_city": dr_mbps}.get(site.role.value),
+                                     "link_paths": dr_paths if site.role.value == "dr_same_city" else 1})
              for site in city.city.sites]
     return _with(city, systems=[s], sites=sites), s
 
@@ -131,6 +132,17 @@ def test_continuous_replication_loses_data_only_during_outages(city):
     row = stormy["systems"][0]
     assert stormy["links"]["dr_same_city"]["outages"] > 0
     assert row["rpo_s"] > 0 and row["rpo_ok"] == (row["rpo_s"] <= 1800)
+
+
+def test_a_dual_link_is_down_only_when_both_paths_are(city):
+    cfg = BackupSettings(days=20, link_mtbf_days=1, outage_mean_h=3)
+    single = backup.run(_one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=1)[0], cfg, seed=2)
+    dual = backup.run(_one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=2)[0], cfg, seed=2)
+    one, two = single["links"]["dr_same_city"], dual["links"]["dr_same_city"]
+    assert one["paths"] == 1 and one["outages"] == one["path_outages"] > 0
+    assert two["paths"] == 2 and two["path_outages"] > two["outages"]
+    assert two["outage_h"] < one["outage_h"]
+    assert dual["systems"][0]["rpo_s"] <= single["systems"][0]["rpo_s"]
 
 
 def test_rto_is_restore_plus_takeover_or_takeover_with_standby(city):
