@@ -8,7 +8,7 @@ live in `model/rules.py`.
 from __future__ import annotations
 
 import ipaddress
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -75,42 +75,42 @@ class Strict(BaseModel):
 # --- enums ----------------------------------------------------------------------------
 
 
-class SiteRole(str, Enum):
+class SiteRole(StrEnum):
     primary = "primary"
     dr_same_city = "dr_same_city"
     backup_offsite = "backup_offsite"
 
 
-class ZoneKind(str, Enum):
+class ZoneKind(StrEnum):
     shared = "shared"
     isolated = "isolated"
     xinchuang = "xinchuang"
 
 
-class Classification(str, Enum):
+class Classification(StrEnum):
     non_classified = "non_classified"
     sensitive = "sensitive"
     classified = "classified"
 
 
-class SystemState(str, Enum):
+class SystemState(StrEnum):
     legacy = "legacy"
     migrating = "migrating"
     on_cloud = "on_cloud"
     retired = "retired"
 
 
-class NetworkKind(str, Enum):
+class NetworkKind(StrEnum):
     extranet = "extranet"
     private = "private"
 
 
-class RoomState(str, Enum):
+class RoomState(StrEnum):
     active = "active"
     consolidated = "consolidated"
 
 
-class Platform(str, Enum):
+class Platform(StrEnum):
     huawei_vrp = "huawei_vrp"
     h3c_comware = "h3c_comware"
     ruijie_os = "ruijie_os"
@@ -118,14 +118,14 @@ class Platform(str, Enum):
     linux_frr = "linux_frr"
 
 
-class DeviceRole(str, Enum):
+class DeviceRole(StrEnum):
     core = "core"
     aggregation = "aggregation"
     access = "access"
     cpe = "cpe"
 
 
-class Ipv6State(str, Enum):
+class Ipv6State(StrEnum):
     pending = "pending"
     dual_stack = "dual_stack"
 
