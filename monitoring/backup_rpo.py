@@ -1,16 +1,10 @@
-"""Per-system RPO from a backup simulation's JSON report, for the exporter.
+"""Per-system RPO from the backup simulation's JSON report, for the exporter.
 
-The exporter only needs, per system, the worst recovery point it achieved and its target.
-It reads a JSON object with a `systems` list (or a `{id: {...}}` mapping) whose items carry:
-
-- `system` (or `id`) — a system id of the city model;
-- `rpo_seconds` (or `rpo_s`, `rpo_achieved_seconds`, `achieved_rpo_s`) — worst RPO achieved;
-- optionally `rpo_target_seconds` (or `rpo_target_s`, `target_rpo_s`) — the target; when it is
-  missing, the target is the upper RPO bound of the system's GB/T 20988 `dr_level`.
-
-Items without an achieved RPO are skipped; anything else malformed is a `ValueError` with a
-message naming the file and the item, which the exporter reports as its `backup` collector
-being down.
+It reads what `govctl simulate backup` writes (`backup.json`): a `systems` list whose items
+carry `id`, `rpo_s` (the worst recovery point achieved) and `rpo_bound_s` (the bound of the
+system's GB/T 20988 level; when absent or null, taken from `simulate/drlevels.py`). Items of
+systems the city does not have are skipped; anything malformed is a `ValueError` naming the
+file and the item, which the exporter reports as its `backup` collector being down.
 """
 
 from __future__ import annotations
@@ -20,17 +14,7 @@ import math
 from pathlib import Path
 
 from model.city import CityModel
-
-DAY = 86400
-# GB/T 20988-2007, upper bound of each level's RPO: 1–7 days, 1–7 days, hours–1 day,
-# hours–1 day, 0–30 minutes, 0.
-RPO_TARGET_BY_DR_LEVEL = {1: 7 * DAY, 2: 7 * DAY, 3: DAY, 4: DAY, 5: 1800, 6: 0}
-_ACHIEVED = ("rpo_seconds", "rpo_s", "rpo_achieved_seconds", "achieved_rpo_s")
-_TARGET = ("rpo_target_seconds", "rpo_target_s", "target_rpo_s")
-
-
-def _first(item: dict, keys: tuple[str, ...]):
-    return next((item[k] for k in keys if item.get(k) is not None), None)
+from simulate import drlevels
 
 
 def read_rpo(path: Path, model: CityModel) -> dict[str, tuple[float, float]]:
@@ -50,13 +34,12 @@ def read_rpo(path: Path, model: CityModel) -> dict[str, tuple[float, float]]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValueError(f"{path}: systems[{i}]: expected an object")
-        system = item.get("system") or item.get("id")
-        achieved = _first(item, _ACHIEVED)
+        system, achieved = item.get("id"), item.get("rpo_s")
         if achieved is None or system not in model.systems_by_id:
             continue
-        target = _first(item, _TARGET)
+        target = item.get("rpo_bound_s")
         if target is None:
-            target = RPO_TARGET_BY_DR_LEVEL[model.systems_by_id[system].dr_level]
+            target = drlevels.level(model.systems_by_id[system].dr_level).rpo_bound_s
         try:
             achieved, target = float(achieved), float(target)
         except (TypeError, ValueError):

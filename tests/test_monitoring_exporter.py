@@ -17,8 +17,9 @@ from capacity import kpi
 from capacity.rightsizing import assess
 from capacity.sources import HistorySource, MetricsFileSource, PrometheusSource
 from model import load_city
-from monitoring.backup_rpo import RPO_TARGET_BY_DR_LEVEL
 from monitoring.exporter import ExporterState, registry_for, serve
+from simulate import backup, drlevels
+from simulate.settings import BackupSettings
 
 CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
 REQUIRED = [
@@ -89,20 +90,23 @@ def test_failing_source_keeps_the_scrape_alive(tmp_path):
 
 
 def test_backup_report_gives_rpo_metrics(city, tmp_path):
+    sim = backup.run(city, BackupSettings(days=2, link_outages=False), seed=1)
     report = tmp_path / "backup.json"
-    report.write_text(json.dumps({"schema_version": 1, "systems": [
-        {"system": "fgw-001", "rpo_seconds": 7200, "rpo_target_seconds": 3600},
-        {"id": "jyj-001", "rpo_s": 60},
-        {"system": "not-a-system", "rpo_seconds": 1},
-        {"system": "kjj-001"},
-    ]}))
+    report.write_text(json.dumps(sim))
     state = ExporterState(CITY, backup_report=report)
     state.refresh()
     samples = _samples(_scrape(state))
     rpo = {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_seconds"]}
     target = {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_target_seconds"]}
-    assert rpo == {"fgw-001": 7200, "jyj-001": 60}
-    assert target == {"fgw-001": 3600, "jyj-001": RPO_TARGET_BY_DR_LEVEL[city.systems_by_id["jyj-001"].dr_level]}
+    assert rpo == {r["id"]: pytest.approx(r["rpo_s"]) for r in sim["systems"]}
+    assert target == {r["id"]: r["rpo_bound_s"] for r in sim["systems"]}
+    sid = sim["systems"][0]["id"]
+    report.write_text(json.dumps({"systems": [{"id": sid, "rpo_s": 60}, {"id": "not-a-system", "rpo_s": 1}, {"id": "kjj-001"}]}))
+    state.refresh()
+    samples = _samples(_scrape(state))
+    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_seconds"]} == {sid: 60}
+    bound = drlevels.level(city.systems_by_id[sid].dr_level).rpo_bound_s
+    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_target_seconds"]} == {sid: bound}
     report.write_text("{not json")
     state.refresh()
     samples = _samples(_scrape(state))
@@ -141,7 +145,7 @@ def test_serves_over_http_on_loopback():
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
 def test_promtool_accepts_the_output(tmp_path):
     report = tmp_path / "backup.json"
-    report.write_text(json.dumps({"systems": [{"system": "fgw-001", "rpo_seconds": 7200}]}))
+    report.write_text(json.dumps({"systems": [{"id": "fgw-001", "rpo_s": 7200}]}))
     state = ExporterState(CITY, backup_report=report)
     state.refresh()
     res = subprocess.run(["promtool", "check", "metrics"], input=_scrape(state), capture_output=True, text=True, timeout=60)

@@ -81,7 +81,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 def test_prometheus_scrapes_the_exporter_and_the_report_reads_it(tmp_path, capsys):
     exporter_port, workloads_port, prom_port = _free_port(), _free_port(), _free_port()
     backup = tmp_path / "backup.json"
-    backup.write_text(json.dumps({"schema_version": 1, "systems": [{"system": "fgw-001", "rpo_seconds": 9e6}]}))
+    backup.write_text(json.dumps({"schema_version": 1, "systems": [{"id": "fgw-001", "rpo_s": 9e6}]}))
     config = tmp_path / "prometheus.yml"
     config.write_text(json.dumps({  # JSON is YAML
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
