@@ -26,8 +26,6 @@ def read_rpo(path: Path, model: CityModel) -> dict[str, tuple[float, float]]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     items = data.get("systems") if isinstance(data, dict) else None
-    if isinstance(items, dict):
-        items = [{"system": k} | v for k, v in items.items() if isinstance(v, dict)]
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected an object with a 'systems' list")
     out = {}
