@@ -7,9 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from model.synth import SynthSpec, write
+from model import load_city
+from model.history import load_history
+from model.synth import write
+from tests.helpers import SAMPLE_CITY, SMALL_SPEC
 
-from tests.helpers import SMALL_SPEC
+
+@pytest.fixture(scope="session")
+def city():
+    """The sample city, loaded once per session. Read-only: copy before changing it."""
+    return load_city(SAMPLE_CITY)
+
+
+@pytest.fixture(scope="session")
+def history(city):
+    """The sample city's 30-day utilisation history."""
+    return load_history(city.history_path, set(city.systems_by_id))
 
 
 @pytest.fixture(scope="session")

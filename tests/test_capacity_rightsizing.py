@@ -11,20 +11,9 @@ from hypothesis import strategies as st
 
 from capacity import kpi, report
 from capacity.rightsizing import MIB, Settings, assess, assess_system, confidence_factor
-from model import load_city
-from model.history import GIB, Series, load_history
+from model.history import GIB, Series
 
 CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
-
-
-@pytest.fixture(scope="module")
-def city():
-    return load_city(CITY)
-
-
-@pytest.fixture(scope="module")
-def history(city):
-    return load_history(city.history_path)
 
 
 def _series(cpu, memory, step=3600.0):

@@ -26,19 +26,9 @@ from capacity.sources import (
     choose,
     parse_duration,
 )
-from model import InvalidModel, load_city
+from model import InvalidModel
 
 CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
-
-
-@pytest.fixture(scope="module")
-def city():
-    return load_city(CITY)
-
-
-@pytest.fixture(scope="module")
-def history(city):
-    return HistorySource().fetch(city)
 
 
 def test_metrics_file_round_trip(city, history, tmp_path):

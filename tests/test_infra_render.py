@@ -29,11 +29,6 @@ BACKUP_SPEC = {"includedNamespaces", "labelSelector", "includeClusterResources",
                "defaultVolumesToFsBackup", "ttl"}
 
 
-@pytest.fixture(scope="module")
-def city():
-    return load_city(SAMPLE_CITY)
-
-
 def warm_standby(city) -> str:
     """A non-classified system with a warm DR replica (level 5–6) on the shared cluster."""
     return next(s.id for s in city.on_cloud_systems() if s.dr_level >= 5 and s.target_zone == "shared"

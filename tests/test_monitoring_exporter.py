@@ -43,11 +43,6 @@ def _scrape(state) -> str:
     return generate_latest(registry_for(state)).decode()
 
 
-@pytest.fixture(scope="module")
-def city():
-    return load_city(CITY)
-
-
 def test_every_metric_is_there_with_the_model_values(city):
     state = ExporterState(CITY)
     state.refresh()

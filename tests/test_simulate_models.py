@@ -8,16 +8,10 @@ import math
 
 import pytest
 
-from model import load_city
 from model.schema import SystemState
 from simulate import backup, capacity, drlevels, rollout
 from simulate.backup import GIB
 from simulate.settings import BackupSettings, CapacitySettings, RolloutSettings
-
-
-@pytest.fixture(scope="module")
-def city():
-    return load_city("examples/sample-city")
 
 
 def _with(m, systems=None, sites=None, zones=None):
