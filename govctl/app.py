@@ -16,6 +16,7 @@ from govctl import (
     capacity_cmds,
     demo_cmds,
     lab_cmds,
+    lab_k8s_cmds,
     model_cmds,
     network_cmds,
     plan_cmds,
@@ -42,6 +43,7 @@ app.command()(demo_cmds.demo)
 app.add_typer(capacity_cmds.capacity_app, name="capacity")
 app.command("exporter")(capacity_cmds.exporter)
 app.add_typer(lab_cmds.lab_app, name="lab")
+lab_cmds.lab_app.add_typer(lab_k8s_cmds.k8s_app, name="k8s")
 app.add_typer(network_cmds.ipv6_app, name="ipv6")
 app.add_typer(network_cmds.net_app, name="net")
 network_cmds.net_app.command("push")(rollout_cmds.push)

@@ -11,7 +11,10 @@ Debian's etcd-server. No kubelet or scheduler: pods are admitted and stored, nev
     status(state_dir)                            # {"shared": {"healthy": True, ...}, ...}
     down(state_dir)                              # stops exactly what up started, removes data
 
-`<state_dir>/kubeconfig` has one context per cluster, named after it.
+The kubeconfig (`<state_dir>/kubeconfig`, or the `kubeconfig=` path given to up; `govctl
+lab k8s` uses `.lab/kubeconfig`) has one context per cluster, named after it. Each cluster
+also gets the platform objects govcloud expects to find installed (`lab/k8s-platform.yaml`:
+the Velero namespace and CRDs).
 """
 
 from __future__ import annotations
@@ -33,11 +36,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO / ".tools" / "bin"
-DEFAULT_STATE_DIR = REPO / ".lab" / "k8s"
+DEFAULT_LAB_DIR = REPO / ".lab"
+DEFAULT_STATE_DIR = DEFAULT_LAB_DIR / "k8s"
+DEFAULT_KUBECONFIG = DEFAULT_LAB_DIR / "kubeconfig"
+PLATFORM = Path(__file__).with_name("k8s-platform.yaml")
 STATE_FILE = "state.json"
 HOST = "127.0.0.1"
-# Virtual addresses the API server hands to Services; nothing is routed or listens there.
-SERVICE_CIDR = "10.96.0.0/24"
+# Virtual addresses the API server hands to Services (dual-stack, so `PreferDualStack`
+# Services get both families); nothing is routed or listens there. Lab ranges only:
+# IPv4 from 198.18.0.0/15 (clear of the extranet lab's 198.19.0.0/18, 198.19.64.0/20 and
+# 198.19.252.0/22), IPv6 from fd00::/8.
+SERVICE_CIDRS = ("198.19.240.0/24", "fd00:198:19:240::/112")
+SERVICE_CIDR = ",".join(SERVICE_CIDRS)
 ADMISSION_PLUGINS = (
     "NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,DefaultTolerationSeconds,"
     "NodeRestriction,PodSecurity,Priority,RuntimeClass,StorageObjectInUseProtection,"
@@ -89,14 +99,19 @@ def up(
     state_dir: str | os.PathLike = DEFAULT_STATE_DIR,
     clusters: list[str] | tuple[str, ...] = ("shared",),
     *,
+    kubeconfig: str | os.PathLike | None = None,
     base_port: int | None = None,
     timeout: float = 120.0,
 ) -> dict:
     """Start each named cluster that is not already healthy; leave healthy ones alone.
 
     Ports are free loopback ports picked once and kept in the state file (or, with base_port,
-    base_port + 10*i + 0..3 for the i-th cluster). Returns {"kubeconfig": path, "clusters":
-    {name: {"server", "context", "started", "startup_seconds"}}}.
+    base_port + 10*i + 0..3 for the i-th cluster). The kubeconfig goes to `kubeconfig`
+    (default: where the last up() wrote it, else `<state_dir>/kubeconfig`); its path is
+    recorded so that down() removes it.
+    Every cluster gets the platform objects of `lab/k8s-platform.yaml` (applied each time).
+    Returns {"kubeconfig": path, "clusters": {name: {"server", "context", "started",
+    "startup_seconds"}}}.
     """
     state_dir = Path(state_dir)
     bins = find_binaries()
@@ -105,6 +120,11 @@ def up(
             raise LabError(f"cluster name {name!r} is not a short DNS label")
     state_dir.mkdir(parents=True, exist_ok=True)
     state = _load(state_dir)
+    old = state.get("kubeconfig")
+    kubeconfig_path = Path(kubeconfig or old or state_dir / "kubeconfig")
+    if old and Path(old) != kubeconfig_path.absolute():
+        Path(old).unlink(missing_ok=True)  # moved: the old file would name stale servers
+    state["kubeconfig"] = str(kubeconfig_path.absolute())
     result: dict[str, dict] = {}
     starting: list[str] = []
     for i, name in enumerate(clusters):
@@ -127,7 +147,7 @@ def up(
         _make_pki(state_dir / name, name)
         starting.append(name)
     _save(state_dir, state)
-    kubeconfig = _write_kubeconfig(state_dir, state)
+    kubeconfig_path = _write_kubeconfig(state_dir, state, kubeconfig_path)
 
     # Start the clusters side by side: all etcds, then all API servers, then controllers.
     began = {name: time.monotonic() for name in starting}
@@ -151,24 +171,31 @@ def up(
         cluster["startup_seconds"] = round(time.monotonic() - began[name], 1)
         result[name] = _describe(cluster, name, started=True)
     _save(state_dir, state)
-    return {"kubeconfig": str(kubeconfig), "clusters": result}
+    platform = _platform_objects()
+    for name in clusters:
+        _install(state_dir, name, state["clusters"][name], platform, timeout)
+    return {"kubeconfig": str(kubeconfig_path), "clusters": result}
 
 
-def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> None:
-    """Stop the processes up() started (by recorded PID and start time) and remove their data."""
+def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> list[str]:
+    """Stop the processes up() started (by recorded PID and start time) and remove their data
+    and the kubeconfig. Returns the names of the clusters it removed."""
     state_dir = Path(state_dir)
     if not (state_dir / STATE_FILE).exists():
-        return
+        return []
     state = _load(state_dir)
     for name, cluster in state["clusters"].items():
         _stop(cluster)
         shutil.rmtree(state_dir / name, ignore_errors=True)
-    for leftover in (state_dir / "kubeconfig", state_dir / STATE_FILE):
-        leftover.unlink(missing_ok=True)
+    kubeconfig = state.get("kubeconfig")
+    for leftover in (Path(kubeconfig) if kubeconfig else None, state_dir / "kubeconfig", state_dir / STATE_FILE):
+        if leftover:
+            leftover.unlink(missing_ok=True)
     try:
         state_dir.rmdir()  # only if nothing else was put there
     except OSError:
         pass
+    return list(state["clusters"])
 
 
 def status(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> dict:
@@ -192,6 +219,11 @@ def status(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> dict:
             "startup_seconds": cluster.get("startup_seconds"),
         }
     return report
+
+
+def kubeconfig_of(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> str | None:
+    """Where up() wrote the kubeconfig of the clusters in state_dir (None: no lab there)."""
+    return _load(Path(state_dir)).get("kubeconfig")
 
 
 def user_kubeconfig(
@@ -389,25 +421,79 @@ def _ready(state_dir: Path, name: str, cluster: dict) -> bool:
     return _get(state_dir, name, cluster, "/readyz") == "ok"
 
 
-def _get(state_dir: Path, name: str, cluster: dict, path: str) -> str | None:
-    """GET path from the cluster's API server as its admin; None on any failure."""
+def _admin_context(state_dir: Path, name: str) -> ssl.SSLContext | None:
     pki = state_dir / name / "pki"
     try:
         context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
     except (OSError, ssl.SSLError):
         return None
+    return context
+
+
+def _get(state_dir: Path, name: str, cluster: dict, path: str) -> str | None:
+    """GET path from the cluster's API server as its admin; None on any failure."""
+    context = _admin_context(state_dir, name)
+    if context is None:
+        return None
     return _fetch(f"https://{HOST}:{cluster['ports']['apiserver']}{path}", context)
 
 
+def _opener(context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    """Loopback only: any proxy settings of the environment are ignored."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+
+
 def _fetch(url: str, context: ssl.SSLContext | None = None) -> str | None:
-    """GET a loopback URL, ignoring any proxy settings; None on any failure."""
-    handlers = [urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)]
+    """GET a loopback URL; None on any failure."""
     try:
-        with urllib.request.build_opener(*handlers).open(url, timeout=3) as response:
+        with _opener(context).open(url, timeout=3) as response:
             return response.read().decode()
     except (OSError, ssl.SSLError, urllib.error.URLError, ValueError):
         return None
+
+
+# --- platform objects -----------------------------------------------------------------------
+
+# Where the API serves each kind the platform file may hold.
+_KIND_PATHS = {
+    ("v1", "Namespace"): "/api/v1/namespaces/{name}",
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"):
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
+}
+
+
+def _platform_objects() -> list[dict]:
+    import yaml  # the project's YAML library; only needed here
+
+    return [o for o in yaml.safe_load_all(PLATFORM.read_text(encoding="utf-8")) if o]
+
+
+def _install(state_dir: Path, name: str, cluster: dict, objects: list[dict], timeout: float) -> None:
+    """Server-side apply the platform objects, then wait until each CRD is served."""
+    context = _admin_context(state_dir, name)
+    base = f"https://{HOST}:{cluster['ports']['apiserver']}"
+    for obj in objects:
+        path = _KIND_PATHS[(obj["apiVersion"], obj["kind"])].format(name=obj["metadata"]["name"])
+        request = urllib.request.Request(
+            f"{base}{path}?fieldManager=govcloud-lab&force=true", data=json.dumps(obj).encode(),
+            method="PATCH", headers={"Content-Type": "application/apply-patch+yaml"})  # fmt: skip
+        try:
+            with _opener(context).open(request, timeout=10):
+                pass
+        except urllib.error.HTTPError as exc:
+            raise LabError(f"cluster {name!r}: applying {obj['kind']} {obj['metadata']['name']} "
+                           f"failed: {exc.code} {exc.read().decode(errors='replace')[:500]}") from None
+        except (OSError, urllib.error.URLError) as exc:
+            raise LabError(f"cluster {name!r}: API server unreachable: {exc}") from None
+    deadline = time.monotonic() + timeout
+    for crd in (o for o in objects if o["kind"] == "CustomResourceDefinition"):
+        spec = crd["spec"]
+        served = f"/apis/{spec['group']}/{spec['versions'][0]['name']}"
+        while f'"name":"{spec["names"]["plural"]}"' not in (_get(state_dir, name, cluster, served) or ""):
+            if time.monotonic() > deadline:
+                raise LabError(f"cluster {name!r}: CRD {crd['metadata']['name']} not served in time")
+            time.sleep(0.2)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
@@ -547,18 +633,26 @@ def _kubeconfig_text(entries: list[tuple[str, str, Path, str, Path]]) -> str:
     )
 
 
-def _write_kubeconfig(state_dir: Path, state: dict) -> Path:
+def _write_kubeconfig(state_dir: Path, state: dict, path: Path) -> Path:
     entries = []
     for name, cluster in state["clusters"].items():
         pki = state_dir / name / "pki"
         server = f"https://{HOST}:{cluster['ports']['apiserver']}"
         entry = (name, server, pki / "ca.crt", "admin", pki / "admin")
-        (state_dir / name / "controller-manager.kubeconfig").write_text(_kubeconfig_text([entry]))
+        _write_private(state_dir / name / "controller-manager.kubeconfig", _kubeconfig_text([entry]))
         entries.append(entry)
-    path = state_dir / "kubeconfig"
-    path.write_text(_kubeconfig_text(entries))
-    path.chmod(0o600)
+    _write_private(path, _kubeconfig_text(entries))
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically a file only its owner may read (it holds admin keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    tmp.replace(path)
 
 
 # --- state ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ starts idempotently and leaves nothing behind.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -43,11 +44,12 @@ def lab(tmp_path_factory):
     if MISSING:
         pytest.skip(MISSING)
     state_dir = tmp_path_factory.mktemp("k8s")
+    kubeconfig = state_dir.parent / f"{state_dir.name}.kubeconfig"  # outside, as .lab/kubeconfig is
     with pytest.MonkeyPatch.context() as env:
         for name in ("NO_PROXY", "no_proxy"):  # the client honours proxy variables
             env.setenv(name, "127.0.0.1,localhost")
         try:
-            yield state_dir, k8s.up(state_dir, [CLUSTER])
+            yield state_dir, k8s.up(state_dir, [CLUSTER], kubeconfig=kubeconfig)
         finally:
             k8s.down(state_dir)
 
@@ -262,11 +264,39 @@ def test_up_restarts_a_cluster_whose_process_died(lab, admin):
     client.CoreV1Api(admin).read_namespace("before-restart")
 
 
+def test_services_get_an_address_of_each_family_from_the_lab_ranges(admin):
+    ns = namespace(admin, "dual-stack")
+    service = client.CoreV1Api(admin).create_namespaced_service(ns, client.V1Service(
+        metadata=client.V1ObjectMeta(name="web"),
+        spec=client.V1ServiceSpec(ip_family_policy="PreferDualStack", selector={"app": "web"},
+                                  ports=[client.V1ServicePort(port=80)])))
+    assert service.spec.ip_families == ["IPv4", "IPv6"]
+    ranges = [ipaddress.ip_network(c) for c in k8s.SERVICE_CIDRS]
+    for address, lab_range in zip(service.spec.cluster_ips, ranges, strict=True):
+        assert ipaddress.ip_address(address) in lab_range
+    assert ranges[0].subnet_of(ipaddress.ip_network("198.18.0.0/15"))
+    assert ranges[1].subnet_of(ipaddress.ip_network("fd00::/8"))
+
+
+def test_the_platform_crds_are_served_and_prune_unknown_fields(admin):
+    custom = client.CustomObjectsApi(admin)
+    schedule = {"apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": {"name": "nightly"},
+                "spec": {"schedule": "0 1 * * *", "template": {"ttl": "720h0m0s", "noSuchField": True}}}
+    created = custom.create_namespaced_custom_object("velero.io", "v1", "velero", "schedules", schedule)
+    assert created["spec"]["template"] == {"ttl": "720h0m0s"}
+    with pytest.raises(ApiException) as caught:  # required fields are enforced
+        custom.create_namespaced_custom_object("velero.io", "v1", "velero", "backupstoragelocations", {
+            "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": {"name": "x"},
+            "spec": {"provider": "aws"}})
+    assert caught.value.status == 422 and "objectStorage" in caught.value.body
+
+
 def test_down_leaves_no_process_and_no_data(lab):
-    state_dir, _ = lab
+    state_dir, info = lab
     pids = [p["pid"] for p in k8s.status(state_dir)[CLUSTER]["processes"].values()]
-    k8s.down(state_dir)
-    assert not state_dir.exists()
+    assert Path(info["kubeconfig"]).exists()
+    assert k8s.down(state_dir) == [CLUSTER]
+    assert not state_dir.exists() and not Path(info["kubeconfig"]).exists()
     assert k8s.status(state_dir) == {}
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists()
