@@ -43,6 +43,8 @@ _PLAIN_BOOL = {v: True for v in ("yes", "Yes", "YES", "true", "True", "TRUE", "o
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+_SPECIAL_FIRST = frozenset(v[:1] for v in (*_PLAIN_NULL, *_PLAIN_BOOL, *_SPECIAL_FLOAT, ".INF", ".NaN", "+.Inf", "-.Inf"))
+_NUMBER_FIRST = frozenset("0123456789+-.")
 _TAGGED = {"tag:yaml.org,2002:str": str, "tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float}
 
 
@@ -67,17 +69,20 @@ def _scalar(ev: yaml.ScalarEvent, line: int):
             raise YamlShapeError(line, f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
     if not ev.implicit[0]:  # quoted: always a string
         return value
-    if value in _PLAIN_NULL:
-        return None
-    if value in _PLAIN_BOOL:
-        return _PLAIN_BOOL[value]
-    if _INT.match(value):
-        return int(value.replace("_", ""))
-    if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
-        return float(value.replace("_", ""))
-    low = value.lower()
-    if low in _SPECIAL_FLOAT:
-        return _SPECIAL_FLOAT[low]
+    first = value[:1]
+    if first in _SPECIAL_FIRST:
+        if value in _PLAIN_NULL:
+            return None
+        if value in _PLAIN_BOOL:
+            return _PLAIN_BOOL[value]
+        low = value.lower()
+        if low in _SPECIAL_FLOAT:
+            return _SPECIAL_FLOAT[low]
+    if first in _NUMBER_FIRST:
+        if _INT.match(value):
+            return int(value.replace("_", ""))
+        if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
+            return float(value.replace("_", ""))
     return value
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govctl.app import main
 from model import InvalidModel, load_city
@@ -136,3 +139,20 @@ def test_parse_keeps_lines():
     assert data.key_lines == {"a": 1, "b": 2}
     assert data["b"].item_lines == [3, 4]
     assert data["b"][1].key_lines == {"y": 4}
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12)
+    | st.floats(allow_nan=False, allow_infinity=True, width=64) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(yaml_values)
+def test_event_parser_reads_what_pyyaml_writes(value):
+    text = yaml.safe_dump({"v": value}, allow_unicode=True)
+    parsed, dups = parse_yaml(text)
+    assert dups == []
+    assert parsed == yaml.safe_load(text)
