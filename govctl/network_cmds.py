@@ -13,7 +13,7 @@ from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, e
 from model.yamlio import write_atomic
 from network import lock as lock_lib
 from network.plan import Plan, PlanError, plan_city
-from network.render import render_all
+from network.render import RenderSettings, render_all
 from network.settings import LEVELS, PlanSettings
 
 ipv6_app = typer.Typer(help="The extranet's IPv6 address plan and its lock file.", no_args_is_help=True)
@@ -158,8 +158,14 @@ def render(
     out: Annotated[Path, typer.Option(help="directory for <hostname>.cfg and <hostname>.rollback.cfg")] = Path("out/configs"),
     lock: LockOpt = DEFAULT_LOCK,
     workers: Annotated[int, typer.Option(min=0, help="worker processes (0: one per CPU)")] = 0,
+    ospf_hello: Annotated[int | None, typer.Option("--ospf-hello", help="OSPFv3 hello interval (s) on every link; default: the vendor's (10 s)")] = None,
+    ospf_dead: Annotated[int | None, typer.Option("--ospf-dead", help="OSPFv3 dead interval (s); default: 4 × --ospf-hello")] = None,
+    ospf_retransmit: Annotated[int | None, typer.Option("--ospf-retransmit", help="OSPFv3 LSA retransmit interval (s); default: the vendor's (5 s)")] = None,
 ) -> None:
     """Render every device's IPv6 config (and its rollback) from the plan in the lock."""
+    settings = RenderSettings(ospf_hello, ospf_dead, ospf_retransmit)
+    if settings.problems():
+        raise UserError("; ".join(settings.problems()))
     if not lock.exists():
         raise UserError(f"{lock}: no IPAM lock yet — run `govctl ipv6 plan {city} --lock {lock}` first")
     model, _, p = _plan(city, lock)
@@ -170,5 +176,5 @@ def render(
     columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("render", total=total)
-        n = render_all(model, p, out, workers=workers or None, progress=lambda k: bar.advance(task, k))
+        n = render_all(model, p, out, workers=workers or None, progress=lambda k: bar.advance(task, k), settings=settings)
     console.print(f"[green]wrote[/] {n:,} configs and {n:,} rollbacks to {out}")

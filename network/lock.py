@@ -1,7 +1,8 @@
 """The IPAM lock file: every prefix ever handed out, so that re-planning never renumbers.
 
 `network/ipam.lock.yaml` (by default) records each site's block, each device's loopback and
-each link's /127, with a `removed` mark for what has left the model (still reserved) and a
+each uplink's /127 (keyed by its two ends and, for parallel links between the same two
+devices, the link's number: `a b prefix 2`), with a `removed` mark for what has left the model (still reserved) and a
 `released` list of prefixes given back with `--release` (reused only when a block has no
 never-used slot left). It is read with line numbers kept, so a corrupt or foreign lock is
 reported as `file:line: field: message` (exit 2); it is written atomically, one entry a line.
@@ -21,7 +22,10 @@ from network.settings import LEVELS, PlanSettings, fmt_net, parse_net
 
 KIND = "govcloud/ipam-lock"
 _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added the link number of parallel links. A lock without parallel links is written
+as version 1, byte for byte what version 1 wrote, so older readers keep reading it."""
+READS = (1, 2)
 
 
 class LockError(InvalidModel):
@@ -57,7 +61,8 @@ class Lock:
     settings: PlanSettings
     sites: dict[str, SiteEntry] = field(default_factory=dict)
     loopbacks: dict[str, DeviceEntry] = field(default_factory=dict)
-    links: dict[tuple[str, str], LinkEntry] = field(default_factory=dict)
+    links: dict[tuple[str, str, int], LinkEntry] = field(default_factory=dict)
+    """(upstream end, downstream end, link number: 1, or 2… for parallel links) → its /127."""
     released: set[tuple[int, int]] = field(default_factory=set)
     """(network as int, prefix length) given back with --release."""
 
@@ -73,7 +78,7 @@ def dump_lock(lock: Lock) -> str:
     out = [
         "# IPv6 address plan lock of the extranet: prefixes recorded here never move.",
         "# Written by `govctl ipv6 plan`; give a removed site's space back with --release CODE.",
-        f"schema_version: {SCHEMA_VERSION}",
+        f"schema_version: {SCHEMA_VERSION if any(n > 1 for _, _, n in lock.links) else 1}",
         f"kind: {KIND}",
         f"city: '{lock.city}'",
         f"aggregate: '{lock.aggregate}'",
@@ -87,9 +92,10 @@ def dump_lock(lock: Lock) -> str:
     out.append("# rows: hostname site loopback [removed]")
     out.append("loopbacks:" + ("" if lock.loopbacks else " []"))
     out += [f"- {host} {d.site} {_p(d.addr, 128)}{_REMOVED[d.removed]}" for host, d in lock.loopbacks.items()]
-    out.append("# rows: upstream-end downstream-end prefix [removed]")
+    out.append("# rows: upstream-end downstream-end prefix [link number, 2… for parallel links] [removed]")
     out.append("links:" + ("" if lock.links else " []"))
-    out += [f"- {a} {b} {_p(ln.net, 127)}{_REMOVED[ln.removed]}" for (a, b), ln in lock.links.items()]
+    out += [f"- {a} {b} {_p(ln.net, 127)}{f' {n}' if n > 1 else ''}{_REMOVED[ln.removed]}"
+            for (a, b, n), ln in lock.links.items()]
     out.append("released:" + ("" if lock.released else " []"))
     out += [f"- {_p(net, length)}" for net, length in sorted(lock.released)]
     return "\n".join(out) + "\n"
@@ -125,8 +131,9 @@ class _Reader:
             return None
         return net, plen
 
-    def rows(self, key: str, width: int):
-        """(loc, fields, removed) of each row of a section; bad rows are reported and skipped."""
+    def rows(self, key: str, width: int, optional: int = 0):
+        """(loc, fields, removed) of each row of a section (`width` fields, up to `optional` more);
+        bad rows are reported and skipped."""
         items = self.data.get(key)
         if items is None:
             return
@@ -135,19 +142,22 @@ class _Reader:
             return
         for i, row in enumerate(items):
             parts = str(row).split() if isinstance(row, str | int) else []
-            removed = len(parts) == width + 1 and parts[-1] == "removed"
-            if len(parts) != width and not removed:
-                self.error((key, i), f"expected {width} fields (+ optional 'removed'), found {row!r}")
+            removed = len(parts) > width and parts[-1] == "removed"
+            fields = parts[:-1] if removed else parts
+            if not width <= len(fields) <= width + optional:
+                more = f" (+ {optional} optional)" if optional else ""
+                self.error((key, i), f"expected {width} fields{more} (+ optional 'removed'), found {row!r}")
                 continue
-            yield (key, i), parts[:width], removed
+            yield (key, i), fields, removed
 
     def read(self) -> Lock | None:
         d = self.data
         if not isinstance(d, dict) or d.get("kind") != KIND:
             self.error(("kind",) if isinstance(d, dict) else (), f"not a govcloud IPAM lock (kind should be {KIND!r})")
             return None
-        if d.get("schema_version") != SCHEMA_VERSION:
-            self.error(("schema_version",), f"unsupported schema_version {d.get('schema_version')!r} (this govctl reads {SCHEMA_VERSION})")
+        if d.get("schema_version") not in READS:
+            self.error(("schema_version",), f"unsupported schema_version {d.get('schema_version')!r} "
+                                            f"(this govctl reads {', '.join(map(str, READS))})")
             return None
         if not isinstance(d.get("city"), str):
             self.error(("city",), "missing city code")
@@ -171,12 +181,15 @@ class _Reader:
                 self.error(loc, f"device {host} is listed twice")
             elif p:
                 lock.loopbacks[host] = DeviceEntry(p[0], site, removed)
-        for loc, (a, b, prefix), removed in self.rows("links", 3):
+        for loc, (a, b, prefix, *number), removed in self.rows("links", 3, optional=1):
             p = self.prefix(loc, prefix, 127)
-            if p and (a, b) in lock.links:
-                self.error(loc, f"link {a}–{b} is listed twice")
+            n = int(number[0]) if number and number[0].isdigit() else (1 if not number else 0)
+            if n < 1:
+                self.error(loc, f"link number {number[0]!r} should be a whole number: 2, 3… for parallel links")
+            elif p and (a, b, n) in lock.links:
+                self.error(loc, f"link {a}–{b}{f' #{n}' if n > 1 else ''} is listed twice")
             elif p:
-                lock.links[a, b] = LinkEntry(p[0], removed)
+                lock.links[a, b, n] = LinkEntry(p[0], removed)
         for loc, (prefix,), _ in self.rows("released", 1):
             p = self.prefix(loc, prefix, None)
             if p:

@@ -2,7 +2,8 @@
 
 Every block is cut into child slots on a nibble boundary. Slot 0 of every block is the
 level's own infrastructure, never a child's: its first /64 holds the loopbacks (/128 each),
-its second /64 the point-to-point links (/127 each, RFC 6164, the all-zeros IID avoided),
+its second /64 the point-to-point links (a /127 per uplink, RFC 6164, the all-zeros IID
+avoided; parallel links between the same two devices are numbered 1, 2, …),
 its third /64 the site's own LAN (townships, counties, the city NOC). A village's block has
 /64 slots only: slot 0 is its loopback /64, slot 1 its LAN. The top `reserve` fraction of
 each block's slots is held back for growth. New sites take the lowest never-used slot;
@@ -41,7 +42,7 @@ class SiteInput:
     parent: str | None
     name: str = ""
     devices: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(hostname, uplink peers) per device."""
+    """(hostname, uplink peers) per device; a peer named twice means two parallel links."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +55,13 @@ class Allocation:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """a is the upstream end (the lower address), b the downstream end (the higher)."""
+    """a is the upstream end (the lower address), b the downstream end (the higher); n numbers
+    parallel links between the same two devices (1 for the first, 2 for the second…)."""
 
     a: str
     b: str
     prefix: str
+    n: int = 1
 
     def address_of(self, hostname: str) -> str:
         net = ipaddress.IPv6Network(self.prefix)
@@ -105,7 +108,7 @@ class Plan:
             "aggregate": self.aggregate,
             "allocations": [{"site": a.site, "level": a.level, "prefix": a.prefix, "parent": a.parent}
                             for a in self.allocations],
-            "links": [{"a": ln.a, "b": ln.b, "prefix": ln.prefix} for ln in self.links],
+            "links": [{"a": ln.a, "b": ln.b, "n": ln.n, "prefix": ln.prefix} for ln in self.links],
             "loopbacks": [{"device": lb.device, "prefix": lb.prefix} for lb in self.loopbacks],
         }
 
@@ -152,6 +155,17 @@ def infra_nets(net: int, level: str) -> dict[str, int]:
 
 
 # --- from the model ---------------------------------------------------------------------
+
+
+def uplink_numbers(peers) -> list[int]:
+    """Each uplink's link number: its place among the device's uplinks to the same peer
+    (1 for the first, 2 for a second, parallel link). Keys the lock; renderers use it too."""
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for peer in peers:
+        seen[peer] += 1
+        out.append(seen[peer])
+    return out
 
 
 def sites_of(model) -> list[SiteInput]:
@@ -337,8 +351,8 @@ class _Planner:
                 self.new += 1
         for s in sites:
             for host, peers in s.devices:
-                for peer in peers:
-                    key = (peer, host)
+                for peer, n in zip(peers, uplink_numbers(peers), strict=True):
+                    key = (peer, host, n)
                     ln = lk.links.get(key)
                     if ln is not None:
                         ln.removed = False
@@ -356,7 +370,7 @@ class _Planner:
         lk = self.lock
         allocs = [Allocation(s.code, s.level, fmt_net(lk.sites[s.code].net, lk.sites[s.code].length), s.parent) for s in sites]
         reserved = [Allocation(c, e.level, fmt_net(e.net, e.length), e.parent) for c, e in lk.sites.items() if e.removed]
-        links = [Link(a, b, fmt_net(ln.net, 127)) for (a, b), ln in lk.links.items() if not ln.removed]
+        links = [Link(a, b, fmt_net(ln.net, 127), n) for (a, b, n), ln in lk.links.items() if not ln.removed]
         loops = [Loopback(h, fmt_net(d.addr, 128)) for h, d in lk.loopbacks.items() if not d.removed]
         plan = Plan(str(self.agg), self.s, allocs, links, loops, reserved, lk, new=self.new)
         plan.stats = self.stats(used)

@@ -3,7 +3,8 @@
 `device_context(model, plan, hostname)` gathers everything one device needs (its interfaces
 with names and addresses, routing, security baseline, management services) as plain data;
 `render_device(model, plan, hostname)` renders the platform's template into the config and
-its rollback. `render_all` writes `<hostname>.cfg` and `<hostname>.rollback.cfg` for every
+its rollback. `RenderSettings` holds what is a choice of the rollout rather than a fact of
+the plan: OSPFv3 interface timers (vendor defaults unless set; the lab sets fast ones). `render_all` writes `<hostname>.cfg` and `<hostname>.rollback.cfg` for every
 device, all-or-nothing, rendering in a pool of forked worker processes.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import jinja2
 
 from model.yamlio import StagedDir, write_atomic
-from network.plan import Link, Plan
+from network.plan import Link, Plan, uplink_numbers
 from network.platforms import PlatformFacts, facts
 from network.settings import parse_net
 
@@ -33,6 +34,47 @@ SERVICES = {"ntp": (0x11, 0x12), "syslog": (0x21,), "snmp": (0x31,)}
 """Host numbers of the management services inside the city NOC /64."""
 SNMP_USER = "govnms"
 """SNMPv3 user for traps; its keys are provisioned out of band (never in the repository)."""
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Rendering choices that are not in the plan: the OSPFv3 timers (seconds) of every
+    point-to-point link. None leaves the platform's default (hello 10, dead 40, retransmit 5),
+    which is what real devices keep. Hello and dead must agree on both ends of a link, so set
+    them for a whole rollout or not at all. The lab uses hello 1, dead 4, retransmit 1: a
+    post-check then sees a new adjacency Full within a second or two instead of waiting for
+    a 10 s hello (and for a 5 s retransmit of the first lost link-state request)."""
+
+    ospf_hello: int | None = None
+    ospf_dead: int | None = None
+    ospf_retransmit: int | None = None
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.ospf_hello is None and self.ospf_dead is not None:
+            out.append("--ospf-dead needs --ospf-hello")
+        elif self.ospf_hello is not None and not 1 <= self.ospf_hello <= 65535:
+            out.append(f"OSPFv3 hello interval {self.ospf_hello} s: must be 1–65535")
+        elif self.ospf_hello is not None and not self.ospf_hello < self.dead <= 65535:
+            out.append(f"OSPFv3 dead interval {self.dead} s: must be longer than the hello interval "
+                       f"({self.ospf_hello} s) and at most 65535 (4 × hello is usual)")
+        if self.ospf_retransmit is not None and not 1 <= self.ospf_retransmit <= 3600:
+            out.append(f"OSPFv3 retransmit interval {self.ospf_retransmit} s: must be 1–3600")
+        return out
+
+    @property
+    def dead(self) -> int | None:
+        """The dead interval: as set, else 4 × hello (what RFC 5340 routers assume)."""
+        if self.ospf_hello is None:
+            return None
+        return self.ospf_dead if self.ospf_dead is not None else 4 * self.ospf_hello
+
+    def ospf_timers(self) -> dict:
+        """The timers a template sets: {"hello", "dead", "retransmit"}, None where the default stays."""
+        return {"hello": self.ospf_hello, "dead": self.dead, "retransmit": self.ospf_retransmit}
+
+
+DEFAULTS = RenderSettings()
 
 
 @dataclass(frozen=True)
@@ -63,12 +105,12 @@ def _link(ln: Link, me: str, name: str, area: str | None, bandwidth: int | None 
     peer = ln.a if ln.b == me else ln.b
     net, length = parse_net(ln.prefix)
     mine, theirs = (net + 1, net) if ln.b == me else (net, net + 1)
-    return {"name": name, "peer": peer, "address": str(ipaddress.IPv6Address(mine)), "len": length,
+    return {"name": name, "peer": peer, "n": ln.n, "address": str(ipaddress.IPv6Address(mine)), "len": length,
             "peer_address": str(ipaddress.IPv6Address(theirs)), "prefix": ln.prefix, "area": area,
             "bandwidth_mbps": bandwidth, "role": "uplink" if ln.b == me else "downlink"}
 
 
-def device_context(model, plan: Plan, hostname: str) -> dict:
+def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS) -> dict:
     """Everything the templates need for one device, as plain data."""
     device, site = model.devices_by_hostname[hostname]
     f = facts(device.platform)
@@ -77,12 +119,13 @@ def device_context(model, plan: Plan, hostname: str) -> dict:
     ospf = routing == "ospfv3"
     my_area = _area(plan, site.county, site.level)
     links = plan.links_of.get(hostname, [])
-    up_by_peer = {ln.a: ln for ln in links if ln.b == hostname}
+    up_by_peer = {(ln.a, ln.n): ln for ln in links if ln.b == hostname}
     uplinks = []
-    for i, u in enumerate(device.uplinks):
+    numbers = uplink_numbers(u.peer for u in device.uplinks)
+    for i, (u, n) in enumerate(zip(device.uplinks, numbers, strict=True)):
         name = u.interface or f.uplink.format(n=f.first_port + i)
         managed = u.peer in by_host
-        uplinks.append(_link(up_by_peer[u.peer], hostname, name, my_area if (ospf and managed) else None,
+        uplinks.append(_link(up_by_peer[u.peer, n], hostname, name, my_area if (ospf and managed) else None,
                              u.bandwidth_mbps))
     downlinks = []
     for j, ln in enumerate(x for x in links if x.a == hostname):
@@ -119,6 +162,7 @@ def device_context(model, plan: Plan, hostname: str) -> dict:
         "interfaces": uplinks + downlinks, "lan": lan,
         "ospf_areas": sorted({x["area"] for x in [loopback, lan or {}, *uplinks, *downlinks] if x.get("area")}),
         "originate_default": ospf and site.level == "city",
+        "ospf_timers": settings.ospf_timers() if ospf else RenderSettings().ospf_timers(),
         "static_routes": statics,
         "host_ports": f.host_ports if (f.ra_guard and device.role.value == "access") else None,
         "mgmt": {**MGMT_ACL, "prefix": noc, "network": noc_net, "len": int(noc_len)},
@@ -153,9 +197,9 @@ def render_context(ctx: dict, platform: PlatformFacts | None = None) -> Rendered
                           ctx["addresses"])
 
 
-def render_device(model, plan: Plan, hostname: str) -> RenderedConfig:
+def render_device(model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS) -> RenderedConfig:
     """The config and rollback text of ONE device (what the Ansible module and `net push` send)."""
-    return render_context(device_context(model, plan, hostname))
+    return render_context(device_context(model, plan, hostname, settings))
 
 
 # --- all devices ---------------------------------------------------------------------
@@ -165,11 +209,7 @@ _JOB: dict = {}
 
 def _render_chunk(args: tuple[list[str], str]) -> int:
     hostnames, stage = args
-    model, plan = _JOB["model"], _JOB["plan"]
-    for h in hostnames:
-        r = render_device(model, plan, h)
-        _write(Path(stage), r)
-    return len(hostnames)
+    return _render_local(_JOB["model"], _JOB["plan"], hostnames, Path(stage), _JOB["settings"])
 
 
 def _write(stage: Path, r: RenderedConfig) -> None:
@@ -178,7 +218,8 @@ def _write(stage: Path, r: RenderedConfig) -> None:
 
 
 def render_all(model, plan: Plan, out: Path, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int = 250) -> int:
+               progress: Callable[[int], None] | None = None, chunk: int = 250,
+               settings: RenderSettings = DEFAULTS) -> int:
     """Write every device's config and rollback into `out`, all-or-nothing. Returns the count.
 
     Files go to a staging folder (plain writes: the folder as a whole is what is atomic) and
@@ -190,9 +231,9 @@ def render_all(model, plan: Plan, out: Path, workers: int | None = None,
     with StagedDir(Path(out)) as stage:
         if workers <= 1 or len(chunks) <= 1:
             for c in chunks:
-                progress and progress(_render_local(model, plan, c, stage))
+                progress and progress(_render_local(model, plan, c, stage, settings))
         else:
-            _JOB.update(model=model, plan=plan)
+            _JOB.update(model=model, plan=plan, settings=settings)
             try:
                 ctx = multiprocessing.get_context("fork")
                 with ctx.Pool(workers) as pool:
@@ -204,9 +245,9 @@ def render_all(model, plan: Plan, out: Path, workers: int | None = None,
     return len(hosts)
 
 
-def _render_local(model, plan: Plan, hostnames: list[str], stage: Path) -> int:
+def _render_local(model, plan: Plan, hostnames: list[str], stage: Path, settings: RenderSettings) -> int:
     for h in hostnames:
-        _write(stage, render_device(model, plan, h))
+        _write(stage, render_device(model, plan, h, settings))
     return len(hostnames)
 
 

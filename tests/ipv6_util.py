@@ -10,15 +10,21 @@ CITY = "369900"
 CORE = "369900000000"
 
 
-def tree(counties: dict[int, dict[int, list[int]]]) -> list[SiteInput]:
-    """Sites from {county: {township: [village, …]}} numbers (one device per site)."""
+def tree(counties: dict[int, dict[int, list[int]]], parallel: dict[str, int] | None = None) -> list[SiteInput]:
+    """Sites from {county: {township: [village, …]}} numbers (one device per site). `parallel`
+    gives a county or township device (by hostname) that many parallel links to its parent."""
+    many = parallel or {}
+
+    def up(host: str, peer: str) -> tuple[str, tuple[str, ...]]:
+        return host, (peer,) * many.get(host, 1)
+
     out = [SiteInput(CORE, "city", None, "core", (("core-01", ("prov-01",)),))]
     for c, towns in sorted(counties.items()):
         ccode = f"3699{c:02d}000000"
-        out.append(SiteInput(ccode, "county", CORE, f"c{c}", ((f"c{c}-agg", ("core-01",)),)))
+        out.append(SiteInput(ccode, "county", CORE, f"c{c}", (up(f"c{c}-agg", "core-01"),)))
         for t, villages in sorted(towns.items()):
             tcode = f"3699{c:02d}{t:03d}000"
-            out.append(SiteInput(tcode, "township", ccode, f"t{c}.{t}", ((f"c{c}t{t}-acc", (f"c{c}-agg",)),)))
+            out.append(SiteInput(tcode, "township", ccode, f"t{c}.{t}", (up(f"c{c}t{t}-acc", f"c{c}-agg"),)))
             out += [SiteInput(f"3699{c:02d}{t:03d}{v:03d}", "village", tcode, f"v{c}.{t}.{v}",
                               ((f"c{c}t{t}v{v}-cpe", (f"c{c}t{t}-acc",)),)) for v in villages]
     return out

@@ -73,3 +73,15 @@ def test_net_render_needs_an_up_to_date_lock(small_city, tmp_path, capsys):
     assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
     assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--workers", "1"]) == 0
     assert len(list(out.glob("*.rollback.cfg"))) == len(list(out.glob("*.cfg"))) // 2 > 0
+    assert not any("ospf6 hello-interval" in p.read_text() for p in out.glob("*.cfg"))
+
+
+def test_net_render_ospf_timer_flags(small_city, tmp_path, capsys):
+    lock, out = tmp_path / "l.yaml", tmp_path / "cfg"
+    assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
+    assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--ospf-dead", "4"]) == 2
+    assert "needs --ospf-hello" in capsys.readouterr().err and not out.exists()
+    assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--workers", "2",
+                 "--ospf-hello", "1", "--ospf-dead", "4", "--ospf-retransmit", "1"]) == 0
+    texts = [p.read_text() for p in out.glob("*.cfg") if not p.name.endswith(".rollback.cfg")]
+    assert texts and all(("timer dead 4" in t) or ("dead-interval 4" in t) for t in texts)

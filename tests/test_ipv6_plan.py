@@ -86,6 +86,51 @@ def test_removed_site_stays_reserved_until_released():
     assert ("c1t1v2-cpe" not in third.lock.loopbacks) and all("c1t1v2-cpe" not in k for k in third.lock.links)
 
 
+def test_parallel_links_get_their_own_prefixes_and_old_links_never_move(tmp_path):
+    single = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}))
+    assert all(ln.n == 1 for ln in single.links)
+    dual = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}, parallel={"c1-agg": 2, "c1t1-acc": 2}), lock=single.lock)
+    assert dual.new == 2  # one /127 per added uplink, nothing else
+    before = {(ln.a, ln.b, ln.n): ln.prefix for ln in single.links}
+    after = {(ln.a, ln.b, ln.n): ln.prefix for ln in dual.links}
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {("core-01", "c1-agg", 2), ("c1-agg", "c1t1-acc", 2)}
+    assert after["core-01", "c1-agg", 1] != after["core-01", "c1-agg", 2]
+    assert ipaddress.IPv6Network(after["c1-agg", "c1t1-acc", 2]).subnet_of(
+        ipaddress.IPv6Network(dual.infra("369901000000")["links"]))  # numbered from the upstream end's site
+    assert soundness_problems(dual) == []
+    assert {"a": "core-01", "b": "c1-agg", "n": 2, "prefix": after["core-01", "c1-agg", 2]} in dual.to_json()["links"]
+    text = dump_lock(dual.lock)
+    assert "schema_version: 2" in text and f"- core-01 c1-agg {after['core-01', 'c1-agg', 2]} 2\n" in text
+    path = tmp_path / "lock.yaml"
+    write_lock(path, dual.lock)
+    assert dump_lock(load_lock(path)) == text
+    back = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}), lock=load_lock(path))  # the second links leave the model
+    assert {(ln.a, ln.b, ln.n) for ln in back.links} == set(before)
+    assert back.lock.links["core-01", "c1-agg", 2].removed  # still reserved
+    again = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}, parallel={"c1-agg": 2}), lock=back.lock)
+    assert again.new == 0 and {(ln.a, ln.b, ln.n): ln.prefix for ln in again.links}["core-01", "c1-agg", 2] == \
+        after["core-01", "c1-agg", 2]
+
+
+def test_a_lock_without_parallel_links_stays_version_1():
+    text = dump_lock(plan_sites(CITY, AGG, tree({1: {1: [1]}})).lock)
+    assert "schema_version: 1\n" in text and "\n- core-01 c1-agg 2001:db8:0:1::4/127\n" in text
+
+
+@pytest.mark.parametrize("suffix, needle", [(" 0", "link number '0'"), (" x", "link number 'x'"),
+                                            (" 2 3", "expected 3 fields (+ 1 optional)")])
+def test_bad_link_numbers_are_located_errors(tmp_path, suffix, needle):
+    lines = dump_lock(plan_sites(CITY, AGG, tree({1: {1: [1]}})).lock).splitlines()
+    idx = next(i for i, line in enumerate(lines) if line.startswith("- core-01 c1-agg "))
+    lines[idx] += suffix
+    path = tmp_path / "lock.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LockError) as exc:
+        load_lock(path)
+    assert exc.value.errors[0].line == idx + 1 and needle in exc.value.errors[0].message
+
+
 def test_released_space_is_reused_only_when_the_block_is_full():
     settings = PlanSettings(36, 40, 44, {"county": 0.0, "township": 0.0, "village": 0.0})  # 15 villages a township
     full = tree({1: {1: list(range(1, 16))}})

@@ -1,4 +1,5 @@
-"""Hypothesis properties of the allocator under random add / remove / release sequences.
+"""Hypothesis properties of the allocator under random add / remove / release sequences, with
+county and township devices switching between one uplink and two parallel links.
 
 Small nibble steps (a /32 cut into /36 counties, /40 townships, /44 villages: 16 slots a
 block) make full blocks and released-space reuse reachable within a few operations.
@@ -19,7 +20,7 @@ from tests.ipv6_util import CITY, soundness_problems, tree
 AGG = "2001:db8::/32"
 SMALL = PlanSettings(36, 40, 44, {"county": 0.0, "township": 0.125, "village": 0.125})
 
-ops = st.lists(st.tuples(st.sampled_from(["add", "add", "add", "remove", "release"]),
+ops = st.lists(st.tuples(st.sampled_from(["add", "add", "add", "remove", "release", "dual"]),
                          st.integers(1, 2), st.integers(1, 3), st.integers(1, 16)), min_size=1, max_size=25)
 
 
@@ -32,7 +33,9 @@ def _codes(state):
 def test_random_histories_stay_sound_and_stable(tmp_path, history):
     state: dict[int, dict[int, list[int]]] = {}
     removed: set[str] = set()
+    parallel: dict[str, int] = {}  # county / township device -> its number of parallel uplinks
     lock, ever = None, {}  # ever: site code -> the prefix it was given
+    ever_links: dict[tuple[str, str, int], int] = {}  # (upstream, downstream, n) -> its /127, as an int
     released_prefixes: set[str] = set()
     for step, (op, c, t, v) in enumerate(history):
         code = f"3699{c:02d}{t:03d}{v:03d}"
@@ -47,13 +50,16 @@ def test_random_histories_stay_sound_and_stable(tmp_path, history):
             if v in villages:
                 villages.remove(v)
                 removed.add(code)
+        elif op == "dual":  # v odd: the county's device, even: the township's; 1 <-> 2 links
+            host = f"c{c}-agg" if v % 2 else f"c{c}t{t}-acc"
+            parallel[host] = 3 - parallel.get(host, 1)
         elif code in removed and code not in _codes(state):
             release = [code]
             removed.discard(code)
         if not state:
             continue
         try:
-            plan = plan_sites(CITY, AGG, tree(state), SMALL, lock, release)
+            plan = plan_sites(CITY, AGG, tree(state, parallel), SMALL, lock, release)
         except PlanError as exc:
             assert "is full" in str(exc) and "village_len" in str(exc)
             state[c][t].remove(v)  # the add that did not fit
@@ -71,8 +77,16 @@ def test_random_histories_stay_sound_and_stable(tmp_path, history):
                 siblings = [a for a in plan.allocations + plan.reserved if a.parent == parent]
                 usable = 15 - int(16 * SMALL.reserve["village"])
                 assert len(siblings) >= usable, "released space reused while never-used slots remained"
+        for key, ln in plan.lock.links.items():  # a link's /127 never moves while it is in the lock
+            assert ever_links.setdefault(key, ln.net) == ln.net, f"link {key} moved"
+        active = {(ln.a, ln.b, ln.n) for ln in plan.links}
+        for site in tree(state, parallel):  # one /127 per uplink, parallel ones numbered 1, 2
+            for host, peers in site.devices:
+                assert sorted(k[2] for k in active if k[1] == host) == list(range(1, len(peers) + 1)), host
         for code_ in release:
             released_prefixes.add(ever.pop(code_))
+            cpe = f"c{int(code_[4:6])}t{int(code_[6:9])}v{int(code_[9:])}-cpe"
+            ever_links = {k: v for k, v in ever_links.items() if cpe not in k[:2]}
         ever.update({a.site: a.prefix for a in plan.allocations + plan.reserved})
         if step % 5 == 0:  # the lock also survives a trip through its file
             path = tmp_path / "lock.yaml"

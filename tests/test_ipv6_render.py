@@ -14,7 +14,7 @@ from ciscoconfparse2 import CiscoConfParse
 from model import load_city
 from network.plan import plan_city
 from network.platforms import PLATFORMS
-from network.render import render_all, render_device
+from network.render import RenderSettings, device_context, render_all, render_device
 from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml
 
 GOLDEN = ROOT / "tests" / "golden" / "ipv6"
@@ -178,3 +178,51 @@ def test_uplink_interface_from_the_model_is_used(small_city):
                 and d.uplinks and d.uplinks[0].interface == "eth-up7")
     parsed = CiscoConfParse(render_device(m, plan, host).config.splitlines(), syntax="ios")
     assert parsed.find_objects(r"^interface eth-up7$")
+
+
+FAST = RenderSettings(ospf_hello=1, ospf_dead=4, ospf_retransmit=2)
+TIMER_LINES = {  # platform → (config lines, rollback lines) the FAST timers add to every OSPFv3 link
+    "linux_frr": ({"ipv6 ospf6 hello-interval 1", "ipv6 ospf6 dead-interval 4", "ipv6 ospf6 retransmit-interval 2"},
+                  {"no ipv6 ospf6 hello-interval 1", "no ipv6 ospf6 dead-interval 4", "no ipv6 ospf6 retransmit-interval 2"}),
+    "cisco_ios": ({"ipv6 ospf hello-interval 1", "ipv6 ospf dead-interval 4", "ipv6 ospf retransmit-interval 2"},
+                  {"no ipv6 ospf hello-interval", "no ipv6 ospf dead-interval", "no ipv6 ospf retransmit-interval"}),
+    "ruijie_os": ({"ipv6 ospf hello-interval 1", "ipv6 ospf dead-interval 4", "ipv6 ospf retransmit-interval 2"},
+                  {"no ipv6 ospf hello-interval", "no ipv6 ospf dead-interval", "no ipv6 ospf retransmit-interval"}),
+    "huawei_vrp": ({"ospfv3 timer hello 1 conservative", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
+                   {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"}),
+    "h3c_comware": ({"ospfv3 timer hello 1", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
+                    {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"}),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_ospf_timers_are_a_render_setting_on_every_link_and_rolled_back(sample, platform):
+    m, plan = sample
+    for host in [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == platform][:20]:
+        links = [i for i in device_context(m, plan, host)["interfaces"] if i["area"]]
+        plain, timed = render_device(m, plan, host), render_device(m, plan, host, FAST)
+        for block, want in zip(("config", "rollback"), TIMER_LINES[platform], strict=True):
+            before = getattr(plain, block).splitlines()
+            after = getattr(timed, block).splitlines()
+            added = [line.strip() for line in after if line not in before]
+            assert sorted(added) == sorted(list(want) * len(links)), (host, block)  # every OSPF link, nothing else
+            assert [line for line in after if line.strip() not in want] == before
+        assert not any(w in plain.config for w in TIMER_LINES[platform][0])  # default: the vendor's timers
+
+
+def test_render_settings_are_checked():
+    assert RenderSettings().problems() == [] and RenderSettings(2).dead == 8
+    assert RenderSettings(1, 4).problems() == []
+    assert "needs --ospf-hello" in RenderSettings(None, 4).problems()[0]
+    assert "longer than the hello" in RenderSettings(5, 5).problems()[0]
+    assert "1–65535" in RenderSettings(0).problems()[0]
+    assert "1–3600" in RenderSettings(ospf_retransmit=0).problems()[0]
+    assert RenderSettings(ospf_retransmit=1).ospf_timers() == {"hello": None, "dead": None, "retransmit": 1}
+
+
+@needs_vtysh
+def test_frr_accepts_the_fast_timers(sample, tmp_path):
+    m, plan = sample
+    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"][:50]
+    _vtysh_ok("".join(render_device(m, plan, h, FAST).config for h in hosts), tmp_path, "fast.cfg")
+    _vtysh_ok("".join(render_device(m, plan, h, FAST).rollback for h in hosts), tmp_path, "fast.rollback.cfg")
