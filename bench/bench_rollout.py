@@ -6,6 +6,13 @@ to its IPv4-only boot config and rolls out from scratch:
 and prints the wall times, the two ratios the issue sets goals for (forks 15 ≥ 5× faster
 than forks 1; Ansible ≤ 1.5× the direct path), and per-device push times by level (connect,
 backup, push, save — without the post-check's wait for OSPFv3), for the rollout simulation.
+
+Beside the forks ratio it prints the bound a level-by-level rollout puts on it: with enough
+workers a level takes as long as its slowest device, so serial / parallel time is at most
+Σ_levels Σ_devices t / Σ_levels max t — a mean of the level sizes 1, 2, 4, 8 weighted by
+each level's slowest device: 15 / 4 = 3.75× when every device takes the same time. The lab
+runs OSPFv3 with 1 s hello / 4 s dead (`lab.extranet.OSPF_HELLO`), so post-checks wait about
+a second, not FRR's default 10 s hello.
 Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.
 
     .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--json]
@@ -75,6 +82,12 @@ def push(inventory: Path, workers: int) -> tuple[float, list[dict]]:
     return took, json.loads(proc.stdout)["results"]
 
 
+def level_bound(levels: list[list[float]]) -> float:
+    """Serial / parallel time of a level-by-level rollout with unlimited workers and CPUs:
+    every device one after another, versus each level as long as its slowest device."""
+    return sum(map(sum, levels)) / sum(map(max, levels))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topology", default=topology.DEFAULT_SPEC)
@@ -108,12 +121,19 @@ def main() -> int:
     levels = {n.name: n.level for n in topo.nodes}
     by_level: dict[str, list[float]] = {}
     checks: dict[str, list[float]] = {}
+    totals: dict[str, list[float]] = {}
     for r in per_device:
         by_level.setdefault(levels[r["hostname"]], []).append(r["push_seconds"])
         checks.setdefault(levels[r["hostname"]], []).append(r["seconds"] - r["push_seconds"])
+        totals.setdefault(levels[r["hostname"]], []).append(r["seconds"])
+    sizes = [len(v) for v in totals.values()]
     report = {
         "schema_version": 1, "nodes": len(topo.nodes), "cpus": os.cpu_count(), "seconds": {k: round(v, 1) for k, v in times.items()},
         "forks_speedup": round(times["ansible_forks_1"] / times["ansible_forks_15"], 2),
+        "forks_speedup_bound": {
+            "equal_device_times": round(sum(sizes) / len(sizes), 2),
+            "measured_device_times": round(level_bound(list(totals.values())), 2),
+        },
         "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
         "push_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in by_level.items()},
         "postcheck_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in checks.items()},
@@ -124,7 +144,11 @@ def main() -> int:
         print(f"{report['nodes']}-node lab, {report['cpus']} CPUs")
         for k, v in report["seconds"].items():
             print(f"  {k:18s} {v:7.1f} s")
+        bound = report["forks_speedup_bound"]
         print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
+        print(f"  level-by-level bound ({' + '.join(map(str, sizes))} devices): {bound['measured_device_times']:.2f}x "
+              f"from this run's per-device times, {bound['equal_device_times']:.2f}x with equal times "
+              f"(sum of the levels' sizes / number of levels)")
         print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
         print("per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)")
         for lv, v in report["push_seconds_by_level"].items():

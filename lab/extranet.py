@@ -42,6 +42,9 @@ FRR_RUN = Path("/var/run/frr")
 FRR_BIN = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "ospf6d")
 PRIVSEP_DIR = Path("/run/sshd")
+OSPF_TIMERS = {"ospf_hello": 1, "ospf_dead": 4, "ospf_retransmit": 1}
+"""The lab's OSPFv3 timers in seconds (FRR's defaults: 10, 40, 5), a `network.render.RenderSettings`:
+a post-check sees a new adjacency Full within a second or two, a lost neighbour is noticed in 4 s."""
 LAN_IF = "lan0"  # the linux_frr platform's LAN interface (network/platforms.py)
 LAN_HOSTS = "lan0-hosts"
 TOOLS = {  # what the lab runs → the Debian package that provides it
@@ -278,8 +281,13 @@ def _mgmt_link(node: Node, index: int, state: State) -> None:
 
 
 def initial_config(node: Node, topo: Topology) -> str:
-    """The IPv4-only frr.conf a node boots with the first time: the extranet before IPv6."""
-    lines = ["frr defaults traditional", f"hostname {node.name}", "service integrated-vtysh-config", "!",
+    """The IPv4-only frr.conf a node boots with the first time: the extranet before IPv6.
+
+    Zebra installs routes with plain multipath nexthops instead of kernel nexthop groups: FRR
+    8.4 does not repair a kernel group that lost a member when a link went down, so after a
+    dual link flaps the route would keep only one of its two equal-cost paths."""
+    lines = ["frr defaults traditional", f"hostname {node.name}", "service integrated-vtysh-config",
+             "no zebra nexthop kernel enable", "!",
              "interface lo", f" ip address {node.loopback_ipv4}/32", "exit", "!"]
     for lk in topo.links_of(node.name):
         net = ipaddress.IPv4Network(lk.ipv4)
@@ -456,7 +464,7 @@ def lab_plan(topo: Topology, lab_dir: Path):
     plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
     write_lock(lock_path, plan.lock)
     if not all(lk.parent_if for lk in topo.links):
-        wire(topo, {n.name: {d["peer"]: d["name"] for d in device_context(topo.model, plan, n.name)["downlinks"]}
+        wire(topo, {n.name: {(d["peer"], d["n"]): d["name"] for d in device_context(topo.model, plan, n.name)["downlinks"]}
                     for n in topo.nodes})
     return plan
 
@@ -467,14 +475,14 @@ def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     The same planner and renderer as a real city: `.lab/plan.json`, `.lab/configs/<host>.cfg`
     (+ `.rollback.cfg`) and `.lab/inventory.yml` (the inventory builder of `playbooks/`).
     """
-    from network.render import render_device
+    from network.render import RenderSettings, render_device
     from playbooks.inventory import build_inventory
 
     lab_dir = Path(lab_dir).resolve()
     plan = lab_plan(topo, lab_dir)
     write_atomic(lab_dir / "plan.json", json.dumps(plan.to_json(), indent=2) + "\n")
     for node in topo.nodes:
-        rendered = render_device(topo.model, plan, node.name)
+        rendered = render_device(topo.model, plan, node.name, RenderSettings(**OSPF_TIMERS))
         write_atomic(lab_dir / "configs" / f"{node.name}.cfg", rendered.config)
         write_atomic(lab_dir / "configs" / f"{node.name}.rollback.cfg", rendered.rollback)
     inventory = build_inventory(

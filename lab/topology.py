@@ -3,11 +3,13 @@
 The lab must exercise the same code as a real deployment: the IPv6 plan and the renderer
 read a `CityModel`. So the lab takes a city (the sample city by default), keeps its core,
 the first C counties, T townships per county and V villages per township, one device per
-site, and turns every device into a `linux_frr` box whose uplinks name real interfaces
-(`up0`, …). With one device per site every node has one link to its parent (the IPv6 plan
-numbers one /127 per device pair, so the county's dual uplink to two core boxes needs a
-second core device: `LEVEL_LINKS` is where parallel links would be switched on). The core's
-uplinks to the provincial network are dropped: nothing leaves the lab. Management addresses are renumbered into the lab's own management network.
+site (2x2x2: the 15 nodes of the issue), and turns every device into a `linux_frr` box whose
+uplinks name real interfaces (`up0`, `up1`, …). A county's dual uplink (to core-01 and
+core-02 in the city) becomes two parallel links to the lab's one core node (`LEVEL_LINKS`):
+the same two adjacencies and the same failover, without a 16th node; the IPv6 plan gives
+each parallel link its own /127. Townships and villages keep one link to their parent. The
+core's uplinks to the provincial network are dropped: nothing leaves the lab. Management
+addresses are renumbered into the lab's own management network.
 
 Everything here is plain data; `lab.extranet` builds namespaces from it.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from model import CityModel
 from model.schema import CityCore, County, Device, NetworkFile, Platform, Township, Uplink, Village
@@ -27,7 +29,7 @@ NETNS_PREFIX = "gc-"
 MGMT_NET = ipaddress.IPv4Network("198.19.252.0/22")
 LINK_NET = ipaddress.IPv4Network("198.19.0.0/18")
 LOOPBACK_NET = ipaddress.IPv4Network("198.19.64.0/20")
-LEVEL_LINKS = {"county": 1, "township": 1, "village": 1}  # links to the parent node
+LEVEL_LINKS = {"county": 2, "township": 1, "village": 1}  # links to the parent node (county: dual)
 MAX_NODES = 500
 SPEC = re.compile(r"^(\d+)x(\d+)x(\d+)$")
 DEFAULT_SPEC = "2x2x2"
@@ -46,6 +48,7 @@ class Link:
     parent: str
     parent_if: str  # "" until `wire` names it
     ipv4: str  # the /31 of the IPv4-only starting point (child gets the upper address)
+    n: int = 1  # the link's number between these two nodes (2 for the second of parallel links)
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,13 @@ def parse_spec(spec: str) -> tuple[int, int, int]:
     return counts  # type: ignore[return-value]
 
 
-def wire(topo: Topology, downlinks: dict[str, dict[str, str]]) -> None:
-    """Name the parent ends of the links as the renderer names them: `downlinks[parent][child]`.
+def wire(topo: Topology, downlinks: dict[str, dict[tuple[str, int], str]]) -> None:
+    """Name the parent ends of the links as the renderer names them: `downlinks[parent][child, n]`.
 
     The model records only the child's interface; the parent's comes from the platform facts
     (`dn0`, `dn1`, … in the plan's order), so the lab asks the renderer instead of guessing.
     """
-    topo.links = [Link(lk.child, lk.child_if, lk.parent, downlinks[lk.parent][lk.child], lk.ipv4) for lk in topo.links]
+    topo.links = [replace(lk, parent_if=downlinks[lk.parent][lk.child, lk.n]) for lk in topo.links]
 
 
 def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
@@ -116,7 +119,7 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
         if parent is not None:
             for i in range(LEVEL_LINKS[level]):
                 subnet = next(links31)
-                links.append(Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet)))
+                links.append(Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet), n=i + 1))
                 uplinks.append(Uplink(peer=parent.hostname, bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000, interface=f"up{i}"))
         dev = Device(hostname=first.hostname, platform=Platform.linux_frr, role=first.role, mgmt_ipv4=mgmt, uplinks=uplinks)
         nodes.append(Node(first.hostname, level, site.code, parent.hostname if parent else None, mgmt, str(next(loopbacks))))

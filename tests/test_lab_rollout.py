@@ -1,16 +1,18 @@
 """The IPv6 rollout against the real namespace lab: Ansible, Netmiko, FRR, sshd, testinfra.
 
-Builds its own lab (2 counties × 1 township × 2 villages: 9 nodes, 4 levels) in a temporary
-directory and ALWAYS tears it down. In order: --check --diff touches nothing; a village
-whose sshd is down fails alone while the rest converge; a re-run after repair converges and
-a second run changes nothing; testinfra is green; a config the device rejects is rolled
-back to exactly the backup; a post-check failure is rolled back; `govctl net push` (same
-driver) agrees; `down` leaves nothing behind. Skips with the reason when not root or when
+Builds its own lab (2 counties × 1 township × 2 villages: 9 nodes, 4 levels, each county
+dual-linked to the core) in a temporary directory and ALWAYS tears it down. In order:
+--check --diff touches nothing; a village whose sshd is down fails alone while the rest
+converge; a re-run after repair converges and a second run changes nothing; testinfra is
+green; with one of a county's two links down its villages still reach the core; a config
+the device rejects is rolled back to exactly the backup; a post-check failure is rolled
+back; `govctl net push` (same driver) agrees; `down` leaves nothing behind. Skips with the reason when not root or when
 FRR / sshd are missing, or when another lab is up.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -120,6 +123,47 @@ def test_testinfra_is_green(lab):
     assert " passed" in proc.stdout and "skipped" not in proc.stdout
 
 
+def _until(ready, what: str, timeout: float = 20.0):
+    """Poll `ready()` until it returns something true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := ready()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
+        time.sleep(0.2)
+    return result
+
+
+def _route_devs(node, dst: str) -> set[str]:
+    """The interfaces a node's route to `dst` leaves by (several when OSPFv3 found equal paths)."""
+    routes = json.loads(extranet.in_netns(node.netns, "ip", "-j", "-6", "route", "show", dst).stdout or "[]")
+    return {nh["dev"] for r in routes for nh in r.get("nexthops", [r]) if "dev" in nh}
+
+
+def _full_on(node, ifname: str) -> bool:
+    out = extranet.vtysh(node, "show ipv6 ospf6 neighbor")
+    return any("Full/" in line and line.split()[-1].startswith(f"{ifname}[") for line in out.splitlines())
+
+
+def test_villages_reach_the_core_with_one_county_link_down(lab):
+    topo = lab.topo
+    county = next(n for n in topo.nodes if n.level == "county")
+    ups = [lk.child_if for lk in topo.links if lk.child == county.name]
+    villages = [n for n in topo.nodes if n.level == "village" and topo.node(n.parent).parent == county.name]
+    core_lo = lab.hosts[county.name]["parent_loopback"]
+    assert len(ups) == 2 and villages and all(_full_on(county, i) for i in ups)
+    assert _until(lambda: _route_devs(county, core_lo) == set(ups), "ECMP over both links to the core")
+    extranet._run("ip", "-n", county.netns, "link", "set", ups[0], "down")
+    try:
+        _until(lambda: _route_devs(county, core_lo) == {ups[1]}, f"reroute over {ups[1]}")
+        for v in villages:
+            ping = extranet.in_netns(v.netns, "ping", "-6", "-c", "1", "-W", "1", core_lo, check=False)
+            assert ping.returncode == 0, f"{v.name} lost the core with {county.name}:{ups[0]} down: {ping.stdout}"
+        assert _full_on(county, ups[1])
+    finally:
+        extranet._run("ip", "-n", county.netns, "link", "set", ups[0], "up")
+    _until(lambda: all(_full_on(county, i) for i in ups), "both adjacencies Full again")
+    _until(lambda: _route_devs(county, core_lo) == set(ups), "ECMP over both links again")
+
+
 def _bad_configs(lab, name: str, change) -> Path:
     out = lab.dir / "bad-configs"
     shutil.rmtree(out, ignore_errors=True)
@@ -147,7 +191,7 @@ def test_postcheck_failure_is_rolled_back(lab):
     before = lab.running(name)
     # Accepted by the device, fatal to the link: a passive uplink drops its OSPFv3 adjacency.
     configs = _bad_configs(lab, name, lambda t: t + "interface up0\n ipv6 ospf6 passive\nexit\n")
-    rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}", "-e", "postcheck_timeout=12")
+    rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}", "-e", "postcheck_timeout=6")
     assert rc != 0 and "no Full OSPFv3 neighbour on up0" in out and "rolled back" in out, out
     assert driver.same_config(before, lab.running(name), "linux_frr")
     with driver.session(lab.target(name)) as conn:  # and the device is healthy again

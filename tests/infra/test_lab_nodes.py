@@ -15,9 +15,10 @@ LAB_V6 = ipaddress.IPv6Network("2001:db8::/32")
 
 
 def pytest_generate_tests(metafunc):
-    if "village" in metafunc.fixturenames:
-        villages = [n for n in NODES or [] if n["level"] == "village"] or [{"name": "no-lab"}]
-        metafunc.parametrize("village", villages, ids=[n["name"] for n in villages])
+    for name, pick in (("village", lambda n: n["level"] == "village"), ("dual", lambda n: len(n["uplinks"]) > 1)):
+        if name in metafunc.fixturenames:
+            nodes = [n for n in NODES or [] if pick(n)] or [{"name": "no-lab"}]
+            metafunc.parametrize(name, nodes, ids=[n["name"] for n in nodes])
 
 
 def rendered_interfaces(node) -> dict[str, dict]:
@@ -56,6 +57,18 @@ def test_ospf6_adjacencies_full(host, node):
     for ifname in links:
         assert any(ifname in line.split()[-1] and "Full/" in line for line in out.splitlines()[1:] if line.split()), \
             f"no Full OSPFv3 neighbour on {ifname}:\n{out}"
+
+
+def test_dual_links_both_full_to_the_parent_and_both_carry_traffic(dual):
+    """A county's two links: an adjacency Full to its parent on each, and equal-cost routes over both."""
+    host = testinfra.host.Host(NetnsBackend(dual["lab_netns"]))
+    parent = next(n for n in NODES if n["name"] == dual["parent"])
+    out = vtysh(host, dual, "show ipv6 ospf6 neighbor")
+    for ifname in dual["uplinks"]:  # Neighbor ID, Pri, DeadTime, State/IfState, Duration, I/F[State]
+        rows = [line.split() for line in out.splitlines() if line.split() and line.split()[-1].startswith(f"{ifname}[")]
+        assert [(r[0], r[3].split("/")[0]) for r in rows] == [(parent["ansible_host"], "Full")], out
+    routes = json.loads(host.check_output("ip -j -6 route show %s", dual["parent_loopback"]))
+    assert {nh["dev"] for r in routes for nh in r.get("nexthops", [r])} == set(dual["uplinks"]), routes
 
 
 def test_sshd_listening_on_mgmt(host, node):
