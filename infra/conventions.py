@@ -35,6 +35,13 @@ MLPS3_AUDIT_LABELS = {
 APP_PORT = 8080
 SERVICE_PORT = 80
 RUN_AS = 10001
+# The provider waits for Deployments, StatefulSets, PVCs and Services to become ready;
+# on a lab control plane without nodes they never do. Lab stacks set this annotation.
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+# A tenant's guard rails (namespace, quota, limits, network policies, RBAC) belong to the
+# platform: server-side apply takes back fields someone else changed (drift) instead of
+# stopping at the field-manager conflict.
+PLATFORM_OWNED = {"pulumi.com/patchForce": "true"}
 VELERO_NAMESPACE = "velero"
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}

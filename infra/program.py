@@ -56,6 +56,7 @@ def deploy(m: CityModel, settings: StackSettings) -> dict:
         kind = DrReplica if cluster == p.dr_cluster else SystemWorkload
         kind(f"{cluster}-{s.id}", s, m.departments_by_code[s.department], p.clusters[cluster], replicas=replicas,
              registry=settings.registry, storage_class=settings.cluster(cluster).storage_class,
+             skip_await=settings.skip_await,
              opts=on(cluster, [tenants[(cluster, s.department)].namespace_resource]))
     for c in p.clusters:
         BackupLocations(f"{c}-backup-locations", backup_locations(p, c, settings), opts=on(c))

@@ -13,6 +13,7 @@ once. Keys (namespace `govcloud:`):
 | `registry` | image registry (default `registry.govcloud.internal`) |
 | `ingressNamespace` | namespace of the ingress controller (default `ingress-nginx`) |
 | `objectStores` | per site name: the S3 URL of its object store |
+| `skipAwait` | `true` on lab stacks only: workloads, volumes and Services carry `pulumi.com/skipAwait` |
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class StackSettings:
     registry: str = "registry.govcloud.internal"
     ingress_namespace: str = "ingress-nginx"
     object_stores: dict[str, str] = field(default_factory=dict)
+    skip_await: bool = False  # lab control planes have no nodes: nothing would ever become ready
 
     def cluster(self, name: str) -> ClusterConfig:
         return self.clusters.get(name, ClusterConfig())
@@ -58,4 +60,5 @@ def from_config(cfg) -> StackSettings:
         registry=cfg.get("registry") or StackSettings.registry,
         ingress_namespace=cfg.get("ingressNamespace") or StackSettings.ingress_namespace,
         object_stores=dict(cfg.get_object("objectStores") or {}),
+        skip_await=bool(cfg.get_bool("skipAwait")),
     )

@@ -62,11 +62,12 @@ class DepartmentTenant(pulumi.ComponentResource):
             ns_labels |= cv.MLPS3_AUDIT_LABELS
 
         def md(obj: str) -> meta.ObjectMetaArgs:
-            return meta.ObjectMetaArgs(name=obj, namespace=ns, labels=base)
+            return meta.ObjectMetaArgs(name=obj, namespace=ns, labels=base, annotations=cv.PLATFORM_OWNED)
 
         namespace = core.Namespace(
             f"{name}-ns", metadata=meta.ObjectMetaArgs(name=ns, labels=ns_labels,
-                                                       annotations={"govcloud/department-name": dept.name}),
+                                                       annotations={"govcloud/department-name": dept.name,
+                                                                    **cv.PLATFORM_OWNED}),
             opts=child)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         q = dept.quota

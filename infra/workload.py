@@ -59,7 +59,8 @@ class SystemWorkload(pulumi.ComponentResource):
     ROLE = "primary"
 
     def __init__(self, name: str, system: System, dept: Department, cluster: Cluster, *, replicas: int,
-                 registry: str, storage_class: str | None = None, opts: pulumi.ResourceOptions | None = None):
+                 registry: str, storage_class: str | None = None, skip_await: bool = False,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         role = self.ROLE
         s = system
@@ -68,8 +69,9 @@ class SystemWorkload(pulumi.ComponentResource):
         lbls = cv.labels(**{cv.SYSTEM: s.id, cv.DEPARTMENT: dept.code, cv.DATA_CLASS: s.classification.value,
                             cv.DR_LEVEL: str(s.dr_level), cv.ZONE_KIND: cluster.kind, cv.ROLE: role,
                             "app.kubernetes.io/name": s.id})
+        waits = cv.SKIP_AWAIT if skip_await else {}
         md = meta.ObjectMetaArgs(name=s.id, namespace=ns, labels=lbls,
-                                 annotations={"govcloud/system-name": s.name})
+                                 annotations={"govcloud/system-name": s.name, **waits})
         child = pulumi.ResourceOptions(parent=self)
         volumes = [core.VolumeArgs(name="tmp", empty_dir=core.EmptyDirVolumeSourceArgs(size_limit="1Gi"))]
         mounts = [core.VolumeMountArgs(name="tmp", mount_path="/tmp")]
@@ -77,7 +79,8 @@ class SystemWorkload(pulumi.ComponentResource):
         if s.storage_gib > 0:
             claim = f"{s.id}-data"
             deps.append(core.PersistentVolumeClaim(
-                f"{name}-pvc", metadata=meta.ObjectMetaArgs(name=claim, namespace=ns, labels=lbls),
+                f"{name}-pvc", metadata=meta.ObjectMetaArgs(name=claim, namespace=ns, labels=lbls,
+                                                            annotations=waits or None),
                 spec=core.PersistentVolumeClaimSpecArgs(
                     access_modes=["ReadWriteOnce" if s.replicas == 1 else "ReadWriteMany"],
                     storage_class_name=storage_class,

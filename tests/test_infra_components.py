@@ -210,3 +210,27 @@ def test_the_pulumi_entry_point_reads_config_once_and_exports_outputs(capture, s
     images = [c["image"] for objs in capture.rendered.objects.values() for o in objs
               if o["kind"] in ("Deployment", "StatefulSet") for c in _pod(o)["containers"]]
     assert images and all(i.startswith("reg.test/") for i in images)
+
+
+@pytest.mark.parametrize("skip_await", [False, True])
+def test_skip_await_marks_what_waits_for_nodes_only_when_asked(capture, skip_await):
+    s = system()
+    run(lambda: SystemWorkload("shared-fgw-001", s, dept(), CLUSTERS["shared"], replicas=1, registry="reg.example",
+                               skip_await=skip_await, opts=provider("shared")))
+    objs = by_kind(capture, "shared")
+    for kind in ("Deployment", "PersistentVolumeClaim", "Service"):
+        annotations = objs[kind][0]["metadata"].get("annotations") or {}
+        assert (annotations.get("pulumi.com/skipAwait") == "true") is skip_await, kind
+
+
+def test_tenant_guard_rails_are_platform_owned_and_workloads_are_not(capture):
+    def build():
+        on_shared = provider("shared")
+        DepartmentTenant("shared-fgw", dept(), CLUSTERS["shared"], data_class="non_classified",
+                         ingress_namespace="ingress-nginx", opts=on_shared)
+        SystemWorkload("shared-fgw-001", system(), dept(), CLUSTERS["shared"], replicas=1, registry="reg.example",
+                       opts=on_shared)
+    run(build)
+    objs = by_kind(capture, "shared")
+    forced = {k for k, v in objs.items() for o in v if o["metadata"].get("annotations", {}).get("pulumi.com/patchForce")}
+    assert forced == {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "Role", "RoleBinding"}
