@@ -9,7 +9,17 @@ import typer
 from rich.table import Table
 
 from capacity import kpi as kpi_lib
-from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, pct, print_json
+from govctl.common import (
+    DEFAULT_CITY,
+    CityDir,
+    JsonFlag,
+    UserError,
+    console,
+    err,
+    load,
+    pct,
+    print_json,
+)
 from model.synth import SynthSpec, write
 
 model_app = typer.Typer(help="Synthetic cities and other model tools.", no_args_is_help=True)
