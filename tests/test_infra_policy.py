@@ -1,8 +1,9 @@
-"""infra/policy/rules.py: each policy's validate function, called directly."""
+"""infra/policy/rules.py: each policy's validate function, called directly.
+
+Props are wrapped in pulumi-policy's `unknown_checking_proxy`, as the engine's analyzer hands
+them to the rules (read-only Mappings, not dicts)."""
 
 from __future__ import annotations
-
-import copy
 
 from pulumi_policy import (
     PolicyProviderResource,
@@ -10,6 +11,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from infra import conventions as cv
 from infra.policy import rules
@@ -19,7 +21,7 @@ DEPLOY = "kubernetes:apps/v1:Deployment"
 
 
 def args(resource_type: str, props: dict, name: str = "r") -> ResourceValidationArgs:
-    return ResourceValidationArgs(resource_type, props, f"urn:pulumi:s::p::{resource_type}::{name}", name, OPTS, None)
+    return ResourceValidationArgs(resource_type, unknown_checking_proxy(props), f"urn:pulumi:s::p::{resource_type}::{name}", name, OPTS, None)
 
 
 def violations(rule, a) -> list[str]:
@@ -66,7 +68,7 @@ def test_no_privileged():
 def _res(resource_type: str, props: dict, cluster: str = "shared") -> PolicyResource:
     prov = PolicyProviderResource("pulumi:providers:kubernetes", {}, f"urn:pulumi:s::p::pulumi:providers:kubernetes::{cluster}", cluster)
     name = props["metadata"]["name"]
-    return PolicyResource(resource_type, props, f"urn:{cluster}:{resource_type}:{name}", name, OPTS, prov, None, [], {})
+    return PolicyResource(resource_type, unknown_checking_proxy(props), f"urn:{cluster}:{resource_type}:{name}", name, OPTS, prov, None, [], {})
 
 
 def _tenant(cluster: str = "shared") -> list[PolicyResource]:
@@ -102,7 +104,6 @@ def test_tenants_hardened():
     assert stack_violations(_tenant("shared")[:1] + _tenant("dr-dc")[1:]) == [
         "tenant namespace fgw has no ResourceQuota, LimitRange, default-deny NetworkPolicy"]
     res = _tenant()
-    ns = copy.deepcopy(res[0].props)
-    ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = "baseline"
+    ns = {"metadata": {"name": "fgw", "labels": {cv.DEPARTMENT: "FGW", "pod-security.kubernetes.io/enforce": "baseline"}}}
     res[0] = _res(rules.NAMESPACE, ns)
     assert stack_violations(res) == ["tenant namespace fgw does not enforce Pod Security restricted"]

@@ -1,7 +1,9 @@
 """The policy pack run over rendered manifests, without the engine.
 
 `govctl plan` and the render tests call this on what `infra.render` produced; the same
-validate functions run inside `pulumi preview --policy-pack infra/policy`.
+validate functions run inside `pulumi preview --policy-pack infra/policy`. Objects reach
+the rules wrapped in pulumi-policy's `unknown_checking_proxy`, exactly as the engine's
+analyzer hands them over (read-only Mappings, not dicts).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from infra.policy import rules
 
@@ -48,10 +51,11 @@ def check(objects: dict[str, list[dict]]) -> list[Violation]:
         for o in objs:
             token = type_token(o)
             name = f"{cluster}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
-            a = ResourceValidationArgs(token, o, f"urn:{token}::{name}", name, OPTS, prov)
+            props = unknown_checking_proxy(o)
+            a = ResourceValidationArgs(token, props, f"urn:{token}::{name}", name, OPTS, prov)
             for policy, rule in RESOURCE_RULES.items():
                 rule(a, lambda msg, urn=None, policy=policy, name=name: out.append(Violation(policy, name, msg)))
-            resources.append(PolicyResource(token, o, a.urn, name, OPTS, prov, None, [], {}))
+            resources.append(PolicyResource(token, props, a.urn, name, OPTS, prov, None, [], {}))
     rules.tenants_hardened(StackValidationArgs(resources),
                            lambda msg, urn=None: out.append(Violation("tenant-namespace-hardened", urn or "", msg)))
     return out

@@ -8,7 +8,7 @@ ones `infra/conventions.py` sets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from infra import conventions as cv
 
@@ -30,8 +30,10 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def _get(d, *path):
+    """`d[path[0]][path[1]]…`, or None. Under the engine, pulumi-policy hands props over as
+    read-only `Mapping` proxies (which raise on values unknown at preview), not dicts."""
     for p in path:
-        if not isinstance(d, dict):
+        if not isinstance(d, Mapping):
             return None
         d = d.get(p)
     return d
