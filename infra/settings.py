@@ -1,7 +1,9 @@
 """Stack settings: everything the program takes from `Pulumi.<stack>.yaml`, as plain data.
 
 `from_config` is the only function that reads Pulumi config; `infra/__main__.py` calls it
-once. Keys (namespace `govcloud:`):
+once. `to_config` is its inverse: `infra/engine.py` writes a stack's config from it, and
+`ConfigValues` lets `from_config` read a stack's config back as plain data. Keys (namespace
+`govcloud:`):
 
 | key | meaning |
 |---|---|
@@ -18,7 +20,13 @@ once. Keys (namespace `govcloud:`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+NAMESPACE = "govcloud"
 
 
 @dataclass(frozen=True)
@@ -62,3 +70,68 @@ def from_config(cfg) -> StackSettings:
         object_stores=dict(cfg.get_object("objectStores") or {}),
         skip_await=bool(cfg.get_bool("skipAwait")),
     )
+
+
+def to_config(settings: StackSettings) -> dict[str, Any]:
+    """The stack config (keys without the `govcloud:` namespace, plain JSON values) that
+    `from_config` reads back as `settings`; defaults are left out."""
+    clusters = {name: {k: v for k, v in (("context", c.context), ("kubeconfig", c.kubeconfig),
+                                         ("storageClass", c.storage_class)) if v is not None}
+                for name, c in sorted(settings.clusters.items())}
+    values = {
+        "model": settings.model,
+        "wave": settings.wave,
+        "failover": sorted(settings.failover) or None,
+        "clusters": clusters or None,
+        "renderDir": settings.render_dir,
+        "registry": settings.registry if settings.registry != StackSettings.registry else None,
+        "ingressNamespace": settings.ingress_namespace if settings.ingress_namespace != StackSettings.ingress_namespace else None,
+        "objectStores": dict(sorted(settings.object_stores.items())) or None,
+        "skipAwait": settings.skip_await or None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class ConfigValues:
+    """A `pulumi.Config`-like reader over plain values (`{"model": ..., "wave": 1}`; JSON
+    strings for objects, as `pulumi config --json` gives them, are accepted too)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = {k.removeprefix(f"{NAMESPACE}:"): v for k, v in values.items()}
+
+    def get(self, key: str) -> str | None:
+        v = self._values.get(key)
+        return v if v is None or isinstance(v, str) else json.dumps(v)
+
+    def require(self, key: str) -> str:
+        v = self.get(key)
+        if v is None:
+            raise KeyError(f"missing required configuration variable '{NAMESPACE}:{key}'")
+        return v
+
+    def get_int(self, key: str) -> int | None:
+        v = self._values.get(key)
+        return None if v is None else int(v)
+
+    def get_bool(self, key: str) -> bool | None:
+        v = self._values.get(key)
+        return v if v is None or isinstance(v, bool) else str(v).lower() == "true"
+
+    def get_object(self, key: str) -> Any:
+        v = self._values.get(key)
+        return json.loads(v) if isinstance(v, str) else v
+
+
+def rooted(settings: StackSettings, root: str) -> StackSettings:
+    """`settings` with its relative paths (model, render directory, kubeconfigs) made absolute
+    against `root`, the project root: the engine runs the program in `infra/`, and the
+    Kubernetes provider writes and reads files relative to its own working directory."""
+    def at(path: str | None) -> str | None:
+        return path if path is None else os.path.normpath(os.path.join(root, os.path.expanduser(path)))
+
+    def is_path(kubeconfig: str | None) -> bool:  # the provider also takes a kubeconfig's text
+        return bool(kubeconfig) and "\n" not in kubeconfig
+
+    clusters = {n: replace(c, kubeconfig=at(c.kubeconfig)) if is_path(c.kubeconfig) else c
+                for n, c in settings.clusters.items()}
+    return replace(settings, model=at(settings.model), render_dir=at(settings.render_dir), clusters=clusters)
