@@ -75,10 +75,11 @@ def dump_lock(lock: Lock) -> str:
     a 20,000-village city parses in well under a second), diff-friendly."""
     s = lock.settings
     reserve = ", ".join(f"{k}: {v!r}" for k, v in sorted(s.reserve.items()))
+    parallel = any(n > 1 for _, _, n in lock.links)  # v1 text unless the lock holds parallel links
     out = [
         "# IPv6 address plan lock of the extranet: prefixes recorded here never move.",
         "# Written by `govctl ipv6 plan`; give a removed site's space back with --release CODE.",
-        f"schema_version: {SCHEMA_VERSION if any(n > 1 for _, _, n in lock.links) else 1}",
+        f"schema_version: {SCHEMA_VERSION if parallel else 1}",
         f"kind: {KIND}",
         f"city: '{lock.city}'",
         f"aggregate: '{lock.aggregate}'",
@@ -92,7 +93,7 @@ def dump_lock(lock: Lock) -> str:
     out.append("# rows: hostname site loopback [removed]")
     out.append("loopbacks:" + ("" if lock.loopbacks else " []"))
     out += [f"- {host} {d.site} {_p(d.addr, 128)}{_REMOVED[d.removed]}" for host, d in lock.loopbacks.items()]
-    out.append("# rows: upstream-end downstream-end prefix [link number, 2… for parallel links] [removed]")
+    out.append("# rows: upstream-end downstream-end prefix " + ("[n: 2… for parallel links] " if parallel else "") + "[removed]")
     out.append("links:" + ("" if lock.links else " []"))
     out += [f"- {a} {b} {_p(ln.net, 127)}{f' {n}' if n > 1 else ''}{_REMOVED[ln.removed]}"
             for (a, b, n), ln in lock.links.items()]

@@ -49,10 +49,11 @@ def test_loopbacks_and_links_live_in_slot_zero(sample, sample_plan):
 
 
 def test_committed_lock_matches_the_sample_city(sample):
-    lock = load_lock(SAMPLE_CITY.parent.parent / "network" / "ipam.lock.yaml")
+    path = SAMPLE_CITY.parent.parent / "network" / "ipam.lock.yaml"
+    lock = load_lock(path)
     again = plan_city(sample, lock=lock)
     assert again.new == 0
-    assert dump_lock(again.lock) == dump_lock(lock)
+    assert dump_lock(again.lock) == path.read_text(encoding="utf-8")  # re-planning rewrites it byte for byte
 
 
 def test_replan_with_lock_is_identical_and_lock_round_trips(sample, sample_plan, tmp_path):
