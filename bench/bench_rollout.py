@@ -2,17 +2,19 @@
 
 Brings up its own lab (in a temporary lab directory), then for each run resets every device
 to its IPv4-only boot config and rolls out from scratch:
-  ansible-playbook ipv6_rollout.yml --forks 1   |   --forks 15   |   govctl net push --workers 15
-and prints the wall times, the two ratios the issue sets goals for (forks 15 ≥ 5× faster
+  ansible-playbook ipv6_rollout.yml --forks 1 | --forks 15 | govctl net push --workers 1 | --workers 15
+and prints wall and CPU times, the two ratios the issue sets goals for (forks 15 ≥ 5× faster
 than forks 1; Ansible ≤ 1.5× the direct path), and per-device push times by level (connect,
 backup, push, save — without the post-check's wait for OSPFv3), for the rollout simulation.
 
 Beside the forks ratio it prints the bound a level-by-level rollout puts on it: with enough
 workers a level takes as long as its slowest device, so serial / parallel time is at most
 Σ_levels Σ_devices t / Σ_levels max t — a mean of the level sizes 1, 2, 4, 8 weighted by
-each level's slowest device: 15 / 4 = 3.75× when every device takes the same time. The lab
-runs OSPFv3 with 1 s hello / 4 s dead (`lab.extranet.OSPF_HELLO`), so post-checks wait about
-a second, not FRR's default 10 s hello.
+each level's slowest device: 15 / 4 = 3.75× when every device takes the same time. The direct
+path with 1 vs 15 workers shows that bound without Ansible's per-task cost (a new process and
+SSH login per task), and the CPU seconds show when a run is CPU-bound. The lab runs OSPFv3
+with 1 s hello / 4 s dead / 1 s retransmit (`lab.extranet.OSPF_TIMERS`), so a post-check waits
+a second or two, not FRR's default 10 s hello.
 Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.
 
     .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--json]
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -88,6 +91,13 @@ def level_bound(levels: list[list[float]]) -> float:
     return sum(map(sum, levels)) / sum(map(max, levels))
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of the finished child processes: ansible-playbook and its
+    workers and modules, or govctl. The lab's sshd/vtysh are not our children: not counted."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topology", default=topology.DEFAULT_SPEC)
@@ -100,21 +110,25 @@ def main() -> int:
     topo = topology.build(load_city(REPO / "examples" / "sample-city"), args.topology)
     (REPO / ".lab").mkdir(exist_ok=True)
     lab_dir = Path(tempfile.mkdtemp(prefix="bench-rollout-", dir=REPO / ".lab"))
+    load_before = os.getloadavg()[0]
     try:
         extranet.up(topo, lab_dir, args.topology, "examples/sample-city")
         extranet.prepare(topo, lab_dir)
         inventory = lab_dir / "inventory.yml"
         hosts = {h["name"]: h for h in inv.hosts(inv.load(inventory))}
-        times = {}
+        times, cpu = {}, {}
         for name, run in (("ansible_forks_1", lambda: ansible(inventory, 1)),
                           ("ansible_forks_15", lambda: ansible(inventory, 15)),
+                          ("push_workers_1", lambda: push(inventory, 1)),
                           ("push_workers_15", lambda: push(inventory, 15))):
             reset(topo, hosts)
+            before = cpu_seconds()
             out = run()
+            cpu[name] = cpu_seconds() - before
             times[name], results = (out if isinstance(out, tuple) else (out, None))
-            if results:
+            if name == "push_workers_15":
                 per_device = results
-            print(f"{name:18s} {times[name]:7.1f} s", file=sys.stderr)
+            print(f"{name:18s} {times[name]:7.1f} s  ({cpu[name]:.1f} CPU s)", file=sys.stderr)
     finally:
         extranet.down(lab_dir)
         shutil.rmtree(lab_dir, ignore_errors=True)
@@ -127,33 +141,43 @@ def main() -> int:
         checks.setdefault(levels[r["hostname"]], []).append(r["seconds"] - r["push_seconds"])
         totals.setdefault(levels[r["hostname"]], []).append(r["seconds"])
     sizes = [len(v) for v in totals.values()]
+    ncpu = len(os.sched_getaffinity(0))
     report = {
-        "schema_version": 1, "nodes": len(topo.nodes), "cpus": os.cpu_count(), "seconds": {k: round(v, 1) for k, v in times.items()},
+        "schema_version": 1, "nodes": len(topo.nodes), "cpus": ncpu,
+        "load_average": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
+        "seconds": {k: round(v, 1) for k, v in times.items()},
+        "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
         "forks_speedup": round(times["ansible_forks_1"] / times["ansible_forks_15"], 2),
+        "workers_speedup_direct": round(times["push_workers_1"] / times["push_workers_15"], 2),
         "forks_speedup_bound": {
             "equal_device_times": round(sum(sizes) / len(sizes), 2),
             "measured_device_times": round(level_bound(list(totals.values())), 2),
         },
+        "ansible_forks_15_cpu_floor_seconds": round(cpu["ansible_forks_15"] / ncpu, 1),
         "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
         "push_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in by_level.items()},
         "postcheck_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in checks.items()},
     }
     if args.json:
         print(json.dumps(report, indent=2))
-    else:
-        print(f"{report['nodes']}-node lab, {report['cpus']} CPUs")
-        for k, v in report["seconds"].items():
-            print(f"  {k:18s} {v:7.1f} s")
-        bound = report["forks_speedup_bound"]
-        print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
-        print(f"  level-by-level bound ({' + '.join(map(str, sizes))} devices): {bound['measured_device_times']:.2f}x "
-              f"from this run's per-device times, {bound['equal_device_times']:.2f}x with equal times "
-              f"(sum of the levels' sizes / number of levels)")
-        print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
-        print("per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)")
-        for lv, v in report["push_seconds_by_level"].items():
-            c = report["postcheck_seconds_by_level"][lv]
-            print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}")
+        return 0
+    bound = report["forks_speedup_bound"]
+    print(f"{report['nodes']}-node lab, {ncpu} CPUs, load average {report['load_average']['before']} → "
+          f"{report['load_average']['after']} (other work on the machine)")
+    for k, v in report["seconds"].items():
+        print(f"  {k:18s} {v:7.1f} s   {report['cpu_seconds'][k]:6.1f} CPU s")
+    print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
+    print(f"  bound of a level-by-level rollout ({' + '.join(map(str, sizes))} devices): "
+          f"{bound['measured_device_times']:.2f}x from this run's per-device times, {bound['equal_device_times']:.2f}x "
+          "with equal times; the same rollout through the direct path: "
+          f"{report['workers_speedup_direct']:.2f}x (1 vs 15 workers)")
+    print(f"  CPU floor of forks 15: {report['cpu_seconds']['ansible_forks_15']:.0f} CPU s / {ncpu} CPUs = "
+          f"{report['ansible_forks_15_cpu_floor_seconds']:.0f} s")
+    print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
+    print("per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)")
+    for lv, v in report["push_seconds_by_level"].items():
+        c = report["postcheck_seconds_by_level"][lv]
+        print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}")
     return 0
 
 
