@@ -4,8 +4,9 @@
 with names and addresses, routing, security baseline, management services) as plain data;
 `render_device(model, plan, hostname)` renders the platform's template into the config and
 its rollback. `RenderSettings` holds what is a choice of the rollout rather than a fact of
-the plan: OSPFv3 interface timers (vendor defaults unless set; the lab sets fast ones). `render_all` writes `<hostname>.cfg` and `<hostname>.rollback.cfg` for every
-device, all-or-nothing, rendering in a pool of forked worker processes.
+the plan: OSPFv3 interface timers (vendor defaults unless set; the lab sets fast ones).
+`render_all` writes `<hostname>.cfg` and `<hostname>.rollback.cfg` for every device,
+all-or-nothing, rendering in a pool of forked worker processes.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
         "interfaces": uplinks + downlinks, "lan": lan,
         "ospf_areas": sorted({x["area"] for x in [loopback, lan or {}, *uplinks, *downlinks] if x.get("area")}),
         "originate_default": ospf and site.level == "city",
-        "ospf_timers": settings.ospf_timers() if ospf else RenderSettings().ospf_timers(),
+        "ospf_timers": (settings if ospf else DEFAULTS).ospf_timers(),
         "static_routes": statics,
         "host_ports": f.host_ports if (f.ra_guard and device.role.value == "access") else None,
         "mgmt": {**MGMT_ACL, "prefix": noc, "network": noc_net, "len": int(noc_len)},
