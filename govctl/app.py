@@ -15,6 +15,7 @@ import typer
 from govctl import (
     capacity_cmds,
     demo_cmds,
+    dr_cmds,
     lab_cmds,
     lab_k8s_cmds,
     model_cmds,
@@ -49,6 +50,7 @@ app.add_typer(network_cmds.net_app, name="net")
 network_cmds.net_app.command("push")(rollout_cmds.push)
 app.add_typer(simulate_cmds.simulate_app, name="simulate")
 app.add_typer(tenants_cmds.tenants_app, name="tenants")
+app.add_typer(dr_cmds.dr_app, name="dr")
 app.command()(plan_cmds.plan)
 app.command()(report_cmds.report)
 

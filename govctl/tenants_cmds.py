@@ -30,6 +30,7 @@ from infra import engine
 from infra import plan as planner
 from infra.plan import PlacementError
 from infra.settings import ClusterConfig, StackSettings
+from lab import k8s as lab_k8s
 
 tenants_app = typer.Typer(help="Department tenants, migrated systems and DR on the government cloud.",
                           no_args_is_help=True)
@@ -120,7 +121,8 @@ def stack_settings(city: Path, render_dir: Path | None, kubeconfig: Path | None,
             raise UserError(f"--context {item!r}: expected CLUSTER=CONTEXT with CLUSTER one of {', '.join(sorted(names))}")
         mapping[cluster] = context
     return replace(settings, clusters={n: ClusterConfig(context=mapping.get(n, n), kubeconfig=str(kubeconfig))
-                                       for n in sorted(names)})
+                                       for n in sorted(names)},
+                   skip_await=lab_k8s.without_nodes(kubeconfig))  # `govctl lab k8s`: no nodes, nothing gets ready
 
 
 def report(result: dict, as_json: bool) -> None:

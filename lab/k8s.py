@@ -41,6 +41,7 @@ DEFAULT_STATE_DIR = DEFAULT_LAB_DIR / "k8s"
 DEFAULT_KUBECONFIG = DEFAULT_LAB_DIR / "kubeconfig"
 PLATFORM = Path(__file__).with_name("k8s-platform.yaml")
 STATE_FILE = "state.json"
+LAB_EXTENSION = "govcloud.lab"  # marks the kubeconfigs this lab writes
 HOST = "127.0.0.1"
 # Virtual addresses the API server hands to Services (dual-stack, so `PreferDualStack`
 # Services get both families); nothing is routed or listens there. Lab ranges only:
@@ -630,7 +631,22 @@ def _kubeconfig_text(entries: list[tuple[str, str, Path, str, Path]]) -> str:
         "apiVersion: v1\nkind: Config\n"
         f"clusters:\n{''.join(clusters)}users:\n{''.join(users)}contexts:\n{''.join(contexts)}"
         f"current-context: {entries[0][0] if entries else ''}\n"
+        # Says what these clusters are to tools that read the file (clients ignore it).
+        f"extensions:\n- name: {LAB_EXTENSION}\n  extension:\n    nodes: 0\n"
     )
+
+
+def without_nodes(kubeconfig: str | os.PathLike) -> bool:
+    """True if the kubeconfig is one this lab wrote: control planes without nodes, where no
+    workload ever becomes ready (so Pulumi must not wait for readiness there)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    extensions = data.get("extensions") if isinstance(data, dict) else None
+    return any(isinstance(e, dict) and e.get("name") == LAB_EXTENSION for e in extensions or ())
 
 
 def _write_kubeconfig(state_dir: Path, state: dict, path: Path) -> Path:

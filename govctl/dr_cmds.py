@@ -1,0 +1,81 @@
+"""`govctl dr failover|failback`: the DR drill on a stack the tenants were applied with.
+
+A thin shell: `infra.drill` says whether the system has a warm replica in the DR cluster
+(refusing, with exit 2, systems of DR level below 5 and DR gaps), the stack's
+`govcloud:failover` list gains or loses the system, and `infra.engine.up` applies it — the
+program then runs the replica with the model's replica count, or scales it back to 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govctl.common import CityDir, JsonFlag, UserError, console, err, load, print_json
+from infra import drill as dr
+from infra import engine
+from infra.settings import to_config
+
+SCHEMA_VERSION = 1
+
+dr_app = typer.Typer(help="Disaster-recovery drill: run a system's warm replica in the DR cluster, and back.",
+                     no_args_is_help=True)
+
+System = Annotated[str, typer.Option("--system", help="system id (its DR level must be 5 or 6)")]
+Stack = Annotated[str, typer.Option("--stack", help="the stack `govctl tenants up` applied the city with")]
+State = Annotated[Path, typer.Option("--state", help="the stack's local state directory")]
+
+
+def _same_city(city: Path, configured: str, project_dir: Path) -> None:
+    stack_city = Path(configured) if Path(configured).is_absolute() else project_dir / configured
+    if city.resolve() != stack_city.resolve():
+        raise UserError(f"the stack was applied with the city {configured}, not {city}: "
+                        "name the same city directory, or the stack of this city")
+
+
+def drill(city: Path, system_id: str, stack_name: str, state: Path, active: bool, as_json: bool) -> None:
+    m = load(city)
+    try:
+        last_wave = max((s.wave for s in m.systems if s.wave is not None), default=None)
+        dr.standby(m, system_id, last_wave)  # refuse early: no warm replica in any wave
+        st = engine.open_stack(stack_name, state)
+        settings = engine.settings_of(st)
+        _same_city(city, settings.model, Path(st.workspace.work_dir))
+        standby = dr.standby(m, system_id, settings.wave)
+        failover = dr.failover_list(sorted(settings.failover), system_id, active)
+        engine.configure(st, to_config(replace(settings, failover=frozenset(failover))))
+        doing = f"{'failing over' if active else 'failing back'} {system_id} on stack {stack_name}…"
+        with contextlib.nullcontext() if as_json else err.status(doing):
+            result = engine.up(st)
+    except dr.DrillError as exc:
+        raise UserError(str(exc)) from None
+    except (engine.EngineMissing, engine.PassphraseMissing, engine.EngineError) as exc:
+        raise UserError(str(exc)) from None
+    replicas = standby.replicas if active else 0
+    if as_json:
+        print_json({"schema_version": SCHEMA_VERSION, "system": system_id, "cluster": standby.cluster,
+                    "namespace": standby.namespace, "kind": standby.kind, "replicas": replicas,
+                    "failover": failover, "changes": result["changes"], "seconds": result["seconds"]})
+        return
+    c = result["changes"]
+    console.print(f"[green]{system_id}[/]: {standby.kind} {standby.namespace}/{system_id} in {standby.cluster} "
+                  f"set to {replicas} replicas ({c['update']} updated, {c['same']} unchanged, {result['seconds']} s); "
+                  f"failed over now: {', '.join(failover) or 'none'}")
+
+
+@dr_app.command("failover")
+def failover_cmd(city: CityDir, system: System, stack: Stack = "lab", state: State = engine.DEFAULT_STATE,
+                 as_json: JsonFlag = False) -> None:
+    """Run the system's warm replica in the DR cluster with the model's replica count."""
+    drill(city, system, stack, state, True, as_json)
+
+
+@dr_app.command("failback")
+def failback_cmd(city: CityDir, system: System, stack: Stack = "lab", state: State = engine.DEFAULT_STATE,
+                 as_json: JsonFlag = False) -> None:
+    """Scale the system's DR replica back to 0 (the primary runs it again)."""
+    drill(city, system, stack, state, False, as_json)
