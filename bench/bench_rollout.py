@@ -11,8 +11,9 @@ Beside the forks ratio it prints the bound a level-by-level rollout puts on it: 
 workers a level takes as long as its slowest device, so serial / parallel time is at most
 Σ_levels Σ_devices t / Σ_levels max t — a mean of the level sizes 1, 2, 4, 8 weighted by
 each level's slowest device: 15 / 4 = 3.75× when every device takes the same time. The direct
-path with 1 vs 15 workers shows that bound without Ansible's per-task cost (a new process and
-SSH login per task), and the CPU seconds show when a run is CPU-bound. The lab runs OSPFv3
+path with 1 vs 15 workers shows that bound without Ansible's per-device cost (a worker fork
+and a module process that imports Netmiko; one SSH login, as on the direct path), and the
+CPU seconds show when a run is CPU-bound. The lab runs OSPFv3
 with 1 s hello / 4 s dead / 1 s retransmit (`lab.extranet.OSPF_TIMERS`), so a post-check waits
 a second or two, not FRR's default 10 s hello.
 Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.

@@ -1,9 +1,9 @@
 """The one device driver: Netmiko sessions that back up, diff, push, check and restore configs.
 
 Both the Ansible module (`playbooks/library/govcloud_device.py`) and `govctl net push` call
-these functions, so the rollout has a single implementation. Vendor differences are data:
-`network.platforms` says how to reach and save a platform (Netmiko device type, save,
-commit), `SYNTAX` below how its configuration reads (comments, block ends, negation) and how
+`rollout_device` (the stages of one device in one session), so the rollout has a single
+implementation. Vendor differences are data: `network.platforms` says how to reach and save
+a platform (Netmiko device type, save, commit), `SYNTAX` below how its configuration reads (comments, block ends, negation) and how
 to check OSPFv3 neighbours and ping; the code only looks things up.
 
 Configs are compared as trees (a line and the indented lines under it), so a push sends
@@ -340,34 +340,58 @@ def ping6(conn, platform: str, dst: str, wait: float = 1.0) -> bool:
     return bool(re.search(s["ping_ok"], out))
 
 
-# --- one device, start to finish (govctl net push) -------------------------------------------
+# --- one device, start to finish (the Ansible module and govctl net push) --------------------
+
+STAGES = ("precheck", "push", "postcheck", "rollback")
+"""The rollout stages in the order they run; the playbook's tags carry the same names."""
 
 
-def rollout_device(target: Target, candidate: str, backup_dir: Path, uplinks: list[str],
-                   parent_loopback: str | None, check_mode: bool = False, timeout: float = 30.0) -> dict:
-    """Pre-check and backup, push, post-check, restore on failure — in one session.
+def rollout_device(target: Target, candidate: str | None, backup_dir: Path, uplinks: list[str],
+                   parent_loopback: str | None, check_mode: bool = False, timeout: float = 30.0,
+                   stages: tuple[str, ...] | list[str] = STAGES) -> dict:
+    """The selected `stages` of one device's rollout, in one session (one SSH login).
 
-    The same stages the playbook runs as separate tasks. Returns plain data: status is one
-    of ok, unreachable, rolled_back, rollback_failed; `commands` are the lines pushed (or, in
-    check mode, the lines that would be).
+    precheck: log in and save the running config as the backup; push: send the candidate
+    lines the device lacks, then commit / save; postcheck: OSPFv3 neighbours Full on the
+    uplinks and ping6 to the parent's loopback; rollback: when the push is rejected or a
+    post-check fails, bring the device back to the config it had when this session began
+    (the backup) and verify it. In check mode nothing is written: not the device, not the
+    backup; the post-check is skipped. The Ansible module and `govctl net push` both call
+    this, so the rollout has one code path.
+
+    Returns plain data: status is one of ok, unreachable, rolled_back, rollback_failed,
+    failed; `commands` are the lines pushed (or, in check mode, the lines that would be).
     """
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown rollout stage(s): {', '.join(sorted(unknown))}")
     result = {"hostname": target.hostname, "status": "ok", "changed": False, "commands": [], "message": "",
-              "seconds": 0.0, "push_seconds": None}
+              "backup": None, "checks": None, "rollback": None, "seconds": 0.0, "push_seconds": None}
     started = time.monotonic()
+    if not set(stages) - {"rollback"}:  # nothing that touches the device: no login either
+        return result
     try:
         with session(target) as conn:
-            backup = running_config(conn, target.platform)
-            lines = diff(candidate, backup, target.platform)
-            result.update(commands=lines, changed=bool(lines))
-            if not check_mode:
-                save_backup(backup, backup_dir, target.hostname)
-                try:
-                    push(conn, lines, target.platform)
+            before = running_config(conn, target.platform)
+            if "precheck" in stages and not check_mode:
+                result["backup"] = str(save_backup(before, backup_dir, target.hostname))
+            try:
+                if "push" in stages:
+                    if candidate is None:
+                        raise DriverError(f"{target.hostname}: no candidate config to push")
+                    lines = diff(candidate, before, target.platform)
+                    result.update(commands=lines, changed=bool(lines))
+                    if not check_mode:
+                        push(conn, lines, target.platform)
                     result["push_seconds"] = round(time.monotonic() - started, 3)  # connect, backup, push, save
-                    check(conn, target.platform, uplinks, parent_loopback, timeout)
-                except (Rejected, CheckFailed) as exc:
-                    done = restore(conn, backup, target.platform)
-                    result.update(status="rolled_back" if done["restored"] else "rollback_failed", message=str(exc))
+                if "postcheck" in stages and not check_mode:
+                    result["checks"] = check(conn, target.platform, uplinks, parent_loopback, timeout)
+            except (Rejected, CheckFailed) as exc:
+                result.update(status="failed", message=str(exc))
+                if "rollback" in stages and not check_mode:
+                    done = restore(conn, before, target.platform)
+                    result.update(status="rolled_back" if done["restored"] else "rollback_failed",
+                                  rollback=done["sent"])
     except Unreachable as exc:
         result.update(status="unreachable", message=str(exc))
     except DriverError as exc:

@@ -2,12 +2,13 @@
 
 Builds its own lab (2 counties × 1 township × 2 villages: 9 nodes, 4 levels, each county
 dual-linked to the core) in a temporary directory and ALWAYS tears it down. In order:
---check --diff touches nothing; a village whose sshd is down fails alone while the rest
-converge; a re-run after repair converges and a second run changes nothing; testinfra is
-green; with one of a county's two links down its villages still reach the core; a config
-the device rejects is rolled back to exactly the backup; a post-check failure is rolled
-back; `govctl net push` (same driver) agrees; `down` leaves nothing behind. Skips with the reason when not root or when
-FRR / sshd are missing, or when another lab is up.
+--check --diff touches nothing; `--tags precheck` backs up and pushes nothing; a village
+whose sshd is down fails alone while the rest converge; a re-run after repair converges and
+a second run changes nothing; testinfra is green; with one of a county's two links down its
+villages still reach the core; a config the device rejects is rolled back to exactly the
+backup; a post-check failure is rolled back; `govctl net push` (same driver) agrees; `down`
+leaves nothing behind. Skips with the reason when not root or when FRR / sshd are missing,
+or when another lab is up.
 """
 
 from __future__ import annotations
@@ -90,6 +91,17 @@ def test_check_diff_shows_exact_lines_and_touches_nothing(lab):
     assert recap[name]["changed"] == 1
     assert lab.running(name) == before
     assert not (lab.dir / "backups" / f"{name}.cfg").exists()
+
+
+def test_tags_select_stages_of_the_one_task(lab):
+    name = lab.villages[0]
+    before = lab.running(name)
+    rc, out, recap = lab.playbook("--tags", "precheck", "--limit", name)
+    assert rc == 0, out
+    assert recap[name]["changed"] == 0 and recap[name]["ok"] == 1, out
+    assert lab.running(name) == before  # no push without the push stage
+    assert driver.same_config((lab.dir / "backups" / f"{name}.cfg").read_text(), before, "linux_frr")
+    (lab.dir / "backups" / f"{name}.cfg").unlink()
 
 
 def test_dead_device_fails_alone_and_the_rest_converge(lab):

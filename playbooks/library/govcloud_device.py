@@ -1,20 +1,24 @@
 #!/usr/bin/python
-"""Ansible module: one rollout stage on one extranet device, through `network.driver`.
+"""Ansible module: one extranet device's IPv6 rollout, through `network.driver`.
 
-The playbook calls it once per stage so each stage has its own tag and result:
-`backup` (pre-check: reachable, running config saved), `push` (send exactly the candidate
-lines the device lacks, then save / commit; honours --check and --diff), `check` (OSPFv3
-neighbours Full on the uplinks, ping6 to the parent's loopback) and `restore` (back to the
-backup, verified line by line). The driver is the same code `govctl net push` runs.
+`action: rollout` runs the selected `stages` — precheck (reachable, running config saved as
+the backup), push (exactly the candidate lines the device lacks, then save / commit),
+postcheck (OSPFv3 neighbours Full on the uplinks, ping6 to the parent's loopback), rollback
+(back to the backup, verified, when the push is rejected or a post-check fails) — in one
+process and one SSH session: `network.driver.rollout_device`, the code `govctl net push`
+runs. The playbook computes `stages` from its tags. `action: restore` brings a device back
+to its saved backup on demand. Honours --check and --diff.
 """
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: govcloud_device
-short_description: Back up, push, check or restore an extranet device's config with Netmiko
+short_description: Roll out an extranet device's config with Netmiko (backup, push, check, rollback), or restore it
 options:
-  action: {type: str, required: true, choices: [backup, push, check, restore]}
+  action: {type: str, default: rollout, choices: [rollout, restore]}
+  stages: {type: list, elements: str, default: [precheck, push, postcheck, rollback],
+           description: the rollout stages to run (the playbook derives them from its tags)}
   hostname: {type: str, required: true}
   host: {type: str, required: true, description: management address}
   platform: {type: str, required: true}
@@ -22,22 +26,25 @@ options:
   password: {type: str, no_log: true}
   key_file: {type: path}
   known_hosts: {type: path}
-  config: {type: path, description: the rendered candidate config (push)}
+  config: {type: path, description: the rendered candidate config (push stage)}
   backup_dir: {type: path, required: true}
   uplinks: {type: list, elements: str, default: []}
   parent_loopback: {type: str}
-  timeout: {type: float, default: 30}
+  timeout: {type: float, default: 30, description: post-check deadline in seconds}
 """
 
 from pathlib import Path  # noqa: E402  (Ansible wants DOCUMENTATION first)
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
+STAGE_NAMES = ["precheck", "push", "postcheck", "rollback"]
+
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type="str", required=True, choices=["backup", "push", "check", "restore"]),
+            action=dict(type="str", default="rollout", choices=["rollout", "restore"]),
+            stages=dict(type="list", elements="str", default=STAGE_NAMES, choices=STAGE_NAMES),
             hostname=dict(type="str", required=True),
             host=dict(type="str", required=True),
             platform=dict(type="str", required=True),
@@ -62,62 +69,51 @@ def main() -> None:
     target = driver.Target(hostname=p["hostname"], host=p["host"], platform=p["platform"], username=p["username"],
                            password=p["password"], key_file=p["key_file"], known_hosts=p["known_hosts"])
     backup_path = Path(p["backup_dir"]) / f"{p['hostname']}.cfg"
+    if p["action"] == "restore":
+        _restore(module, driver, target, backup_path)
+    _rollout(module, driver, target)
+
+
+def _rollout(module, driver, target) -> None:
+    p = module.params
+    candidate = None
+    if "push" in p["stages"]:
+        if not p["config"] or not Path(p["config"]).is_file():
+            module.fail_json(msg=f"no rendered config for {target.hostname}: {p['config']} (run the render step first)")
+        candidate = Path(p["config"]).read_text()
+    r = driver.rollout_device(target, candidate, Path(p["backup_dir"]), p["uplinks"], p["parent_loopback"],
+                              check_mode=module.check_mode, timeout=p["timeout"], stages=p["stages"])
+    out = {k: r[k] for k in ("changed", "commands", "backup", "checks", "rollback", "seconds")}
+    out["stages"] = [s for s in STAGE_NAMES if s in p["stages"]]
+    if module._diff and r["commands"]:
+        out["diff"] = {"prepared": "\n".join(f"+{line}" for line in r["commands"])}
+    if r["status"] == "ok":
+        module.exit_json(**out)
+    msg = {"unreachable": "unreachable: {}", "rolled_back": "{} (rolled back to the backup)",
+           "rollback_failed": "{} — rollback incomplete: the running config still differs from the backup"}
+    if r["status"] == "unreachable":
+        out["unreachable"] = True
+    out["changed"] = r["changed"] and r["status"] != "rolled_back"  # rolled back: the device is as it was
+    module.fail_json(msg=msg.get(r["status"], "{}").format(r["message"]), status=r["status"], **out)
+
+
+def _restore(module, driver, target, backup_path) -> None:
+    if not backup_path.is_file():
+        module.fail_json(msg=f"no backup at {backup_path}: nothing to restore to")
+    backup = backup_path.read_text()
     try:
-        result = STAGES[p["action"]](module, driver, target, backup_path)
+        with driver.session(target) as conn:
+            if module.check_mode:
+                lines = driver.restore_commands(backup, driver.running_config(conn, target.platform), target.platform)
+                module.exit_json(changed=bool(lines), commands=lines)
+            done = driver.restore(conn, backup, target.platform)
     except driver.Unreachable as exc:
         module.fail_json(msg=f"unreachable: {exc}", unreachable=True)
     except driver.DriverError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(**result)
-
-
-def _backup(module, driver, target, backup_path):
-    with driver.session(target) as conn:
-        text = driver.running_config(conn, target.platform)
-    if module.check_mode:  # --check touches nothing, not even the last backup
-        return {"changed": False, "backup": str(backup_path), "msg": "reachable; backup not written in check mode"}
-    driver.save_backup(text, backup_path.parent, target.hostname)
-    return {"changed": False, "backup": str(backup_path), "lines": len(text.splitlines())}
-
-
-def _push(module, driver, target, backup_path):
-    config = module.params["config"]
-    if not config or not Path(config).is_file():
-        module.fail_json(msg=f"no rendered config for {target.hostname}: {config} (run the render step first)")
-    candidate = Path(config).read_text()
-    with driver.session(target) as conn:
-        lines = driver.diff(candidate, driver.running_config(conn, target.platform), target.platform)
-        result = {"changed": bool(lines), "commands": lines}
-        if module._diff and lines:
-            result["diff"] = {"prepared": "\n".join(f"+{line}" for line in lines)}
-        if lines and not module.check_mode:
-            driver.push(conn, lines, target.platform)
-    return result
-
-
-def _check(module, driver, target, backup_path):
-    if module.check_mode:
-        return {"changed": False, "skipped": True, "msg": "post-checks need the pushed config; skipped in check mode"}
-    p = module.params
-    with driver.session(target) as conn:
-        return {"changed": False, **driver.check(conn, target.platform, p["uplinks"], p["parent_loopback"], p["timeout"])}
-
-
-def _restore(module, driver, target, backup_path):
-    if not backup_path.is_file():
-        module.fail_json(msg=f"no backup at {backup_path}: nothing to restore to")
-    backup = backup_path.read_text()
-    with driver.session(target) as conn:
-        if module.check_mode:
-            lines = driver.restore_commands(backup, driver.running_config(conn, target.platform), target.platform)
-            return {"changed": bool(lines), "commands": lines}
-        done = driver.restore(conn, backup, target.platform)
     if not done["restored"]:
         module.fail_json(msg="rollback incomplete: the running config still differs from the backup", commands=done["sent"])
-    return {"changed": bool(done["sent"]), "commands": done["sent"], "restored": True}
-
-
-STAGES = {"backup": _backup, "push": _push, "check": _check, "restore": _restore}
+    module.exit_json(changed=bool(done["sent"]), commands=done["sent"], restored=True)
 
 
 if __name__ == "__main__":
