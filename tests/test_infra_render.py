@@ -185,7 +185,7 @@ def test_sharded_render_equals_single_process(small_city):
 
 def test_cli_render_small_city(small_city, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["tenants", "render", str(small_city), "--out", str(out), "--wave", "1", "--json"]) == 0
+    assert main(["tenants", "render", str(small_city), "--out", str(out), "--wave", "1", "--mock", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema_version"] == 1 and data["wave"] == 1
     assert (out / "shared" / "00-cluster.yaml").exists()
