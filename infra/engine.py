@@ -146,10 +146,10 @@ def _workspace(state_dir: Path, project_dir: Path | None, tools: Tools | None, t
     from pulumi import automation as auto
 
     tools = tools or locate()
-    project_dir = project_dir or PROJECT_DIR
+    env = environment(tools, state_dir, throwaway=throwaway, checkpoints=checkpoints)
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
-        work_dir=str(project_dir), env_vars=environment(tools, state_dir, throwaway=throwaway, checkpoints=checkpoints),
+        work_dir=str(project_dir or PROJECT_DIR), env_vars=env,
         pulumi_command=auto.PulumiCommand(root=str(tools.pulumi.parent.parent), skip_version_check=True))
 
 

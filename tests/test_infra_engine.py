@@ -1,0 +1,158 @@
+"""infra/engine.py and `govctl tenants preview|up|destroy` without running the engine:
+settings ↔ stack config, change counts, the provider's render layout, locating the CLI,
+the passphrase rule, and the CLI's refusals (exit 2, nothing run)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from pulumi.automation import OpType
+
+from govctl.app import main
+from infra import engine
+from infra.settings import (
+    ClusterConfig,
+    ConfigValues,
+    StackSettings,
+    from_config,
+    rooted,
+    to_config,
+)
+from tests.helpers import ROOT, SAMPLE_CITY
+
+names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+settings_strategy = st.builds(
+    StackSettings,
+    model=names,
+    wave=st.none() | st.integers(0, 9),
+    failover=st.frozensets(names, max_size=3),
+    clusters=st.dictionaries(names, st.builds(ClusterConfig, st.none() | names, st.none() | names, st.none() | names), max_size=3),
+    render_dir=st.none() | names,
+    registry=st.sampled_from([StackSettings.registry, "harbor.example"]),
+    object_stores=st.dictionaries(names, names, max_size=2),
+    skip_await=st.booleans(),
+)
+
+
+@given(settings_strategy)
+def test_stack_config_reads_back_as_the_same_settings(s):
+    values = to_config(s)
+    assert from_config(ConfigValues(values)) == s
+    # as `pulumi config --json` hands them back: objects as JSON strings, namespaced keys
+    as_cli = {f"govcloud:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    assert from_config(ConfigValues(as_cli)) == s
+
+
+def test_config_leaves_defaults_out():
+    assert to_config(StackSettings(model="examples/sample-city")) == {"model": "examples/sample-city"}
+
+
+def test_rooted_and_portable_paths(tmp_path):
+    s = StackSettings(model="examples/sample-city", render_dir="out/x",
+                      clusters={"shared": ClusterConfig(context="c", kubeconfig="kube/config"),
+                                "dr": ClusterConfig(kubeconfig="apiVersion: v1\nkind: Config\n")})
+    r = rooted(s, "/proj")
+    assert (r.model, r.render_dir, r.clusters["shared"].kubeconfig) == ("/proj/examples/sample-city", "/proj/out/x", "/proj/kube/config")
+    assert r.clusters["dr"].kubeconfig == s.clusters["dr"].kubeconfig, "a kubeconfig's text is not a path"
+    inside = engine._portable(StackSettings(model=str(SAMPLE_CITY), render_dir=str(tmp_path / "o")), ROOT)
+    assert inside.model == "examples/sample-city" and inside.render_dir == str(tmp_path / "o")
+
+
+def test_change_counts_are_normalised():
+    c = engine.changes({OpType.CREATE: 3, OpType.SAME: 2, "read": 1, OpType.DELETE_REPLACED: 0})
+    assert c == {"create": 3, "update": 0, "delete": 0, "same": 2, "replace": 0, "read": 1}
+    assert engine.changes(None) == dict.fromkeys(engine.CHANGE_KEYS, 0)
+
+
+def test_read_render_dir_groups_the_providers_files_by_cluster(tmp_path):
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fgw"}}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "fgw"}}
+    (tmp_path / "shared" / "1-manifest").mkdir(parents=True)
+    (tmp_path / "shared" / "0-crd").mkdir()
+    (tmp_path / "shared" / "1-manifest" / "v1-namespace-fgw.yaml").write_text(yaml.safe_dump(ns))
+    (tmp_path / "shared" / "1-manifest" / "v1-configmap-fgw-a.yaml").write_text(yaml.safe_dump(cm))
+    (tmp_path / "dr-dc" / "1-manifest").mkdir(parents=True)
+    assert engine.read_render_dir(tmp_path) == {"dr-dc": [], "shared": [cm, ns]}
+
+
+def test_scratch_project_runs_this_program(tmp_path):
+    p = yaml.safe_load((engine.scratch_project(tmp_path / "p") / "Pulumi.yaml").read_text())
+    assert p["name"] == "govcloud" and Path(p["main"]) == ROOT / "infra"
+    assert Path(p["runtime"]["options"]["virtualenv"]) == ROOT / ".venv"
+
+
+def test_locate_says_what_to_do_without_a_cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(engine.EngineMissing, match="make tools"):
+        engine.locate(tmp_path / "no-tools")
+
+
+def test_locate_wants_the_kubernetes_plugin(tmp_path, monkeypatch):
+    cli = tmp_path / "pulumi"
+    cli.write_text("#!/bin/sh\necho v3.0.0\n")
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
+    with pytest.raises(engine.EngineMissing, match="pulumi-resource-kubernetes"):
+        engine.locate(tmp_path)
+    (tmp_path / "pulumi-resource-kubernetes").write_text("")
+    (tmp_path / "pulumi-resource-kubernetes").chmod(0o755)
+    tools = engine.locate(tmp_path)
+    assert tools.version == "v3.0.0" and tools.path.split(os.pathsep)[0] == str(tmp_path)
+
+
+def test_passphrase_from_the_environment_only(tmp_path, monkeypatch):
+    tools = engine.Tools(Path("/x/pulumi"), "/x", "v3")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    with pytest.raises(engine.PassphraseMissing):
+        engine.environment(tools, tmp_path)
+    env = engine.environment(tools, tmp_path, throwaway=True)
+    assert env["PULUMI_CONFIG_PASSPHRASE"] == engine.THROWAWAY_PASSPHRASE
+    assert env["PULUMI_BACKEND_URL"] == tmp_path.resolve().as_uri() and env["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
+    env = engine.environment(tools, tmp_path, checkpoints=True)
+    assert "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_SKIP_CHECKPOINTS" not in env
+    assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ([], "exactly one of --render-dir"),
+    (["--render-dir", "o", "--kubeconfig", "k"], "exactly one of --render-dir"),
+    (["--kubeconfig", "no/such/file"], "no such kubeconfig"),
+])
+def test_cli_refuses_bad_targets(extra, message, tmp_path, capsys):
+    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_refuses_unknown_context_cluster(tmp_path, capsys):
+    kube = tmp_path / "kubeconfig"
+    kube.write_text("apiVersion: v1\nkind: Config\n")
+    assert main(["tenants", "preview", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
+                 "--kubeconfig", str(kube), "--context", "nowhere=ctx"]) == 2
+    assert "CLUSTER one of dr-dc, isolated, shared, xinchuang" in capsys.readouterr().err
+
+
+def test_cli_refuses_unknown_failover_before_the_engine(tmp_path, capsys):
+    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
+                 "--render-dir", str(tmp_path / "o"), "--failover", "nope-001"]) == 2
+    assert "nope-001" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_cli_needs_a_passphrase(tmp_path, monkeypatch, capsys):
+    if not engine.available():
+        pytest.skip("the passphrase is checked once the engine is found (make tools)")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
+                 "--render-dir", str(tmp_path / "o")]) == 2
+    assert "PULUMI_CONFIG_PASSPHRASE is not set" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
