@@ -7,6 +7,7 @@ the algebra quickly, including a hypothesis property: restoring always lands on 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,16 @@ def test_restore_always_lands_on_the_backup(backup, running):
 def test_push_then_diff_is_empty(candidate, running):
     after = apply(running, driver.diff(candidate, running, "linux_frr"))
     assert driver.diff(candidate, after, "linux_frr") == []
+
+
+def test_rollout_device_checks_its_stages_and_rollback_alone_never_logs_in(monkeypatch, tmp_path):
+    def no_login(target):
+        raise AssertionError("rollout_device logged in with nothing to do")
+
+    monkeypatch.setattr(driver, "session", no_login)
+    target = driver.Target("c01t001v001-cpe", "198.18.0.9", "linux_frr", "netops")
+    with pytest.raises(ValueError, match="bogus"):
+        driver.rollout_device(target, None, tmp_path, [], None, stages=["push", "bogus"])
+    result = driver.rollout_device(target, None, tmp_path, [], None, stages=["rollback"])
+    assert result["status"] == "ok" and not result["changed"] and result["commands"] == []
+    assert not list(tmp_path.iterdir())  # no backup either
