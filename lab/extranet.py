@@ -37,6 +37,9 @@ STATE_FILE = "state.json"
 SCHEMA_VERSION = 1
 BRIDGE = "gc-mgmt"
 LOGIN_USER = "gcnet"
+LOGIN_HOME = Path("/run/govcloud-lab")  # one lab at a time (the bridge name is fixed too)
+AUTHORIZED_KEYS = LOGIN_HOME / "authorized_keys"
+LOGIN_SHELL = LOGIN_HOME / "bin" / "vtysh-login"
 FRR_ETC = Path("/etc/frr")
 FRR_RUN = Path("/var/run/frr")
 FRR_BIN = Path("/usr/lib/frr")
@@ -164,12 +167,7 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
     _require()
     say = progress or (lambda _msg: None)
     lab_dir = Path(lab_dir).resolve()
-    unsafe = [p for p in lab_dir.parents if p.exists() and p.stat().st_mode & 0o022]
-    if unsafe:  # sshd's StrictModes would refuse the lab's authorized_keys
-        raise LabError(f"--lab-dir {lab_dir} is under {unsafe[0]}, which others can write; "
-                       "sshd refuses keys kept there: choose a lab directory elsewhere (default: .lab/)")
     lab_dir.mkdir(parents=True, exist_ok=True)
-    lab_dir.chmod(lab_dir.stat().st_mode | 0o755)  # the login user reads its key list and shell here
     state = State(lab_dir)
     if state.data["spec"] and spec and state.data["spec"] != spec:
         raise LabError(f"the lab is up with --topology {state.data['spec']}; run `govctl lab down` first")
@@ -221,23 +219,25 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
 
 
 def _keys(lab_dir: Path, state: State) -> None:
+    """The lab's client key (in the lab directory, read by root only) and what the login
+    user reads as itself — its authorized_keys and its shell — under `LOGIN_HOME`, a
+    root-owned 0755 path, so that sshd's StrictModes and the user's permissions hold
+    wherever the repository was cloned."""
     ssh = lab_dir / "ssh"
     if not (ssh / "id_ed25519").exists():
         state.record("paths", str(ssh))
-        ssh.mkdir(mode=0o755, exist_ok=True)
+        ssh.mkdir(mode=0o700, exist_ok=True)
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "govcloud-lab", "-f", str(ssh / "id_ed25519"))
-    auth = ssh / "authorized_keys"
-    auth.write_text((ssh / "id_ed25519.pub").read_text())
-    auth.chmod(0o644)
-    ssh.chmod(0o755)
-    shell = lab_dir / "bin" / "vtysh-login"
-    if not shell.exists():
-        state.record("paths", str(shell.parent))
-        shell.parent.mkdir(mode=0o755, exist_ok=True)
-        # sshd sets GC_PATHSPACE (SetEnv) per node; `ssh node 'show version'` arrives as -c.
-        shell.write_text('#!/bin/sh\nif [ "$1" = "-c" ]; then exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null -c "$2"; fi\n'
-                         'exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null\n')
-        shell.chmod(0o755)
+    if not LOGIN_HOME.exists():
+        state.record("paths", str(LOGIN_HOME))
+    (LOGIN_HOME / "bin").mkdir(mode=0o755, parents=True, exist_ok=True)
+    LOGIN_HOME.chmod(0o755)
+    write_atomic(AUTHORIZED_KEYS, (ssh / "id_ed25519.pub").read_text())
+    AUTHORIZED_KEYS.chmod(0o644)
+    # sshd sets GC_PATHSPACE (SetEnv) per node; `ssh node 'show version'` arrives as -c.
+    write_atomic(LOGIN_SHELL, '#!/bin/sh\nif [ "$1" = "-c" ]; then exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null -c "$2"; fi\n'
+                              'exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null\n')
+    LOGIN_SHELL.chmod(0o755)
 
 
 def _login_user(lab_dir: Path, state: State) -> None:
@@ -245,7 +245,7 @@ def _login_user(lab_dir: Path, state: State) -> None:
         return
     state.record("user", LOGIN_USER)
     _run("useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell",
-         str(lab_dir / "bin" / "vtysh-login"), "--groups", "frrvty,frr", "--password", "*", LOGIN_USER)  # "*": no password, not locked
+         str(LOGIN_SHELL), "--groups", "frrvty,frr", "--password", "*", LOGIN_USER)  # "*": no password, not locked
 
 
 def _bridge(state: State) -> None:
@@ -334,7 +334,7 @@ def _sshd(node: Node, lab_dir: Path, state: State) -> None:
         f"ListenAddress {node.mgmt}:22",
         f"HostKey {key}",
         f"PidFile {home / 'sshd.pid'}",
-        f"AuthorizedKeysFile {lab_dir / 'ssh' / 'authorized_keys'}",
+        f"AuthorizedKeysFile {AUTHORIZED_KEYS}",
         f"AllowUsers {LOGIN_USER}",
         f"SetEnv GC_PATHSPACE={node.netns}",
         "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no",

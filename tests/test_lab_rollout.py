@@ -68,7 +68,6 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab():
-    # Under the repository, not /tmp: sshd refuses keys below a world-writable directory.
     (ROOT / ".lab").mkdir(exist_ok=True)
     lab_dir = Path(tempfile.mkdtemp(prefix="test-rollout-", dir=ROOT / ".lab"))
     topo = topology.build(load_city(SAMPLE_CITY), SPEC)
