@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from govctl.common import CityDir, JsonFlag, UserError, console, err, load, print_json
+from govctl.tenants_cmds import engine_errors
 from infra import drill as dr
 from infra import engine
 from infra.settings import to_config
@@ -39,22 +40,21 @@ def _same_city(city: Path, configured: str, project_dir: Path) -> None:
 
 def drill(city: Path, system_id: str, stack_name: str, state: Path, active: bool, as_json: bool) -> None:
     m = load(city)
-    try:
-        last_wave = max((s.wave for s in m.systems if s.wave is not None), default=None)
-        dr.standby(m, system_id, last_wave)  # refuse early: no warm replica in any wave
-        st = engine.open_stack(stack_name, state)
-        settings = engine.settings_of(st)
-        _same_city(city, settings.model, Path(st.workspace.work_dir))
-        standby = dr.standby(m, system_id, settings.wave)
+    with engine_errors():
+        try:
+            last_wave = max((s.wave for s in m.systems if s.wave is not None), default=None)
+            dr.standby(m, system_id, last_wave)  # refuse early: no warm replica in any wave
+            st = engine.open_stack(stack_name, state)
+            settings = engine.settings_of(st)
+            _same_city(city, settings.model, Path(st.workspace.work_dir))
+            standby = dr.standby(m, system_id, settings.wave)
+        except dr.DrillError as exc:
+            raise UserError(str(exc)) from None
         failover = dr.failover_list(sorted(settings.failover), system_id, active)
         engine.configure(st, to_config(replace(settings, failover=frozenset(failover))))
         doing = f"{'failing over' if active else 'failing back'} {system_id} on stack {stack_name}…"
         with contextlib.nullcontext() if as_json else err.status(doing):
             result = engine.up(st)
-    except dr.DrillError as exc:
-        raise UserError(str(exc)) from None
-    except (engine.EngineMissing, engine.PassphraseMissing, engine.EngineError) as exc:
-        raise UserError(str(exc)) from None
     replicas = standby.replicas if active else 0
     if as_json:
         print_json({"schema_version": SCHEMA_VERSION, "system": system_id, "cluster": standby.cluster,
