@@ -163,8 +163,7 @@ def up(
             for name in starting:
                 _wait(state_dir, name, state["clusters"][name], process, deadline)
     except LabError:
-        for name in starting:
-            _stop(state["clusters"][name])
+        _stop(*(state["clusters"][name] for name in starting))
         _save(state_dir, state)
         raise
     for name in starting:
@@ -185,8 +184,8 @@ def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> list[str]:
     if not (state_dir / STATE_FILE).exists():
         return []
     state = _load(state_dir)
-    for name, cluster in state["clusters"].items():
-        _stop(cluster)
+    _stop(*state["clusters"].values())
+    for name in state["clusters"]:
         shutil.rmtree(state_dir / name, ignore_errors=True)
     kubeconfig = state.get("kubeconfig")
     for leftover in (Path(kubeconfig) if kubeconfig else None, state_dir / "kubeconfig", state_dir / STATE_FILE):
@@ -344,16 +343,19 @@ def _all_alive(cluster: dict) -> bool:
     return all(_alive(cluster["processes"].get(p)) for p in PROCESSES)
 
 
-def _stop(cluster: dict, grace: float = 10.0) -> None:
-    """Stop the cluster's recorded processes, newest first; never anything else."""
+def _stop(*clusters: dict, grace: float = 10.0) -> None:
+    """Stop the clusters' recorded processes, newest kind first (all controller managers
+    together, then the API servers, then etcd); never anything else."""
     for process in reversed(PROCESSES):
-        record = cluster["processes"].pop(process, None)
-        if _alive(record):
+        records = [r for r in (c["processes"].pop(process, None) for c in clusters) if r]
+        for record in records:
             _signal(record, signal.SIGTERM)
-            if not _gone(record, grace):
+        deadline = time.monotonic() + grace
+        for record in records:
+            if not _gone(record, max(0.0, deadline - time.monotonic())):
                 _signal(record, signal.SIGKILL)
                 _gone(record, grace)
-        _reap(record)
+            _reap(record)
 
 
 def _signal(record: dict, sig: int) -> None:
