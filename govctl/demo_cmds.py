@@ -77,12 +77,18 @@ def _configs(c: Context) -> str:
 
 
 def _tenants(c: Context) -> str:
+    """Render mode: the real Pulumi engine when `make tools` built it, the mocks otherwise."""
+    from infra import engine
     from infra.render import render, write
     from infra.settings import StackSettings
 
-    rendered = render(c.model, StackSettings(model=str(c.city_dir), wave=c.model.next_wave))
+    settings = StackSettings(model=str(c.city_dir.resolve()), wave=c.model.next_wave)
+    if engine.available():
+        rendered, how = engine.render(settings), "the real Pulumi engine, render mode"
+    else:
+        rendered, how = render(c.model, settings), "the Pulumi program under mocks; `make tools` builds the engine"
     n = write(rendered, c.out / "tenants")
-    return f"{n:,} Kubernetes objects in {len(rendered.objects)} clusters (Pulumi program under mocks) → tenants/"
+    return f"{n:,} Kubernetes objects in {len(rendered.objects)} clusters ({how}) → tenants/"
 
 
 def _simulations(c: Context) -> str:

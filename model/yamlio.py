@@ -41,7 +41,7 @@ _PLAIN_NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _PLAIN_BOOL = {v: True for v in ("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")} | {
     v: False for v in ("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")}
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+_FLOAT = re.compile(r"^([-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?|\.[0-9][0-9_]*([eE][-+][0-9]+)?)$")  # YAML 1.1, as PyYAML
 _SPECIAL_FLOAT = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
 _SPECIAL_FIRST = frozenset(v[:1] for v in (*_PLAIN_NULL, *_PLAIN_BOOL, *_SPECIAL_FLOAT, ".INF", ".NaN", "+.Inf", "-.Inf"))
 _NUMBER_FIRST = frozenset("0123456789+-.")
@@ -81,7 +81,7 @@ def _scalar(ev: yaml.ScalarEvent, line: int):
     if first in _NUMBER_FIRST:
         if _INT.match(value):
             return int(value.replace("_", ""))
-        if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
+        if _FLOAT.match(value):
             return float(value.replace("_", ""))
     return value
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from govctl.app import main
@@ -151,6 +151,8 @@ yaml_values = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(yaml_values)
+@example("0E0")
+@example(["1e3", "1.5e+3", ".5", "-.5", "+1", "-0.0", "1_000", "0x1F", "012", "yes", "~", ".inf", "-.Inf"])
 def test_event_parser_reads_what_pyyaml_writes(value):
     text = yaml.safe_dump({"v": value}, allow_unicode=True)
     parsed, dups = parse_yaml(text)
