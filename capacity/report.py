@@ -56,6 +56,15 @@ def build(model: CityModel, assessment: Assessment, source: str) -> dict:
     }
 
 
+def from_history(model: CityModel) -> dict:
+    """The compression report from the history committed beside the city (the offline default)."""
+    from capacity.rightsizing import assess
+    from capacity.sources import HistorySource
+
+    source = HistorySource()
+    return build(model, assess(model, source.fetch(model)), source.describe())
+
+
 def write_chart(report: dict, path: Path, top: int = 25) -> None:
     """Horizontal bars per department (the `top` largest by request): CPU requested, used now,
     recommended, and freed by compression. Written atomically."""

@@ -107,11 +107,8 @@ def _simulations(c: Context) -> str:
 
 def _capacity(c: Context) -> str:
     from capacity import report as capacity_report
-    from capacity.rightsizing import assess
-    from capacity.sources import HistorySource
 
-    source = HistorySource()
-    data = capacity_report.build(c.model, assess(c.model, source.fetch(c.model)), source.describe())
+    data = capacity_report.from_history(c.model)
     _json(c.out / "capacity" / "capacity-report.json", data)
     capacity_report.write_chart(data, c.out / "capacity" / "capacity-report.png")
     c.data["compress"] = data

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from capacity import report as capacity_report
-from capacity.rightsizing import assess
-from capacity.sources import HistorySource
 from govctl.common import DEFAULT_CITY, CityDir, console, err, load
 from govctl.plan_cmds import run_gate
 from simulate import cityreport, gate
@@ -27,7 +25,6 @@ def report(
     m = load(city)
     run = run_gate(m, wave, settings, seed, lock, [])
     with err.status("assessing utilisation…"):
-        source = HistorySource()
-        compress = capacity_report.build(m, assess(m, source.fetch(m)), source.describe())
+        compress = capacity_report.from_history(m)
     page = cityreport.build(gate.summary(run), run.results.get("capacity"), run.results.get("backup"), compress, out)
     console.print(f"[green]wrote[/] {page} — decision: {'GO' if not run.reasons else 'NO-GO'}")
