@@ -2,7 +2,7 @@
 
 Prints, in one run on fresh control planes (`govctl lab k8s up` in a temporary lab dir):
 cluster startup (all four side by side), then for the test city (the synthetic city of
-tests/test_tenants_k8s.py) and the sample city: `govctl tenants up --kubeconfig` (first
+tests/infra/test_engine_k8s.py) and the sample city: `govctl tenants up --kubeconfig` (first
 apply), a second `up` (no changes), `pulumi refresh` after a manual quota change, the `up`
 that takes it back, `govctl dr failover` and `failback` of one warm replica, and `destroy`.
 Each figure is the wall time of the command as a user runs it (in-process `govctl`), the

@@ -1,5 +1,5 @@
 """`govctl dr` and `govctl lab k8s` as shells: refusals and exit codes that need no tools
-(the real runs are in tests/test_tenants_k8s.py)."""
+(the real runs are in tests/infra/test_engine_k8s.py)."""
 
 from __future__ import annotations
 

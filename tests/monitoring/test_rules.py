@@ -14,7 +14,7 @@ from prometheus_client import generate_latest
 
 from monitoring.exporter import ExporterState, registry_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "monitoring/rules/govcloud.rules.yml"
 RULE_TESTS = sorted((ROOT / "monitoring").rglob("*test*.yml"))
 DASHBOARD = ROOT / "monitoring/dashboards/govcloud.json"

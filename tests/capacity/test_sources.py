@@ -2,7 +2,7 @@
 
 The Prometheus source is checked here against a small stdlib HTTP server that records the
 queries and answers like Prometheus does; the real server is exercised by
-tests/test_monitoring_prometheus.py.
+tests/monitoring/test_exporter_prometheus.py.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from capacity.sources import (
 )
 from model import InvalidModel
 
-CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
+CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")
 
 
 def test_metrics_file_round_trip(city, history, tmp_path):

@@ -13,7 +13,7 @@ from capacity import kpi, report
 from capacity.rightsizing import MIB, Settings, assess, assess_system, confidence_factor
 from model.history import GIB, Series
 
-CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
+CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")
 
 
 def _series(cpu, memory, step=3600.0):

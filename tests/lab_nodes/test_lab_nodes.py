@@ -1,4 +1,4 @@
-"""The rolled-out lab, node by node: what `pytest tests/infra` checks after `ipv6_rollout.yml`."""
+"""The rolled-out lab, node by node: what `pytest tests/lab_nodes` checks after `ipv6_rollout.yml`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import testinfra
 
 from network import driver
-from tests.infra.labhosts import NODES, NetnsBackend, vtysh
+from tests.lab_nodes.labhosts import NODES, NetnsBackend, vtysh
 
 LAB_V6 = ipaddress.IPv6Network("2001:db8::/32")
 

@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,
                        reason="Debian's prometheus package is not installed (apt-get install -y prometheus)"),
 ]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CITY = ROOT / "examples/sample-city"
 RULES = ROOT / "monitoring/rules/govcloud.rules.yml"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from tests.infra.labhosts import INVENTORY, NODES, NetnsBackend
+from tests.lab_nodes.labhosts import INVENTORY, NODES, NetnsBackend
 
 
 def _asked_for(config) -> bool:
@@ -28,7 +28,7 @@ def _asked_for(config) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     if not _asked_for(config):
-        skip = pytest.mark.skip(reason="checks a running lab: run `pytest tests/infra` after `govctl lab up` and the rollout")
+        skip = pytest.mark.skip(reason="checks a running lab: run `pytest tests/lab_nodes` after `govctl lab up` and the rollout")
         for item in items:
             if Path(str(item.fspath)).parent == Path(__file__).parent:
                 item.add_marker(skip)

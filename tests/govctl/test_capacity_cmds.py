@@ -8,7 +8,7 @@ from pathlib import Path
 
 from govctl.app import main
 
-CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
+CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")
 
 
 def test_report_json_names_the_systems_to_compress(capsys):

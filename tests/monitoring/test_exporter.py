@@ -21,7 +21,7 @@ from monitoring.exporter import ExporterState, registry_for, serve
 from simulate import backup, drlevels
 from simulate.settings import BackupSettings
 
-CITY = str(Path(__file__).resolve().parents[1] / "examples/sample-city")
+CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")
 REQUIRED = [
     "govcloud_cloud_adoption_ratio", "govcloud_machine_room_consolidation_ratio",
     "govcloud_private_network_migration_ratio", "govcloud_ipv6_rollout_ratio",
