@@ -41,12 +41,30 @@ DAYS = 30
 
 def city_all_on_cloud(systems: int, tmp: Path):
     """A synthetic city whose systems all run on the cloud (so all are assessed and exported)."""
-    write(SynthSpec(seed=7, counties=9, townships_per=12, villages_per=14, departments=120, systems=systems,
-                    machine_rooms=30), tmp, history=False)
+    write(
+        SynthSpec(
+            seed=7,
+            counties=9,
+            townships_per=12,
+            villages_per=14,
+            departments=120,
+            systems=systems,
+            machine_rooms=30,
+        ),
+        tmp,
+        history=False,
+    )
     m = load_city(tmp)
-    m.systems = [s.model_copy(update={"state": SystemState.on_cloud, "classification": Classification.non_classified,
-                                      "target_zone": s.target_zone or m.departments_by_code[s.department].zone})
-                 for s in m.systems]
+    m.systems = [
+        s.model_copy(
+            update={
+                "state": SystemState.on_cloud,
+                "classification": Classification.non_classified,
+                "target_zone": s.target_zone or m.departments_by_code[s.department].zone,
+            }
+        )
+        for s in m.systems
+    ]
     return m
 
 
@@ -89,8 +107,10 @@ def main() -> None:
         model = city_all_on_cloud(args.systems, Path(tmp))
         usage = usage_in_memory(model)
         points = sum(len(s.t) for s in usage.values())
-        print(f"city: {len(model.systems):,} systems, {len(model.departments)} departments; "
-              f"{points:,} samples per resource generated in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"city: {len(model.systems):,} systems, {len(model.departments)} departments; "
+            f"{points:,} samples per resource generated in {time.perf_counter() - t0:.1f} s"
+        )
 
         runs, cpu = [], []
         for _ in range(3):
@@ -98,17 +118,24 @@ def main() -> None:
             a = assess(model, usage)
             runs.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        print(f"assessment: {len(a.systems):,} systems × {DAYS} days at {STEP // 60}-minute resolution: "
-              f"median {statistics.median(runs):.2f} s wall, {statistics.median(cpu):.2f} s CPU of 3 runs "
-              f"({len(a.candidates):,} compression candidates)")
+        print(
+            f"assessment: {len(a.systems):,} systems × {DAYS} days at {STEP // 60}-minute resolution: "
+            f"median {statistics.median(runs):.2f} s wall, {statistics.median(cpu):.2f} s CPU of 3 runs "
+            f"({len(a.candidates):,} compression candidates)"
+        )
 
-        state = ExporterState(Path(tmp), source=InMemorySource(usage), interval=3600, loader=lambda _: model)
+        state = ExporterState(
+            Path(tmp), source=InMemorySource(usage), interval=3600, loader=lambda _: model
+        )
         server, _ = serve(state, "127.0.0.1", 0)
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
             size, http, http_cpu = 0, [], []
             for _ in range(args.scrapes):
-                t, c = time.perf_counter(), time.process_time()  # the server thread is in this process
+                t, c = (
+                    time.perf_counter(),
+                    time.process_time(),
+                )  # the server thread is in this process
                 with urllib.request.urlopen(url, timeout=30) as resp:
                     size = len(resp.read())
                 http.append(time.perf_counter() - t)
@@ -125,13 +152,21 @@ def main() -> None:
             state.stop()
         http.sort()
         median = statistics.median(http)
-        series = sum(1 for line in generate_latest(registry).splitlines() if not line.startswith(b"#"))
-        print(f"scrape GET /metrics: {series:,} series, {size / 1024:.0f} KiB; median {median * 1000:.1f} ms wall, "
-              f"{statistics.median(http_cpu) * 1000:.1f} ms CPU; p95 {http[int(0.95 * (len(http) - 1))] * 1000:.1f} ms wall "
-              f"over {len(http)} scrapes (goal ≤ 100 ms median: {'met' if median <= 0.1 else 'MISSED'}); "
-              f"generate_latest alone median {statistics.median(inproc) * 1000:.1f} ms "
-              f"(HTTP/in-process ratio {median / statistics.median(inproc):.2f})")
-        print("load average (1/5/15 min): " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
+        series = sum(
+            1 for line in generate_latest(registry).splitlines() if not line.startswith(b"#")
+        )
+        print(
+            f"scrape GET /metrics: {series:,} series, {size / 1024:.0f} KiB; median {median * 1000:.1f} ms wall, "
+            f"{statistics.median(http_cpu) * 1000:.1f} ms CPU; p95 {http[int(0.95 * (len(http) - 1))] * 1000:.1f} ms wall "
+            f"over {len(http)} scrapes (goal ≤ 100 ms median: {'met' if median <= 0.1 else 'MISSED'}); "
+            f"generate_latest alone median {statistics.median(inproc) * 1000:.1f} ms "
+            f"(HTTP/in-process ratio {median / statistics.median(inproc):.2f})"
+        )
+        print(
+            "load average (1/5/15 min): "
+            + " ".join(f"{x:.1f}" for x in os.getloadavg())
+            + f" on {os.cpu_count()} CPUs"
+        )
 
 
 if __name__ == "__main__":

@@ -33,12 +33,19 @@ from model.synth import write as synth  # noqa: E402
 
 def measure(name: str, city: Path, work: Path, policy: bool, again: bool = True) -> dict:
     m = load_city(city)
-    st = engine.stack(name, StackSettings(model=str(city), render_dir=str(work / "render")), work / "state",
-                      project_dir=engine.scratch_project(work / "project"), throwaway=True)
+    st = engine.stack(
+        name,
+        StackSettings(model=str(city), render_dir=str(work / "render")),
+        work / "state",
+        project_dir=engine.scratch_project(work / "project"),
+        throwaway=True,
+    )
     row = {"city": name, "departments": len(m.departments), "systems": len(m.systems)}
     steps = [("preview", lambda: engine.preview(st))]
     if policy:
-        steps.append(("preview+policy", lambda: engine.preview(st, policy_packs=[engine.POLICY_PACK])))
+        steps.append(
+            ("preview+policy", lambda: engine.preview(st, policy_packs=[engine.POLICY_PACK]))
+        )
     steps.append(("up", lambda: engine.up(st)))
     if again:
         steps.append(("up again", lambda: engine.up(st, expect_no_changes=True)))
@@ -56,32 +63,62 @@ def main() -> None:
     ap.add_argument("--departments", type=int, default=1000)
     ap.add_argument("--systems", type=int, default=5000)
     ap.add_argument("--skip-sample", action="store_true")
-    ap.add_argument("--no-again", action="store_true", help="skip the second (no-op) up of the large city")
+    ap.add_argument(
+        "--no-again", action="store_true", help="skip the second (no-op) up of the large city"
+    )
     a = ap.parse_args()
     tools = engine.locate()
-    print(f"Pulumi {tools.version} ({tools.pulumi}), {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"Pulumi {tools.version} ({tools.pulumi}), {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         work = Path(tmp)
         if not a.skip_sample:
-            rows.append(measure("sample", ROOT / "examples" / "sample-city", work / "sample", policy=True))
+            rows.append(
+                measure("sample", ROOT / "examples" / "sample-city", work / "sample", policy=True)
+            )
         big = work / "big-city"
-        synth(SynthSpec(seed=3, counties=2, townships_per=2, villages_per=2, departments=a.departments,
-                        systems=a.systems, machine_rooms=max(a.departments // 2, 1)), big, history=False)
-        rows.append(measure(f"synthetic-{a.departments}", big, work / "big", policy=False, again=not a.no_again))
+        synth(
+            SynthSpec(
+                seed=3,
+                counties=2,
+                townships_per=2,
+                villages_per=2,
+                departments=a.departments,
+                systems=a.systems,
+                machine_rooms=max(a.departments // 2, 1),
+            ),
+            big,
+            history=False,
+        )
+        rows.append(
+            measure(
+                f"synthetic-{a.departments}", big, work / "big", policy=False, again=not a.no_again
+            )
+        )
     print()
-    print(f"{'city':<18}{'depts':>6}{'systems':>8}{'resources':>10}{'preview s':>10}{'up s':>8}{'up again s':>11}{'ms/res (up)':>12}")
+    print(
+        f"{'city':<18}{'depts':>6}{'systems':>8}{'resources':>10}{'preview s':>10}{'up s':>8}{'up again s':>11}{'ms/res (up)':>12}"
+    )
     for r in rows:
-        print(f"{r['city']:<18}{r['departments']:>6}{r['systems']:>8}{r['resources']:>10}{r['preview']:>10.1f}"
-              f"{r['up']:>8.1f}{r.get('up again', float('nan')):>11.1f}{1000 * r['up'] / r['resources']:>12.1f}")
+        print(
+            f"{r['city']:<18}{r['departments']:>6}{r['systems']:>8}{r['resources']:>10}{r['preview']:>10.1f}"
+            f"{r['up']:>8.1f}{r.get('up again', float('nan')):>11.1f}{1000 * r['up'] / r['resources']:>12.1f}"
+        )
     if "preview+policy" in rows[0]:
-        print(f"sample city: preview with the policy pack {rows[0]['preview+policy']:.1f} s "
-              f"(+{rows[0]['preview+policy'] - rows[0]['preview']:.1f} s)")
+        print(
+            f"sample city: preview with the policy pack {rows[0]['preview+policy']:.1f} s "
+            f"(+{rows[0]['preview+policy'] - rows[0]['preview']:.1f} s)"
+        )
     if len(rows) == 2:
         s, b = rows
-        print(f"growth {b['departments']} vs {s['departments']} departments: resources ×{b['resources'] / s['resources']:.1f}, "
-              f"preview ×{b['preview'] / s['preview']:.1f}, up ×{b['up'] / s['up']:.1f}"
-              + (f", up again ×{b['up again'] / s['up again']:.1f}" if "up again" in b else ""))
+        print(
+            f"growth {b['departments']} vs {s['departments']} departments: resources ×{b['resources'] / s['resources']:.1f}, "
+            f"preview ×{b['preview'] / s['preview']:.1f}, up ×{b['up'] / s['up']:.1f}"
+            + (f", up again ×{b['up again'] / s['up again']:.1f}" if "up again" in b else "")
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,15 @@ print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mb": resource.getrusage(
 
 
 def main() -> None:
-    spec = SynthSpec(seed=11, counties=100, townships_per=15, villages_per=13, departments=200, systems=2000, machine_rooms=100)
+    spec = SynthSpec(
+        seed=11,
+        counties=100,
+        townships_per=15,
+        villages_per=13,
+        departments=200,
+        systems=2000,
+        machine_rooms=100,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         counts = write(spec, Path(tmp), history=False)
@@ -41,15 +49,25 @@ def main() -> None:
         size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
         runs = []
         for _ in range(3):
-            out = subprocess.run([sys.executable, "-c", CHILD, tmp], capture_output=True, text=True, check=True, cwd=ROOT)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, tmp],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             runs.append(json.loads(out.stdout))
     seconds = statistics.median(r["seconds"] for r in runs)
     cpu = statistics.median(r["cpu"] for r in runs)
     load = os.getloadavg()[0]
     peak = statistics.median(r["peak_mb"] for r in runs)
-    print(f"city: {counts['villages']:,} villages, {runs[0]['sites']:,} sites, {size_mb:.1f} MB of YAML (generated in {gen:.1f} s)")
-    print(f"load + validate: median {seconds:.2f} s wall, {cpu:.2f} s CPU over 3 runs "
-          f"(goal ≤ 3 s: wall {seconds / 3:.2f}×, CPU {cpu / 3:.2f}× the budget; load average {load:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"city: {counts['villages']:,} villages, {runs[0]['sites']:,} sites, {size_mb:.1f} MB of YAML (generated in {gen:.1f} s)"
+    )
+    print(
+        f"load + validate: median {seconds:.2f} s wall, {cpu:.2f} s CPU over 3 runs "
+        f"(goal ≤ 3 s: wall {seconds / 3:.2f}×, CPU {cpu / 3:.2f}× the budget; load average {load:.1f} on {os.cpu_count()} cores)"
+    )
     print(f"peak RSS: {peak:.0f} MB (goal ≤ 500 MB: {peak / 500:.2f}× the budget)")
 
 

@@ -49,37 +49,70 @@ BIN = Path(sys.executable).parent
 
 def reset(topo, hosts: dict) -> None:
     """Every device back to its IPv4-only boot config (through the driver's restore)."""
+
     def one(node):
         h = hosts[node.name]
         with driver.session(target(h)) as conn:
             done = driver.restore(conn, extranet.initial_config(node, topo), h["platform"])
         if not done["restored"]:
             raise SystemExit(f"reset of {node.name} failed")
+
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(one, topo.nodes))
     time.sleep(1)  # let OSPFv3 state on the neighbours drain
 
 
 def target(h: dict) -> driver.Target:
-    return driver.Target(h["name"], h["ansible_host"], h["platform"], h["net_username"],
-                         key_file=h["net_key_file"], known_hosts=h["net_known_hosts"])
+    return driver.Target(
+        h["name"],
+        h["ansible_host"],
+        h["platform"],
+        h["net_username"],
+        key_file=h["net_key_file"],
+        known_hosts=h["net_known_hosts"],
+    )
 
 
 def ansible(inventory: Path, forks: int) -> float:
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "playbooks" / "ansible.cfg")}
     t = time.monotonic()
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--forks", str(forks),
-                           str(REPO / "playbooks" / "ipv6_rollout.yml")], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(inventory),
+            "--forks",
+            str(forks),
+            str(REPO / "playbooks" / "ipv6_rollout.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     took = time.monotonic() - t
     if proc.returncode != 0:
-        raise SystemExit(f"ansible-playbook --forks {forks} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"ansible-playbook --forks {forks} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+        )
     return took
 
 
 def push(inventory: Path, workers: int) -> tuple[float, list[dict]]:
     t = time.monotonic()
-    proc = subprocess.run([str(BIN / "govctl"), "net", "push", "-i", str(inventory), "--workers", str(workers), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(BIN / "govctl"),
+            "net",
+            "push",
+            "-i",
+            str(inventory),
+            "--workers",
+            str(workers),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     took = time.monotonic() - t
     if proc.returncode != 0:
         raise SystemExit(f"govctl net push failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
@@ -118,15 +151,17 @@ def main() -> int:
         inventory = lab_dir / "inventory.yml"
         hosts = {h["name"]: h for h in inv.hosts(inv.load(inventory))}
         times, cpu = {}, {}
-        for name, run in (("ansible_forks_1", lambda: ansible(inventory, 1)),
-                          ("ansible_forks_15", lambda: ansible(inventory, 15)),
-                          ("push_workers_1", lambda: push(inventory, 1)),
-                          ("push_workers_15", lambda: push(inventory, 15))):
+        for name, run in (
+            ("ansible_forks_1", lambda: ansible(inventory, 1)),
+            ("ansible_forks_15", lambda: ansible(inventory, 15)),
+            ("push_workers_1", lambda: push(inventory, 1)),
+            ("push_workers_15", lambda: push(inventory, 15)),
+        ):
             reset(topo, hosts)
             before = cpu_seconds()
             out = run()
             cpu[name] = cpu_seconds() - before
-            times[name], results = (out if isinstance(out, tuple) else (out, None))
+            times[name], results = out if isinstance(out, tuple) else (out, None)
             if name == "push_workers_15":
                 per_device = results
             print(f"{name:18s} {times[name]:7.1f} s  ({cpu[name]:.1f} CPU s)", file=sys.stderr)
@@ -144,7 +179,9 @@ def main() -> int:
     sizes = [len(v) for v in totals.values()]
     ncpu = len(os.sched_getaffinity(0))
     report = {
-        "schema_version": 1, "nodes": len(topo.nodes), "cpus": ncpu,
+        "schema_version": 1,
+        "nodes": len(topo.nodes),
+        "cpus": ncpu,
         "load_average": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
         "seconds": {k: round(v, 1) for k, v in times.items()},
         "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
@@ -156,29 +193,47 @@ def main() -> int:
         },
         "ansible_forks_15_cpu_floor_seconds": round(cpu["ansible_forks_15"] / ncpu, 1),
         "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
-        "push_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in by_level.items()},
-        "postcheck_seconds_by_level": {lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)} for lv, v in checks.items()},
+        "push_seconds_by_level": {
+            lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)}
+            for lv, v in by_level.items()
+        },
+        "postcheck_seconds_by_level": {
+            lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)}
+            for lv, v in checks.items()
+        },
     }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     bound = report["forks_speedup_bound"]
-    print(f"{report['nodes']}-node lab, {ncpu} CPUs, load average {report['load_average']['before']} → "
-          f"{report['load_average']['after']} (other work on the machine)")
+    print(
+        f"{report['nodes']}-node lab, {ncpu} CPUs, load average {report['load_average']['before']} → "
+        f"{report['load_average']['after']} (other work on the machine)"
+    )
     for k, v in report["seconds"].items():
         print(f"  {k:18s} {v:7.1f} s   {report['cpu_seconds'][k]:6.1f} CPU s")
     print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
-    print(f"  bound of a level-by-level rollout ({' + '.join(map(str, sizes))} devices): "
-          f"{bound['measured_device_times']:.2f}x from this run's per-device times, {bound['equal_device_times']:.2f}x "
-          "with equal times; the same rollout through the direct path: "
-          f"{report['workers_speedup_direct']:.2f}x (1 vs 15 workers)")
-    print(f"  CPU floor of forks 15: {report['cpu_seconds']['ansible_forks_15']:.0f} CPU s / {ncpu} CPUs = "
-          f"{report['ansible_forks_15_cpu_floor_seconds']:.0f} s")
-    print(f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)")
-    print("per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)")
+    print(
+        f"  bound of a level-by-level rollout ({' + '.join(map(str, sizes))} devices): "
+        f"{bound['measured_device_times']:.2f}x from this run's per-device times, {bound['equal_device_times']:.2f}x "
+        "with equal times; the same rollout through the direct path: "
+        f"{report['workers_speedup_direct']:.2f}x (1 vs 15 workers)"
+    )
+    print(
+        f"  CPU floor of forks 15: {report['cpu_seconds']['ansible_forks_15']:.0f} CPU s / {ncpu} CPUs = "
+        f"{report['ansible_forks_15_cpu_floor_seconds']:.0f} s"
+    )
+    print(
+        f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)"
+    )
+    print(
+        "per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)"
+    )
     for lv, v in report["push_seconds_by_level"].items():
         c = report["postcheck_seconds_by_level"][lv]
-        print(f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}")
+        print(
+            f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}"
+        )
     return 0
 
 

@@ -58,29 +58,51 @@ def main() -> None:
     events = env.scheduled
     bare_s = bare_simpy(events)
     ratio = (events / model_s) / (events / bare_s)
-    print(f"capacity model: {events:,} events in {model_s:.2f} s = {events / model_s:,.0f} events/s", flush=True)
-    print(f"bare SimPy loop: {events:,} events in {bare_s:.2f} s = {events / bare_s:,.0f} events/s", flush=True)
+    print(
+        f"capacity model: {events:,} events in {model_s:.2f} s = {events / model_s:,.0f} events/s",
+        flush=True,
+    )
+    print(
+        f"bare SimPy loop: {events:,} events in {bare_s:.2f} s = {events / bare_s:,.0f} events/s",
+        flush=True,
+    )
     print(f"ratio capacity/bare: {ratio:.2f} (goal >= 0.5)", flush=True)
 
     t0 = time.perf_counter()
     r = backup.run(m, BackupSettings(days=args.days), seed=1)
     wall = time.perf_counter() - t0
-    print(f"backup, sample city ({len(r['systems'])} systems), {args.days} days: {wall:.1f} s wall, {r['events']:,} events "
-          f"(goal <= 30 s for 365 days)", flush=True)
+    print(
+        f"backup, sample city ({len(r['systems'])} systems), {args.days} days: {wall:.1f} s wall, {r['events']:,} events "
+        f"(goal <= 30 s for 365 days)",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
-        spec = SynthSpec(seed=2, counties=3, townships_per=3, villages_per=3, departments=120,
-                         systems=args.systems, machine_rooms=60)
+        spec = SynthSpec(
+            seed=2,
+            counties=3,
+            townships_per=3,
+            villages_per=3,
+            departments=120,
+            systems=args.systems,
+            machine_rooms=60,
+        )
         write(spec, Path(tmp) / "city", history=False)
         big = load_city(Path(tmp) / "city")
         # links scaled with the city, as a planner would size them
-        sites = [s.model_copy(update={"link_mbps": s.link_mbps and s.link_mbps * args.systems // 400}) for s in big.city.sites]
+        sites = [
+            s.model_copy(update={"link_mbps": s.link_mbps and s.link_mbps * args.systems // 400})
+            for s in big.city.sites
+        ]
         big = dataclasses.replace(big, city=big.city.model_copy(update={"sites": sites}), _cache={})
         t0 = time.perf_counter()
         r = backup.run(big, BackupSettings(days=args.days), seed=1)
         wall = time.perf_counter() - t0
-    print(f"backup, synthetic city ({len(r['systems'])} systems on the cloud of {args.systems}), {args.days} days: "
-          f"{wall:.1f} s wall, {r['events']:,} events", flush=True)
+    print(
+        f"backup, synthetic city ({len(r['systems'])} systems on the cloud of {args.systems}), {args.days} days: "
+        f"{wall:.1f} s wall, {r['events']:,} events",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

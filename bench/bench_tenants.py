@@ -29,7 +29,10 @@ from model.synth import write as synth  # noqa: E402
 
 
 def cpu_seconds() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -41,8 +44,19 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         city = Path(tmp) / "city"
-        synth(SynthSpec(seed=3, counties=2, townships_per=2, villages_per=2, departments=a.departments,
-                        systems=a.systems, machine_rooms=a.departments // 2), city, history=False)
+        synth(
+            SynthSpec(
+                seed=3,
+                counties=2,
+                townships_per=2,
+                villages_per=2,
+                departments=a.departments,
+                systems=a.systems,
+                machine_rooms=a.departments // 2,
+            ),
+            city,
+            history=False,
+        )
         m = load_city(city)
         wave = max((s.wave for s in m.systems if s.wave is not None), default=None)
         settings = StackSettings(model=str(city), wave=wave)
@@ -52,14 +66,30 @@ def main() -> None:
         objects = write(rendered, Path(tmp) / "out")
         wall = time.perf_counter() - t0
         cpu = cpu_seconds() - cpu0
-    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak_mb = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     n = rendered.resources
-    print(f"city: {a.departments:,} departments, {a.systems:,} systems (wave {wave}); {a.workers} worker process(es)")
-    print(f"resources registered: {n:,} ({objects:,} Kubernetes objects, {sum(rendered.components.values()):,} components)")
-    print(f"seconds: {wall:.1f} wall ({t_render:.1f} render + {wall - t_render:.1f} write); {cpu:.1f} CPU")
-    print(f"CPU per resource: {1000 * cpu / n:.2f} ms; load average at the end: {os.getloadavg()[0]:.1f}")
+    print(
+        f"city: {a.departments:,} departments, {a.systems:,} systems (wave {wave}); {a.workers} worker process(es)"
+    )
+    print(
+        f"resources registered: {n:,} ({objects:,} Kubernetes objects, {sum(rendered.components.values()):,} components)"
+    )
+    print(
+        f"seconds: {wall:.1f} wall ({t_render:.1f} render + {wall - t_render:.1f} write); {cpu:.1f} CPU"
+    )
+    print(
+        f"CPU per resource: {1000 * cpu / n:.2f} ms; load average at the end: {os.getloadavg()[0]:.1f}"
+    )
     print(f"peak memory (largest process): {peak_mb:,.0f} MB")
-    print(f"goal ≤ 60 s: {'met' if wall <= 60 else 'NOT met'}; goal ≤ 2 GB: {'met' if peak_mb <= 2048 else 'NOT met'}")
+    print(
+        f"goal ≤ 60 s: {'met' if wall <= 60 else 'NOT met'}; goal ≤ 2 GB: {'met' if peak_mb <= 2048 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ from lab import k8s  # noqa: E402
 from model import load_city  # noqa: E402
 from model.synth import SynthSpec, write  # noqa: E402
 
-TEST_CITY = SynthSpec(seed=7, counties=1, townships_per=1, villages_per=1, departments=6, systems=20, machine_rooms=2)
+TEST_CITY = SynthSpec(
+    seed=7, counties=1, townships_per=1, villages_per=1, departments=6, systems=20, machine_rooms=2
+)
 
 
 def govctl(*args) -> tuple[dict, float]:
@@ -55,11 +57,19 @@ def drill(city: Path, kubeconfig: str, state: Path, stack: str) -> None:
     m = load_city(city)
     p = planner.plan(m)
     resources = 0
-    result, s = govctl("tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state)
+    result, s = govctl(
+        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
+    )
     resources = result["changes"]["create"]
-    row("tenants up (first apply)", s, f"{resources} resources, {len(p.tenants)} tenants, "
-        f"{len(p.workloads)} workloads; {resources / s:.1f} resources/s")
-    result, s = govctl("tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state)
+    row(
+        "tenants up (first apply)",
+        s,
+        f"{resources} resources, {len(p.tenants)} tenants, "
+        f"{len(p.workloads)} workloads; {resources / s:.1f} resources/s",
+    )
+    result, s = govctl(
+        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
+    )
     row("second up", s, f"changes {result['changes']}")
 
     slug, cluster = next((d.slug, c) for c, d in p.tenants if p.clusters[c].kind != "dr")
@@ -71,8 +81,14 @@ def drill(city: Path, kubeconfig: str, state: Path, stack: str) -> None:
     st = engine.open_stack(stack, state)
     t0 = time.perf_counter()
     refreshed = engine.refresh(st)
-    row("refresh after a manual quota edit", time.perf_counter() - t0, f"changes {refreshed['changes']}")
-    result, s = govctl("tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state)
+    row(
+        "refresh after a manual quota edit",
+        time.perf_counter() - t0,
+        f"changes {refreshed['changes']}",
+    )
+    result, s = govctl(
+        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
+    )
     row("up taking the drift back", s, f"changes {result['changes']}")
 
     warm = next(s for c, s, _ in p.workloads if c == p.dr_cluster)
@@ -98,13 +114,22 @@ def run(skip_sample: bool) -> None:
         lab = tmp / "lab"
         try:
             result, s = govctl("lab", "k8s", "up", "--city", test_city, "--lab-dir", lab)
-            row("lab k8s up (4 control planes)", s,
-                "per cluster " + ", ".join(f"{n} {c['startup_seconds']} s" for n, c in result["clusters"].items()))
+            row(
+                "lab k8s up (4 control planes)",
+                s,
+                "per cluster "
+                + ", ".join(f"{n} {c['startup_seconds']} s" for n, c in result["clusters"].items()),
+            )
             print("test city (6 departments, 20 systems):")
             drill(test_city, result["kubeconfig"], tmp / "state", "bench-test")
             if not skip_sample:
                 print("sample city (45 departments, 400 systems):")
-                drill(ROOT / "examples" / "sample-city", result["kubeconfig"], tmp / "state", "bench-sample")
+                drill(
+                    ROOT / "examples" / "sample-city",
+                    result["kubeconfig"],
+                    tmp / "state",
+                    "bench-sample",
+                )
         finally:
             t0 = time.perf_counter()
             k8s.down(lab / "k8s")

@@ -24,9 +24,24 @@ class Target:
 
 
 TARGETS = [
-    Target("cloud_adoption_rate", "非涉密系统上云率 cloud adoption", 0.80, "Xiangtan 14th FYP; Nanchang 2023 plan"),
-    Target("machine_room_consolidation_rate", "机房整合率 machine-room consolidation", 0.80, "Xiangtan 14th FYP"),
-    Target("private_network_migration_rate", "专网迁移率 private-network migration", 0.80, "Xiangtan 14th FYP; Jiujiang 2025"),
+    Target(
+        "cloud_adoption_rate",
+        "非涉密系统上云率 cloud adoption",
+        0.80,
+        "Xiangtan 14th FYP; Nanchang 2023 plan",
+    ),
+    Target(
+        "machine_room_consolidation_rate",
+        "机房整合率 machine-room consolidation",
+        0.80,
+        "Xiangtan 14th FYP",
+    ),
+    Target(
+        "private_network_migration_rate",
+        "专网迁移率 private-network migration",
+        0.80,
+        "Xiangtan 14th FYP; Jiujiang 2025",
+    ),
 ]
 LEVEL_TARGETS = {"ipv6_rollout": 1.0, "extranet_coverage": 1.0}
 
@@ -36,14 +51,20 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def cloud_bound(model: CityModel) -> list:
-    return [s for s in model.systems if s.classification != Classification.classified and s.state != SystemState.retired]
+    return [
+        s
+        for s in model.systems
+        if s.classification != Classification.classified and s.state != SystemState.retired
+    ]
 
 
 def cloud_adoption_rate(model: CityModel, wave: int | None = None) -> float | None:
     """Share of non-classified, non-retired systems on the cloud (after `wave`, if given)."""
     bound = cloud_bound(model)
     on = {s.id for s in model.on_cloud_systems(wave)} if wave is not None else None
-    done = sum(1 for s in bound if (s.id in on if on is not None else s.state == SystemState.on_cloud))
+    done = sum(
+        1 for s in bound if (s.id in on if on is not None else s.state == SystemState.on_cloud)
+    )
     return _ratio(done, len(bound))
 
 
@@ -69,9 +90,15 @@ def compute(model: CityModel) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "city": model.city.name,
-        "cloud_adoption_rate": _ratio(sum(1 for s in bound if s.state == SystemState.on_cloud), len(bound)),
-        "machine_room_consolidation_rate": _ratio(sum(1 for r in rooms if r.state.value == "consolidated"), len(rooms)),
-        "private_network_migration_rate": _ratio(sum(1 for s in bound if s.network == NetworkKind.extranet), len(bound)),
+        "cloud_adoption_rate": _ratio(
+            sum(1 for s in bound if s.state == SystemState.on_cloud), len(bound)
+        ),
+        "machine_room_consolidation_rate": _ratio(
+            sum(1 for r in rooms if r.state.value == "consolidated"), len(rooms)
+        ),
+        "private_network_migration_rate": _ratio(
+            sum(1 for s in bound if s.network == NetworkKind.extranet), len(bound)
+        ),
         "ipv6_ready_systems_rate": _ratio(sum(1 for s in bound if s.ipv6_ready), len(bound)),
         "ipv6_rollout": ipv6,
         "extranet_coverage": coverage,

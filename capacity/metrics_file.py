@@ -38,7 +38,7 @@ from model.yamlio import write_atomic
 CPU_METRIC = "govcloud_system_cpu_usage_cores"
 MEMORY_METRIC = "govcloud_system_memory_usage_bytes"
 _FAMILIES = ((CPU_METRIC, "cores", "cpu"), (MEMORY_METRIC, "bytes", "memory"))
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)\s+(\S+)\s*$')
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)\s+(\S+)\s*$")
 _SYSTEM = re.compile(r'(?:^|,)\s*system="([^"\\]*)"')
 MAX_ERRORS = 200
 
@@ -70,7 +70,9 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
     except FileNotFoundError:
         raise InvalidModel([ModelError(shown, 1, "", "file is missing")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidModel([ModelError(shown, 1, "", f"not a readable UTF-8 text file: {exc}")]) from None
+        raise InvalidModel(
+            [ModelError(shown, 1, "", f"not a readable UTF-8 text file: {exc}")]
+        ) from None
     errors: list[ModelError] = []
     acc: dict[str, dict[str, dict[float, tuple[float, int]]]] = {"cpu": {}, "memory": {}}
     kind_of = {metric: attr for metric, _, attr in _FAMILIES}
@@ -80,7 +82,9 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
         if len(errors) >= MAX_ERRORS:
             break
         if not line.strip():
-            errors.append(ModelError(shown, lineno, "", "blank lines are not allowed in OpenMetrics text"))
+            errors.append(
+                ModelError(shown, lineno, "", "blank lines are not allowed in OpenMetrics text")
+            )
             continue
         if line.startswith("#"):
             if line.strip() == "# EOF":
@@ -91,7 +95,9 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
             continue
         m = _SAMPLE.match(line)
         if not m:
-            errors.append(ModelError(shown, lineno, "", 'expected `name{system="ID"} VALUE TIMESTAMP`'))
+            errors.append(
+                ModelError(shown, lineno, "", 'expected `name{system="ID"} VALUE TIMESTAMP`')
+            )
             continue
         name, labels, value, stamp = m.groups()
         kind = kind_of.get(name)
@@ -115,7 +121,11 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
             continue
         series = acc[kind].setdefault(system, {})
         if t in series:
-            errors.append(ModelError(shown, lineno, "timestamp", f"duplicate sample (first at line {series[t][1]})"))
+            errors.append(
+                ModelError(
+                    shown, lineno, "timestamp", f"duplicate sample (first at line {series[t][1]})"
+                )
+            )
             continue
         series[t] = (v, lineno)
     if not eof_line and not errors:
@@ -128,10 +138,19 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
             t = unpaired[0]
             line = (cpu.get(t) or mem.get(t))[1]
             missing = MEMORY_METRIC if t in cpu else CPU_METRIC
-            errors.append(ModelError(shown, line, "timestamp", f"system {system!r} has no {missing} sample at {t:.0f}"))
+            errors.append(
+                ModelError(
+                    shown,
+                    line,
+                    "timestamp",
+                    f"system {system!r} has no {missing} sample at {t:.0f}",
+                )
+            )
             continue
         ts = np.array(sorted(cpu), dtype=float)
-        out[system] = Series(ts, np.array([cpu[t][0] for t in ts]), np.array([mem[t][0] for t in ts]))
+        out[system] = Series(
+            ts, np.array([cpu[t][0] for t in ts]), np.array([mem[t][0] for t in ts])
+        )
     if errors:
         raise InvalidModel(errors)
     return out

@@ -73,21 +73,30 @@ def write_chart(report: dict, path: Path, top: int = 25) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    depts = sorted(report["totals"]["departments"].items(), key=lambda kv: -kv[1]["cpu_request_cores"])[:top]
+    depts = sorted(
+        report["totals"]["departments"].items(), key=lambda kv: -kv[1]["cpu_request_cores"]
+    )[:top]
     depts.reverse()
     names = [d for d, _ in depts]
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.32 * len(names) + 1.2)))
     y = range(len(names))
     h = 0.27
-    series = (("cpu_request_cores", "requested", "#9aa5b1", -h), ("cpu_recommended_cores", "recommended", "#3b82f6", 0.0),
-              ("cpu_freed_cores", "freed by compression", "#22c55e", h))
+    series = (
+        ("cpu_request_cores", "requested", "#9aa5b1", -h),
+        ("cpu_recommended_cores", "recommended", "#3b82f6", 0.0),
+        ("cpu_freed_cores", "freed by compression", "#22c55e", h),
+    )
     for key, label, colour, off in series:
-        ax.barh([i + off for i in y], [t[key] for _, t in depts], height=h, label=label, color=colour)
+        ax.barh(
+            [i + off for i in y], [t[key] for _, t in depts], height=h, label=label, color=colour
+        )
     ax.set_yticks(list(y), names, fontsize=8)
     ax.set_xlabel("CPU cores")
     city = report["totals"]["city"]
-    ax.set_title(f"CPU per department — {city['compress_candidates']} systems to compress, "
-                 f"{city['cpu_freed_cores']:.0f} cores freed")
+    ax.set_title(
+        f"CPU per department — {city['compress_candidates']} systems to compress, "
+        f"{city['cpu_freed_cores']:.0f} cores freed"
+    )
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

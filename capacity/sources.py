@@ -136,8 +136,10 @@ class PrometheusSource:
         except ValueError as exc:
             raise SourceError(str(exc)) from None
         if window / step > PROMETHEUS_MAX_POINTS:
-            raise SourceError(f"window {self.window} / step {self.step} exceeds Prometheus's "
-                              f"{PROMETHEUS_MAX_POINTS:,} points per series; use a larger step")
+            raise SourceError(
+                f"window {self.window} / step {self.step} exceeds Prometheus's "
+                f"{PROMETHEUS_MAX_POINTS:,} points per series; use a larger step"
+            )
         end = math.floor((now if now is not None else time.time()) / step) * step
         start = end - window + step
         matrices = {k: self._query_range(q, start, end, step) for k, q in self.queries().items()}
@@ -153,10 +155,16 @@ class PrometheusSource:
         return out
 
     def _query_range(self, query: str, start: float, end: float, step: float) -> list[dict]:
-        params = urllib.parse.urlencode({"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
+        params = urllib.parse.urlencode(
+            {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        )
         url = f"{self.url.rstrip('/')}/api/v1/query_range"
-        req = urllib.request.Request(url, data=params.encode(), method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        req = urllib.request.Request(
+            url,
+            data=params.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                 body = json.loads(resp.read())
@@ -164,7 +172,9 @@ class PrometheusSource:
             detail = _error_text(exc)
             raise SourceError(f"{url}: HTTP {exc.code}: {detail}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SourceError(f"{url}: cannot query Prometheus: {getattr(exc, 'reason', exc)}") from None
+            raise SourceError(
+                f"{url}: cannot query Prometheus: {getattr(exc, 'reason', exc)}"
+            ) from None
         if body.get("status") != "success" or body.get("data", {}).get("resultType") != "matrix":
             raise SourceError(f"{url}: unexpected answer: {str(body)[:200]}")
         return body["data"]["result"]
@@ -184,20 +194,26 @@ def _by_system(result: list[dict], known: set[str]) -> dict[str, tuple[np.ndarra
         system = series.get("metric", {}).get(SYSTEM_LABEL)
         if system not in known:
             continue
-        pts = np.array([(float(t), float(v)) for t, v in series.get("values", [])], dtype=float).reshape(-1, 2)
+        pts = np.array(
+            [(float(t), float(v)) for t, v in series.get("values", [])], dtype=float
+        ).reshape(-1, 2)
         pts = pts[np.isfinite(pts[:, 1])]
         out[system] = (pts[:, 0], pts[:, 1])
     return out
 
 
-def choose(prometheus: str | None = None, metrics_file: Path | None = None, **prom_options) -> UtilisationSource:
+def choose(
+    prometheus: str | None = None, metrics_file: Path | None = None, **prom_options
+) -> UtilisationSource:
     """The source a command line asked for: at most one of `prometheus` and `metrics_file`."""
     if prometheus and metrics_file:
         raise SourceError("give at most one of --prometheus and --metrics-file")
     if prometheus:
         if not prometheus.startswith(("http://", "https://")):
             raise SourceError(f"--prometheus wants an http(s) URL, got {prometheus!r}")
-        return PrometheusSource(prometheus, **{k: v for k, v in prom_options.items() if v is not None})
+        return PrometheusSource(
+            prometheus, **{k: v for k, v in prom_options.items() if v is not None}
+        )
     if metrics_file:
         return MetricsFileSource(metrics_file)
     return HistorySource()

@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: no traceback reaches a user
         if os.environ.get("GOVCTL_DEBUG"):
             traceback.print_exc()
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (GOVCTL_DEBUG=1 shows the traceback)")
+        err.print(
+            f"[red]internal error:[/] {type(exc).__name__}: {exc} (GOVCTL_DEBUG=1 shows the traceback)"
+        )
         return 1
     return 0
 

@@ -26,18 +26,39 @@ from govctl.common import (
     print_json,
 )
 
-capacity_app = typer.Typer(help="Cloud utilisation: assessment, rightsizing, compression candidates.", no_args_is_help=True)
+capacity_app = typer.Typer(
+    help="Cloud utilisation: assessment, rightsizing, compression candidates.", no_args_is_help=True
+)
 
-PrometheusOpt = Annotated[str | None, typer.Option("--prometheus", help="read usage from this Prometheus server (http://host:port)")]
-MetricsFileOpt = Annotated[Path | None, typer.Option("--metrics-file", help="read usage from an exported OpenMetrics file")]
+PrometheusOpt = Annotated[
+    str | None,
+    typer.Option("--prometheus", help="read usage from this Prometheus server (http://host:port)"),
+]
+MetricsFileOpt = Annotated[
+    Path | None, typer.Option("--metrics-file", help="read usage from an exported OpenMetrics file")
+]
 WindowOpt = Annotated[str | None, typer.Option(help="Prometheus: window to assess [default: 30d]")]
-StepOpt = Annotated[str | None, typer.Option(help="Prometheus: resolution of the samples [default: 1h]")]
-RateOpt = Annotated[str | None, typer.Option(help="Prometheus: range of rate() over the CPU counters [default: 5m]")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="an assessment setting, KEY=VALUE (repeatable), e.g. compress_threshold=0.1")]
+StepOpt = Annotated[
+    str | None, typer.Option(help="Prometheus: resolution of the samples [default: 1h]")
+]
+RateOpt = Annotated[
+    str | None, typer.Option(help="Prometheus: range of rate() over the CPU counters [default: 5m]")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="an assessment setting, KEY=VALUE (repeatable), e.g. compress_threshold=0.1"
+    ),
+]
 
 
-def _source(prometheus: str | None, metrics_file: Path | None, window: str | None, step: str | None,
-            rate: str | None) -> UtilisationSource:
+def _source(
+    prometheus: str | None,
+    metrics_file: Path | None,
+    window: str | None,
+    step: str | None,
+    rate: str | None,
+) -> UtilisationSource:
     try:
         return choose(prometheus, metrics_file, window=window, step=step, rate=rate)
     except SourceError as exc:
@@ -55,7 +76,9 @@ def _settings(pairs: list[str] | None) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise UserError(f"--set: {problems} (settings: {', '.join(Settings.model_fields)})") from None
+        raise UserError(
+            f"--set: {problems} (settings: {', '.join(Settings.model_fields)})"
+        ) from None
 
 
 def _fetch(source: UtilisationSource, model):
@@ -75,7 +98,9 @@ def report(
     step: StepOpt = None,
     rate: RateOpt = None,
     settings: SetOpt = None,
-    chart: Annotated[Path, typer.Option(help="where the human form writes its PNG chart")] = Path("capacity-report.png"),
+    chart: Annotated[Path, typer.Option(help="where the human form writes its PNG chart")] = Path(
+        "capacity-report.png"
+    ),
     as_json: JsonFlag = False,
 ) -> None:
     """Assess utilisation, recommend requests and list the systems to compress."""
@@ -96,25 +121,59 @@ def report(
 def _print_tables(data: dict) -> None:
     t = data["totals"]
     table = Table(title=f"Systems to compress — {len(data['compress'])} (source: {t['source']})")
-    for col, just in (("system", "left"), ("department", "left"), ("CPU req → rec", "right"),
-                      ("memory GiB req → rec", "right"), ("reason", "left")):
+    for col, just in (
+        ("system", "left"),
+        ("department", "left"),
+        ("CPU req → rec", "right"),
+        ("memory GiB req → rec", "right"),
+        ("reason", "left"),
+    ):
         table.add_column(col, justify=just)
     for c in data["compress"]:
-        table.add_row(c["system"], c["department"], f"{c['cpu_request']:g} → {c['cpu_recommended']:.2f}",
-                      f"{c['memory_request_bytes'] / 2**30:.1f} → {c['memory_recommended_bytes'] / 2**30:.1f}", c["reason"])
+        table.add_row(
+            c["system"],
+            c["department"],
+            f"{c['cpu_request']:g} → {c['cpu_recommended']:.2f}",
+            f"{c['memory_request_bytes'] / 2**30:.1f} → {c['memory_recommended_bytes'] / 2**30:.1f}",
+            c["reason"],
+        )
     console.print(table)
     zones = Table(title="Per zone")
-    for col in ("zone", "systems", "to compress", "CPU req", "CPU used", "CPU rec", "CPU freed", "mem req GiB", "mem freed GiB"):
+    for col in (
+        "zone",
+        "systems",
+        "to compress",
+        "CPU req",
+        "CPU used",
+        "CPU rec",
+        "CPU freed",
+        "mem req GiB",
+        "mem freed GiB",
+    ):
         zones.add_column(col, justify="left" if col == "zone" else "right")
     for name, z in [*t["zones"].items(), ("city", t["city"])]:
-        zones.add_row(name, str(z["systems"]), str(z["compress_candidates"]), f"{z['cpu_request_cores']:.0f}",
-                      f"{z['cpu_usage_cores']:.1f}", f"{z['cpu_recommended_cores']:.1f}", f"{z['cpu_freed_cores']:.1f}",
-                      f"{z['memory_request_bytes'] / 2**30:.0f}", f"{z['memory_freed_bytes'] / 2**30:.0f}")
+        zones.add_row(
+            name,
+            str(z["systems"]),
+            str(z["compress_candidates"]),
+            f"{z['cpu_request_cores']:.0f}",
+            f"{z['cpu_usage_cores']:.1f}",
+            f"{z['cpu_recommended_cores']:.1f}",
+            f"{z['cpu_freed_cores']:.1f}",
+            f"{z['memory_request_bytes'] / 2**30:.0f}",
+            f"{z['memory_freed_bytes'] / 2**30:.0f}",
+        )
     console.print(zones)
     k = t["kpi"]
-    console.print(f"cloud adoption {pct(k['cloud_adoption_rate'])} · machine-room consolidation "
-                  f"{pct(k['machine_room_consolidation_rate'])} · private-network migration {pct(k['private_network_migration_rate'])}"
-                  + (f" · {len(t['unmeasured_systems'])} systems on the cloud without usage data" if t["unmeasured_systems"] else ""))
+    console.print(
+        f"cloud adoption {pct(k['cloud_adoption_rate'])} · machine-room consolidation "
+        f"{pct(k['machine_room_consolidation_rate'])} · private-network migration {pct(k['private_network_migration_rate'])}"
+        + (
+            f" · {len(t['unmeasured_systems'])} systems on the cloud without usage data"
+            if t["unmeasured_systems"]
+            else ""
+        )
+    )
 
 
 @capacity_app.command("export")
@@ -132,7 +191,9 @@ def export(
     model = load(city)
     usage = _fetch(source, model)
     n = write_metrics_file(out, usage)
-    console.print(f"[green]wrote[/] {out}: {n:,} samples of {len(usage):,} systems from {source.describe()}")
+    console.print(
+        f"[green]wrote[/] {out}: {n:,} samples of {len(usage):,} systems from {source.describe()}"
+    )
 
 
 def exporter(
@@ -145,21 +206,33 @@ def exporter(
     step: StepOpt = None,
     rate: RateOpt = None,
     settings: SetOpt = None,
-    backup_report: Annotated[Path | None, typer.Option("--backup-report", help="a backup simulation's JSON (per-system RPO)")] = None,
-    refresh_interval: Annotated[float, typer.Option("--refresh-interval", min=1.0, help="seconds between refreshes")] = 60.0,
+    backup_report: Annotated[
+        Path | None,
+        typer.Option("--backup-report", help="a backup simulation's JSON (per-system RPO)"),
+    ] = None,
+    refresh_interval: Annotated[
+        float, typer.Option("--refresh-interval", min=1.0, help="seconds between refreshes")
+    ] = 60.0,
 ) -> None:
     """Serve the KPIs and per-tenant utilisation on http://HOST:PORT/metrics until Ctrl-C."""
     from monitoring.exporter import ExporterState, serve
 
-    state = ExporterState(city, _source(prometheus, metrics_file, window, step, rate), _settings(settings),
-                          backup_report, refresh_interval)
+    state = ExporterState(
+        city,
+        _source(prometheus, metrics_file, window, step, rate),
+        _settings(settings),
+        backup_report,
+        refresh_interval,
+    )
     try:
         server, _ = serve(state, host, port)
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     for name, why in state.snapshot.errors.items():
         err.print(f"[yellow]collector {name} is down:[/] {why}")
-    console.print(f"serving http://{host}:{port}/metrics (refresh every {refresh_interval:g}s; Ctrl-C stops)")
+    console.print(
+        f"serving http://{host}:{port}/metrics (refresh every {refresh_interval:g}s; Ctrl-C stops)"
+    )
     try:
         while True:
             time.sleep(3600)

@@ -22,7 +22,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_CITY = os.environ.get("GOVCLOUD_CITY", "examples/sample-city")
 
-CityDir = Annotated[Path, typer.Argument(help="city model directory (city.yaml, departments.yaml, …)", show_default=True)]
+CityDir = Annotated[
+    Path,
+    typer.Argument(help="city model directory (city.yaml, departments.yaml, …)", show_default=True),
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print machine-readable JSON on stdout")]
 
 

@@ -47,8 +47,10 @@ def _json(path: Path, data) -> None:
 def _kpi(c: Context) -> str:
     data = kpi_lib.compute(c.model)
     _json(c.out / "kpi.json", data)
-    return f"上云率 {pct(data['cloud_adoption_rate'])}, 机房整合率 {pct(data['machine_room_consolidation_rate'])}, " \
-           f"专网迁移率 {pct(data['private_network_migration_rate'])} → kpi.json"
+    return (
+        f"上云率 {pct(data['cloud_adoption_rate'])}, 机房整合率 {pct(data['machine_room_consolidation_rate'])}, "
+        f"专网迁移率 {pct(data['private_network_migration_rate'])} → kpi.json"
+    )
 
 
 def _ipv6(c: Context) -> str:
@@ -65,8 +67,10 @@ def _ipv6(c: Context) -> str:
     lock_lib.write_lock(lock_path, plan.lock)
     _json(c.out / "ipv6" / "plan.json", plan.to_json())
     c.data["ipv6_plan"] = plan
-    return f"{len(plan.allocations):,} site prefixes, {len(plan.links):,} links, {len(plan.loopbacks):,} loopbacks, " \
-           f"{plan.new} new → ipv6/plan.json"
+    return (
+        f"{len(plan.allocations):,} site prefixes, {len(plan.links):,} links, {len(plan.loopbacks):,} loopbacks, "
+        f"{plan.new} new → ipv6/plan.json"
+    )
 
 
 def _configs(c: Context) -> str:
@@ -86,7 +90,10 @@ def _tenants(c: Context) -> str:
     if engine.available():
         rendered, how = engine.render(settings), "the real Pulumi engine, render mode"
     else:
-        rendered, how = render(c.model, settings), "the Pulumi program under mocks; `make tools` builds the engine"
+        rendered, how = (
+            render(c.model, settings),
+            "the Pulumi program under mocks; `make tools` builds the engine",
+        )
     n = write(rendered, c.out / "tenants")
     return f"{n:,} Kubernetes objects in {len(rendered.objects)} clusters ({how}) → tenants/"
 
@@ -122,16 +129,23 @@ def _plan(c: Context) -> str:
     summary = gate.summary(run)
     _json(c.out / "plan.json", summary)
     c.data["gate"] = (run, summary)
-    return f"{summary['decision'].upper()} for wave {summary['wave']} ({len(summary['reasons'])} reasons, " \
-           f"{len(summary['warnings'])} warnings) → plan.json"
+    return (
+        f"{summary['decision'].upper()} for wave {summary['wave']} ({len(summary['reasons'])} reasons, "
+        f"{len(summary['warnings'])} warnings) → plan.json"
+    )
 
 
 def _report(c: Context) -> str:
     from simulate import cityreport
 
     run, summary = c.data["gate"]
-    page = cityreport.build(summary, run.results.get("capacity"), run.results.get("backup"), c.data["compress"],
-                            c.out / "report")
+    page = cityreport.build(
+        summary,
+        run.results.get("capacity"),
+        run.results.get("backup"),
+        c.data["compress"],
+        c.out / "report",
+    )
     c.data["page"] = page
     return f"→ {page}"
 
@@ -150,17 +164,27 @@ STEPS: list[Step] = [
 
 def demo(
     city: CityDir = Path(DEFAULT_CITY),
-    out: Annotated[Path, typer.Option(help="folder for every report and artefact")] = Path("demo-out"),
+    out: Annotated[Path, typer.Option(help="folder for every report and artefact")] = Path(
+        "demo-out"
+    ),
     seed: Annotated[int, typer.Option(help="seed of the simulations")] = 1,
 ) -> None:
     """Run the main job on a city: validate, KPIs, plans, configs, tenants, simulations, reports."""
     t0 = time.perf_counter()
     m = load(city)
-    console.print(f"[green]✓[/] validate: {len(m.departments)} departments, {len(m.systems)} systems")
+    console.print(
+        f"[green]✓[/] validate: {len(m.departments)} departments, {len(m.systems)} systems"
+    )
     out.mkdir(parents=True, exist_ok=True)
     ctx = Context(m, city, out, seed)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("demo", total=len(STEPS))
         for step in STEPS:
             progress.update(task, description=step.name)
@@ -168,4 +192,6 @@ def demo(
             summary = step.run(ctx)
             console.print(f"[green]✓[/] {step.name} ({time.perf_counter() - s0:.1f} s): {summary}")
             progress.advance(task)
-    console.print(f"done in {time.perf_counter() - t0:.0f} s. The city report: [bold]{ctx.data['page']}[/]")
+    console.print(
+        f"done in {time.perf_counter() - t0:.0f} s. The city report: [bold]{ctx.data['page']}[/]"
+    )

@@ -23,22 +23,30 @@ from infra.settings import to_config
 
 SCHEMA_VERSION = 1
 
-dr_app = typer.Typer(help="Disaster-recovery drill: run a system's warm replica in the DR cluster, and back.",
-                     no_args_is_help=True)
+dr_app = typer.Typer(
+    help="Disaster-recovery drill: run a system's warm replica in the DR cluster, and back.",
+    no_args_is_help=True,
+)
 
 System = Annotated[str, typer.Option("--system", help="system id (its DR level must be 5 or 6)")]
-Stack = Annotated[str, typer.Option("--stack", help="the stack `govctl tenants up` applied the city with")]
+Stack = Annotated[
+    str, typer.Option("--stack", help="the stack `govctl tenants up` applied the city with")
+]
 State = Annotated[Path, typer.Option("--state", help="the stack's local state directory")]
 
 
 def _same_city(city: Path, configured: str, project_dir: Path) -> None:
     stack_city = Path(configured) if Path(configured).is_absolute() else project_dir / configured
     if city.resolve() != stack_city.resolve():
-        raise UserError(f"the stack was applied with the city {configured}, not {city}: "
-                        "name the same city directory, or the stack of this city")
+        raise UserError(
+            f"the stack was applied with the city {configured}, not {city}: "
+            "name the same city directory, or the stack of this city"
+        )
 
 
-def drill(city: Path, system_id: str, stack_name: str, state: Path, active: bool, as_json: bool) -> None:
+def drill(
+    city: Path, system_id: str, stack_name: str, state: Path, active: bool, as_json: bool
+) -> None:
     m = load(city)
     with engine_errors():
         try:
@@ -57,25 +65,47 @@ def drill(city: Path, system_id: str, stack_name: str, state: Path, active: bool
             result = engine.up(st)
     replicas = standby.replicas if active else 0
     if as_json:
-        print_json({"schema_version": SCHEMA_VERSION, "system": system_id, "cluster": standby.cluster,
-                    "namespace": standby.namespace, "kind": standby.kind, "replicas": replicas,
-                    "failover": failover, "changes": result["changes"], "seconds": result["seconds"]})
+        print_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "system": system_id,
+                "cluster": standby.cluster,
+                "namespace": standby.namespace,
+                "kind": standby.kind,
+                "replicas": replicas,
+                "failover": failover,
+                "changes": result["changes"],
+                "seconds": result["seconds"],
+            }
+        )
         return
     c = result["changes"]
-    console.print(f"[green]{system_id}[/]: {standby.kind} {standby.namespace}/{system_id} in {standby.cluster} "
-                  f"set to {replicas} replicas ({c['update']} updated, {c['same']} unchanged, {result['seconds']} s); "
-                  f"failed over now: {', '.join(failover) or 'none'}")
+    console.print(
+        f"[green]{system_id}[/]: {standby.kind} {standby.namespace}/{system_id} in {standby.cluster} "
+        f"set to {replicas} replicas ({c['update']} updated, {c['same']} unchanged, {result['seconds']} s); "
+        f"failed over now: {', '.join(failover) or 'none'}"
+    )
 
 
 @dr_app.command("failover")
-def failover_cmd(city: CityDir, system: System, stack: Stack = "lab", state: State = engine.DEFAULT_STATE,
-                 as_json: JsonFlag = False) -> None:
+def failover_cmd(
+    city: CityDir,
+    system: System,
+    stack: Stack = "lab",
+    state: State = engine.DEFAULT_STATE,
+    as_json: JsonFlag = False,
+) -> None:
     """Run the system's warm replica in the DR cluster with the model's replica count."""
     drill(city, system, stack, state, True, as_json)
 
 
 @dr_app.command("failback")
-def failback_cmd(city: CityDir, system: System, stack: Stack = "lab", state: State = engine.DEFAULT_STATE,
-                 as_json: JsonFlag = False) -> None:
+def failback_cmd(
+    city: CityDir,
+    system: System,
+    stack: Stack = "lab",
+    state: State = engine.DEFAULT_STATE,
+    as_json: JsonFlag = False,
+) -> None:
     """Scale the system's DR replica back to 0 (the primary runs it again)."""
     drill(city, system, stack, state, False, as_json)

@@ -12,11 +12,22 @@ from rich.table import Table
 from govctl.common import DEFAULT_CITY, JsonFlag, UserError, console, load, print_json
 from lab import extranet, topology
 
-lab_app = typer.Typer(help="The namespace lab: FRR + sshd per extranet device, in network namespaces.", no_args_is_help=True)
+lab_app = typer.Typer(
+    help="The namespace lab: FRR + sshd per extranet device, in network namespaces.",
+    no_args_is_help=True,
+)
 
-LabDir = Annotated[Path, typer.Option("--lab-dir", help="where the lab keeps its state, keys, configs and inventory")]
+LabDir = Annotated[
+    Path,
+    typer.Option("--lab-dir", help="where the lab keeps its state, keys, configs and inventory"),
+]
 City = Annotated[Path, typer.Option("--city", help="the city the lab's topology is cut from")]
-Spec = Annotated[str, typer.Option("--topology", help="COUNTIESxTOWNSHIPSxVILLAGES taken from the city (2x2x2: 15 nodes)")]
+Spec = Annotated[
+    str,
+    typer.Option(
+        "--topology", help="COUNTIESxTOWNSHIPSxVILLAGES taken from the city (2x2x2: 15 nodes)"
+    ),
+]
 
 
 def _topology(city: Path, spec: str, lab_dir: Path) -> topology.Topology:
@@ -37,20 +48,32 @@ def _guard(fn, *args, **kwargs):
 
 
 @lab_app.command("up")
-def up(city: City = Path(DEFAULT_CITY), spec: Spec = "", lab_dir: LabDir = extranet.DEFAULT_LAB_DIR,
-       as_json: JsonFlag = False) -> None:
+def up(
+    city: City = Path(DEFAULT_CITY),
+    spec: Spec = "",
+    lab_dir: LabDir = extranet.DEFAULT_LAB_DIR,
+    as_json: JsonFlag = False,
+) -> None:
     """Build the lab (or repair it: re-running creates what is missing, restarts stopped daemons)."""
     _guard(extranet._require)
     topo = _topology(city, spec, lab_dir)
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("starting nodes", total=len(topo.nodes))
-        status = _guard(extranet.up, topo, lab_dir, spec or topology.DEFAULT_SPEC, str(city),
-                        progress=lambda name: bar.update(task, advance=1, description=name))
+        status = _guard(
+            extranet.up,
+            topo,
+            lab_dir,
+            spec or topology.DEFAULT_SPEC,
+            str(city),
+            progress=lambda name: bar.update(task, advance=1, description=name),
+        )
     made = _guard(extranet.prepare, topo, lab_dir)
     if as_json:
         print_json({**status, **made})
         return
-    console.print(f"[green]lab up[/]: {len(topo.nodes)} nodes, {len(topo.links)} links; inventory {made['inventory']}")
+    console.print(
+        f"[green]lab up[/]: {len(topo.nodes)} nodes, {len(topo.links)} links; inventory {made['inventory']}"
+    )
 
 
 @lab_app.command("down")
@@ -67,7 +90,12 @@ def down(lab_dir: LabDir = extranet.DEFAULT_LAB_DIR, as_json: JsonFlag = False) 
 def status(lab_dir: LabDir = extranet.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> None:
     """Each node's namespace, level, management address and daemons."""
     if not (lab_dir / extranet.STATE_FILE).exists():
-        data = {"schema_version": extranet.SCHEMA_VERSION, "up": False, "topology": None, "nodes": []}
+        data = {
+            "schema_version": extranet.SCHEMA_VERSION,
+            "up": False,
+            "topology": None,
+            "nodes": [],
+        }
     else:
         data = extranet.status(_topology(Path(DEFAULT_CITY), "", lab_dir), lab_dir)
     if as_json:
@@ -80,6 +108,14 @@ def status(lab_dir: LabDir = extranet.DEFAULT_LAB_DIR, as_json: JsonFlag = False
     for col in ("name", "netns", "level", "mgmt", "zebra", "ospf6d", "sshd"):
         table.add_column(col)
     for n in data["nodes"]:
-        table.add_row(n["name"], n["netns"], n["level"], n["mgmt"],
-                      *("[green]up[/]" if n["daemons"][d] else "[red]down[/]" for d in ("zebra", "ospf6d", "sshd")))
+        table.add_row(
+            n["name"],
+            n["netns"],
+            n["level"],
+            n["mgmt"],
+            *(
+                "[green]up[/]" if n["daemons"][d] else "[red]down[/]"
+                for d in ("zebra", "ospf6d", "sshd")
+            ),
+        )
     console.print(table)

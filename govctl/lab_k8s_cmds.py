@@ -21,10 +21,18 @@ from lab import k8s
 
 SCHEMA_VERSION = 1
 
-k8s_app = typer.Typer(help="Local Kubernetes control planes (etcd + kube-apiserver + controller manager) "
-                           "for the city's clusters.", no_args_is_help=True)
+k8s_app = typer.Typer(
+    help="Local Kubernetes control planes (etcd + kube-apiserver + controller manager) "
+    "for the city's clusters.",
+    no_args_is_help=True,
+)
 
-LabDir = Annotated[Path, typer.Option("--lab-dir", help="lab directory: state in <dir>/k8s, kubeconfig <dir>/kubeconfig")]
+LabDir = Annotated[
+    Path,
+    typer.Option(
+        "--lab-dir", help="lab directory: state in <dir>/k8s, kubeconfig <dir>/kubeconfig"
+    ),
+]
 City = Annotated[Path, typer.Option("--city", help="the city whose clusters to start")]
 
 
@@ -45,12 +53,20 @@ def _guard(fn, *args, **kwargs):
 
 
 @k8s_app.command("up")
-def up(city: City = Path(DEFAULT_CITY), lab_dir: LabDir = k8s.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> None:
+def up(
+    city: City = Path(DEFAULT_CITY),
+    lab_dir: LabDir = k8s.DEFAULT_LAB_DIR,
+    as_json: JsonFlag = False,
+) -> None:
     """Start a control plane per cluster of the city (healthy ones are left alone) and write the kubeconfig."""
     names = cluster_names(city)
     _guard(k8s.find_binaries)
     quiet = contextlib.nullcontext()
-    with quiet if as_json else err.status(f"starting {len(names)} control planes ({', '.join(names)})…"):
+    with (
+        quiet
+        if as_json
+        else err.status(f"starting {len(names)} control planes ({', '.join(names)})…")
+    ):
         result = _guard(k8s.up, lab_dir / "k8s", names, kubeconfig=lab_dir / "kubeconfig")
     if as_json:
         print_json({"schema_version": SCHEMA_VERSION, **result})
@@ -66,8 +82,13 @@ def status(lab_dir: LabDir = k8s.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> 
     """Each cluster's API server, health and processes."""
     report = k8s.status(lab_dir / "k8s")
     if as_json:
-        print_json({"schema_version": SCHEMA_VERSION, "kubeconfig": k8s.kubeconfig_of(lab_dir / "k8s"),
-                    "clusters": report})
+        print_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "kubeconfig": k8s.kubeconfig_of(lab_dir / "k8s"),
+                "clusters": report,
+            }
+        )
         return
     if not report:
         console.print("no control planes: run `govctl lab k8s up`")
@@ -76,8 +97,12 @@ def status(lab_dir: LabDir = k8s.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> 
     for col in ("cluster", "server", "healthy", *k8s.PROCESSES):
         table.add_column(col)
     for name, c in report.items():
-        table.add_row(name, c["server"], "[green]yes[/]" if c["healthy"] else "[red]no[/]",
-                      *(f"{p['pid']}" if p["alive"] else "[red]down[/]" for p in c["processes"].values()))
+        table.add_row(
+            name,
+            c["server"],
+            "[green]yes[/]" if c["healthy"] else "[red]no[/]",
+            *(f"{p['pid']}" if p["alive"] else "[red]down[/]" for p in c["processes"].values()),
+        )
     console.print(table)
 
 
@@ -88,4 +113,7 @@ def down(lab_dir: LabDir = k8s.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> No
     if as_json:
         print_json({"schema_version": SCHEMA_VERSION, "removed": removed})
         return
-    console.print(f"[green]removed[/] {len(removed)} control planes" + (f" ({', '.join(removed)})" if removed else ""))
+    console.print(
+        f"[green]removed[/] {len(removed)} control planes"
+        + (f" ({', '.join(removed)})" if removed else "")
+    )

@@ -29,8 +29,10 @@ def validate(city: CityDir = Path(DEFAULT_CITY)) -> None:
     """Validate a city model: exit 0, or exit 2 with `file:line: field: message` lines."""
     m = load(city)
     sites = sum(1 for _ in m.sites())
-    console.print(f"[green]ok[/] {city}: {len(m.departments)} departments, {len(m.systems)} systems, "
-                  f"{len(m.machine_rooms)} machine rooms, {sites} extranet sites")
+    console.print(
+        f"[green]ok[/] {city}: {len(m.departments)} departments, {len(m.systems)} systems, "
+        f"{len(m.machine_rooms)} machine rooms, {sites} extranet sites"
+    )
 
 
 def kpi(city: CityDir = Path(DEFAULT_CITY), as_json: JsonFlag = False) -> None:
@@ -47,7 +49,10 @@ def kpi(city: CityDir = Path(DEFAULT_CITY), as_json: JsonFlag = False) -> None:
     for t in kpi_lib.TARGETS:
         actual = data[t.key]
         table.add_row(t.label, pct(actual), pct(t.target), _mark(actual, t.target))
-    for key, label in (("ipv6_rollout", "IPv6 dual stack"), ("extranet_coverage", "extranet coverage")):
+    for key, label in (
+        ("ipv6_rollout", "IPv6 dual stack"),
+        ("extranet_coverage", "extranet coverage"),
+    ):
         for level, actual in data[key].items():
             target = kpi_lib.LEVEL_TARGETS[key]
             table.add_row(f"{label} · {level}", pct(actual), pct(target), _mark(actual, target))
@@ -75,8 +80,18 @@ def synth(
     """Write a valid synthetic city (Chinese names, realistic vendor and system mixes)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory")
-    spec = SynthSpec(seed=seed, counties=counties, townships_per=townships_per, villages_per=villages_per,
-                     departments=departments, systems=systems, machine_rooms=machine_rooms)
+    spec = SynthSpec(
+        seed=seed,
+        counties=counties,
+        townships_per=townships_per,
+        villages_per=villages_per,
+        departments=departments,
+        systems=systems,
+        machine_rooms=machine_rooms,
+    )
     with err.status(f"generating a city of {counties * townships_per * villages_per:,} villages…"):
         counts = write(spec, out, history=history)
-    console.print(f"[green]wrote[/] {out}: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
+    console.print(
+        f"[green]wrote[/] {out}: "
+        + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+    )

@@ -16,14 +16,21 @@ from network.plan import Plan, PlanError, plan_city
 from network.render import RenderSettings, render_all
 from network.settings import LEVELS, PlanSettings
 
-ipv6_app = typer.Typer(help="The extranet's IPv6 address plan and its lock file.", no_args_is_help=True)
+ipv6_app = typer.Typer(
+    help="The extranet's IPv6 address plan and its lock file.", no_args_is_help=True
+)
 net_app = typer.Typer(help="Device configurations of the extranet.", no_args_is_help=True)
 
 DEFAULT_LOCK = Path("network/ipam.lock.yaml")
 LockOpt = Annotated[Path, typer.Option("--lock", help="the IPAM lock file (created when missing)")]
 
 
-def _plan(city: Path, lock_path: Path, settings: PlanSettings | None = None, release: list[str] | None = None):
+def _plan(
+    city: Path,
+    lock_path: Path,
+    settings: PlanSettings | None = None,
+    release: list[str] | None = None,
+):
     model = load(city)
     lock = lock_lib.load_lock(lock_path)
     if lock is not None:
@@ -34,19 +41,23 @@ def _plan(city: Path, lock_path: Path, settings: PlanSettings | None = None, rel
         raise UserError(str(exc)) from None
 
 
-def _settings(agg: str, county: int | None, township: int | None, village: int | None,
-              reserve: list[str]) -> PlanSettings | None:
+def _settings(
+    agg: str, county: int | None, township: int | None, village: int | None, reserve: list[str]
+) -> PlanSettings | None:
     if county is None and township is None and village is None and not reserve:
         return None
-    base = PlanSettings.for_aggregate(int(agg.split("/")[1]), county_len=county, township_len=township,
-                                      village_len=village)
+    base = PlanSettings.for_aggregate(
+        int(agg.split("/")[1]), county_len=county, township_len=township, village_len=village
+    )
     fractions = dict(base.reserve)
     for item in reserve:
         level, _, value = item.partition("=")
         try:
             fractions[level.strip()] = float(value)
         except ValueError:
-            raise UserError(f"--reserve {item!r}: expected LEVEL=FRACTION, e.g. village=0.125") from None
+            raise UserError(
+                f"--reserve {item!r}: expected LEVEL=FRACTION, e.g. village=0.125"
+            ) from None
     return PlanSettings(base.county_len, base.township_len, base.village_len, fractions)
 
 
@@ -55,11 +66,17 @@ def plan(
     city: CityDir = Path(DEFAULT_CITY),
     lock: LockOpt = DEFAULT_LOCK,
     out: Annotated[Path | None, typer.Option(help="write the plan as JSON here")] = None,
-    release: Annotated[list[str], typer.Option(help="give back a removed site's (or device's) space")] = [],  # noqa: B006
-    county_len: Annotated[int | None, typer.Option("--county-len", help="county block length (new lock only)")] = None,
+    release: Annotated[
+        list[str], typer.Option(help="give back a removed site's (or device's) space")
+    ] = [],  # noqa: B006
+    county_len: Annotated[
+        int | None, typer.Option("--county-len", help="county block length (new lock only)")
+    ] = None,
     township_len: Annotated[int | None, typer.Option("--township-len")] = None,
     village_len: Annotated[int | None, typer.Option("--village-len")] = None,
-    reserve: Annotated[list[str], typer.Option(help="growth reserve LEVEL=FRACTION (new lock only)")] = [],  # noqa: B006
+    reserve: Annotated[
+        list[str], typer.Option(help="growth reserve LEVEL=FRACTION (new lock only)")
+    ] = [],  # noqa: B006
     as_json: JsonFlag = False,
 ) -> None:
     """Plan (or re-plan) the extranet's IPv6 addresses; existing prefixes never move."""
@@ -73,35 +90,76 @@ def plan(
     if out is not None:
         import json
 
-        write_atomic(out, json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        write_atomic(
+            out, json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
     if as_json:
         print_json(_summary(result) | {"lock": str(lock), "released": release})
         return
-    _print_summary(result, lock, "created" if old is None else ("updated" if changed else "unchanged"), release)
+    _print_summary(
+        result, lock, "created" if old is None else ("updated" if changed else "unchanged"), release
+    )
 
 
 def _summary(p: Plan) -> dict:
-    return {"schema_version": 1, "aggregate": p.aggregate, "new_prefixes": p.new, "reserved_sites": len(p.reserved),
-            "levels": [{"level": s.level, "prefix_len": s.prefix_len, "active": s.active, "reserved": s.reserved,
-                        "capacity": s.capacity, "utilisation": round(s.utilisation, 4),
-                        "tightest_parent": s.tightest_parent, "tightest_free": s.tightest_free} for s in p.stats],
-            "loopbacks": len(p.loopbacks), "links": len(p.links)}
+    return {
+        "schema_version": 1,
+        "aggregate": p.aggregate,
+        "new_prefixes": p.new,
+        "reserved_sites": len(p.reserved),
+        "levels": [
+            {
+                "level": s.level,
+                "prefix_len": s.prefix_len,
+                "active": s.active,
+                "reserved": s.reserved,
+                "capacity": s.capacity,
+                "utilisation": round(s.utilisation, 4),
+                "tightest_parent": s.tightest_parent,
+                "tightest_free": s.tightest_free,
+            }
+            for s in p.stats
+        ],
+        "loopbacks": len(p.loopbacks),
+        "links": len(p.links),
+    }
 
 
 def _print_summary(p: Plan, lock: Path, what: str, release: list[str]) -> None:
-    table = Table(title=f"IPv6 plan of {p.aggregate}", caption="headroom: free slots of the fullest parent block")
-    for col, just in (("level", "left"), ("blocks", "right"), ("in use", "right"), ("reserved", "right"),
-                      ("capacity", "right"), ("used", "right"), ("headroom", "left")):
+    table = Table(
+        title=f"IPv6 plan of {p.aggregate}",
+        caption="headroom: free slots of the fullest parent block",
+    )
+    for col, just in (
+        ("level", "left"),
+        ("blocks", "right"),
+        ("in use", "right"),
+        ("reserved", "right"),
+        ("capacity", "right"),
+        ("used", "right"),
+        ("headroom", "left"),
+    ):
         table.add_column(col, justify=just)
     for s in p.stats:
-        head = "—" if s.tightest_parent is None else f"{s.tightest_free} free in {s.tightest_parent}"
+        head = (
+            "—" if s.tightest_parent is None else f"{s.tightest_free} free in {s.tightest_parent}"
+        )
         style = "red" if s.tightest_free == 0 else ("yellow" if s.utilisation > 0.8 else "")
-        table.add_row(s.level, f"/{s.prefix_len}", f"{s.active:,}", f"{s.reserved:,}", f"{s.capacity:,}",
-                      f"[{style}]{s.utilisation * 100:.1f}%[/]" if style else f"{s.utilisation * 100:.1f}%", head)
+        table.add_row(
+            s.level,
+            f"/{s.prefix_len}",
+            f"{s.active:,}",
+            f"{s.reserved:,}",
+            f"{s.capacity:,}",
+            f"[{style}]{s.utilisation * 100:.1f}%[/]" if style else f"{s.utilisation * 100:.1f}%",
+            head,
+        )
     console.print(table)
-    console.print(f"{len(p.loopbacks):,} loopbacks (/128), {len(p.links):,} links (/127); "
-                  f"{p.new:,} new prefixes; lock {lock} {what}"
-                  + (f"; released {', '.join(release)}" if release else ""))
+    console.print(
+        f"{len(p.loopbacks):,} loopbacks (/128), {len(p.links):,} links (/127); "
+        f"{p.new:,} new prefixes; lock {lock} {what}"
+        + (f"; released {', '.join(release)}" if release else "")
+    )
 
 
 @ipv6_app.command("show")
@@ -120,30 +178,60 @@ def show(
         gone = next((a for a in p.reserved if a.site == code), None)
         if gone is None:
             raise UserError(f"{code}: no such site code or hostname in {city}")
-        data = {"site": code, "level": gone.level, "prefix": gone.prefix, "parent": gone.parent,
-                "state": "removed from the model; reserved until --release"}
+        data = {
+            "site": code,
+            "level": gone.level,
+            "prefix": gone.prefix,
+            "parent": gone.parent,
+            "state": "removed from the model; reserved until --release",
+        }
     else:
         site = model.sites_by_code[code]
         children = [a for a in p.allocations if a.parent == code]
         devices = []
         for d in site.devices:
-            links = [{"peer": ln.b if ln.a == d.hostname else ln.a, "prefix": ln.prefix,
-                      "address": ln.address_of(d.hostname)} for ln in p.links_of.get(d.hostname, [])]
-            devices.append({"hostname": d.hostname, "platform": d.platform.value,
-                            "loopback": p.loopback_of[d.hostname] + "/128", "links": links})
-        data = {"site": code, "name": site.name, "level": alloc.level, "prefix": alloc.prefix, "parent": alloc.parent,
-                "infrastructure": p.infra(code), "children": len(children), "devices": devices}
+            links = [
+                {
+                    "peer": ln.b if ln.a == d.hostname else ln.a,
+                    "prefix": ln.prefix,
+                    "address": ln.address_of(d.hostname),
+                }
+                for ln in p.links_of.get(d.hostname, [])
+            ]
+            devices.append(
+                {
+                    "hostname": d.hostname,
+                    "platform": d.platform.value,
+                    "loopback": p.loopback_of[d.hostname] + "/128",
+                    "links": links,
+                }
+            )
+        data = {
+            "site": code,
+            "name": site.name,
+            "level": alloc.level,
+            "prefix": alloc.prefix,
+            "parent": alloc.parent,
+            "infrastructure": p.infra(code),
+            "children": len(children),
+            "devices": devices,
+        }
     if as_json:
         print_json({"schema_version": 1} | data)
         return
-    console.print(f"[bold]{data['site']}[/] {data.get('name', '')} — {data['level']} block [bold]{data['prefix']}[/]"
-                  f" (parent {data['parent'] or '—'})")
+    console.print(
+        f"[bold]{data['site']}[/] {data.get('name', '')} — {data['level']} block [bold]{data['prefix']}[/]"
+        f" (parent {data['parent'] or '—'})"
+    )
     if "state" in data:
         console.print(data["state"])
         return
     infra = data["infrastructure"]
-    console.print(f"slot 0 (infrastructure): loopbacks {infra['loopbacks']}"
-                  + (f", links {infra['links']}" if "links" in infra else "") + f", LAN {infra['lan']}")
+    console.print(
+        f"slot 0 (infrastructure): loopbacks {infra['loopbacks']}"
+        + (f", links {infra['links']}" if "links" in infra else "")
+        + f", LAN {infra['lan']}"
+    )
     if data["level"] != LEVELS[-1]:
         console.print(f"{data['children']} child blocks allocated")
     for d in data["devices"]:
@@ -155,26 +243,54 @@ def show(
 @net_app.command("render")
 def render(
     city: CityDir = Path(DEFAULT_CITY),
-    out: Annotated[Path, typer.Option(help="directory for <hostname>.cfg and <hostname>.rollback.cfg")] = Path("out/configs"),
+    out: Annotated[
+        Path, typer.Option(help="directory for <hostname>.cfg and <hostname>.rollback.cfg")
+    ] = Path("out/configs"),
     lock: LockOpt = DEFAULT_LOCK,
     workers: Annotated[int, typer.Option(min=0, help="worker processes (0: one per CPU)")] = 0,
-    ospf_hello: Annotated[int | None, typer.Option("--ospf-hello", help="OSPFv3 hello interval (s) on every link; default: the vendor's (10 s)")] = None,
-    ospf_dead: Annotated[int | None, typer.Option("--ospf-dead", help="OSPFv3 dead interval (s); default: 4 × --ospf-hello")] = None,
-    ospf_retransmit: Annotated[int | None, typer.Option("--ospf-retransmit", help="OSPFv3 LSA retransmit interval (s); default: the vendor's (5 s)")] = None,
+    ospf_hello: Annotated[
+        int | None,
+        typer.Option(
+            "--ospf-hello",
+            help="OSPFv3 hello interval (s) on every link; default: the vendor's (10 s)",
+        ),
+    ] = None,
+    ospf_dead: Annotated[
+        int | None,
+        typer.Option("--ospf-dead", help="OSPFv3 dead interval (s); default: 4 × --ospf-hello"),
+    ] = None,
+    ospf_retransmit: Annotated[
+        int | None,
+        typer.Option(
+            "--ospf-retransmit",
+            help="OSPFv3 LSA retransmit interval (s); default: the vendor's (5 s)",
+        ),
+    ] = None,
 ) -> None:
     """Render every device's IPv6 config (and its rollback) from the plan in the lock."""
     settings = RenderSettings(ospf_hello, ospf_dead, ospf_retransmit)
     if settings.problems():
         raise UserError("; ".join(settings.problems()))
     if not lock.exists():
-        raise UserError(f"{lock}: no IPAM lock yet — run `govctl ipv6 plan {city} --lock {lock}` first")
+        raise UserError(
+            f"{lock}: no IPAM lock yet — run `govctl ipv6 plan {city} --lock {lock}` first"
+        )
     model, _, p = _plan(city, lock)
     if p.new:
-        raise UserError(f"the lock {lock} lacks {p.new} allocations for sites or devices added since it was written; "
-                        f"run `govctl ipv6 plan {city} --lock {lock}` first")
+        raise UserError(
+            f"the lock {lock} lacks {p.new} allocations for sites or devices added since it was written; "
+            f"run `govctl ipv6 plan {city} --lock {lock}` first"
+        )
     total = len(model.devices_by_hostname)
     columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("render", total=total)
-        n = render_all(model, p, out, workers=workers or None, progress=lambda k: bar.advance(task, k), settings=settings)
+        n = render_all(
+            model,
+            p,
+            out,
+            workers=workers or None,
+            progress=lambda k: bar.advance(task, k),
+            settings=settings,
+        )
     console.print(f"[green]wrote[/] {n:,} configs and {n:,} rollbacks to {out}")

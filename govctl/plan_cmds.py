@@ -45,25 +45,52 @@ def resolve_lock(m: CityModel, lock: Path | None) -> Path | None:
     return DEFAULT_LOCK
 
 
-def run_gate(m: CityModel, wave: int | None, settings_file: Path | None, seed: int, lock: Path | None,
-             skip: list[str]) -> gate.GateRun:
+def run_gate(
+    m: CityModel,
+    wave: int | None,
+    settings_file: Path | None,
+    seed: int,
+    lock: Path | None,
+    skip: list[str],
+) -> gate.GateRun:
     unknown = set(skip) - set(CHECK_NAMES)
     if unknown:
-        raise UserError(f"--skip {', '.join(sorted(unknown))}: known checks are {', '.join(CHECK_NAMES)}")
+        raise UserError(
+            f"--skip {', '.join(sorted(unknown))}: known checks are {', '.join(CHECK_NAMES)}"
+        )
     settings = load_settings(settings_file)
-    with Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("plan: {task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("start", total=None)
-        return gate.evaluate(m, wave, settings, seed, resolve_lock(m, lock), set(skip),
-                             progress=lambda name: progress.update(task, description=name))
+        return gate.evaluate(
+            m,
+            wave,
+            settings,
+            seed,
+            resolve_lock(m, lock),
+            set(skip),
+            progress=lambda name: progress.update(task, description=name),
+        )
 
 
 def plan(
     city: CityDir = Path(DEFAULT_CITY),
-    wave: Annotated[int | None, typer.Option(help="migration wave to add (default: the next planned wave)")] = None,
+    wave: Annotated[
+        int | None, typer.Option(help="migration wave to add (default: the next planned wave)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulations")] = 1,
-    settings: Annotated[Path | None, typer.Option("--settings", help="YAML with gate:/capacity:/backup: sections")] = None,
-    lock: Annotated[Path | None, typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)")] = None,
+    settings: Annotated[
+        Path | None, typer.Option("--settings", help="YAML with gate:/capacity:/backup: sections")
+    ] = None,
+    lock: Annotated[
+        Path | None,
+        typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)"),
+    ] = None,
     skip: Annotated[list[str], typer.Option(help=f"skip a check ({', '.join(CHECK_NAMES)})")] = [],  # noqa: B006
     as_json: JsonFlag = False,
 ) -> None:
@@ -76,7 +103,9 @@ def plan(
     else:
         show(data)
     if data["decision"] != "go":
-        raise NoGo(f"no-go: {len(data['reasons'])} reason(s) — the plan does not fit; nothing should be applied")
+        raise NoGo(
+            f"no-go: {len(data['reasons'])} reason(s) — the plan does not fit; nothing should be applied"
+        )
 
 
 def show(data: dict) -> None:
@@ -85,10 +114,14 @@ def show(data: dict) -> None:
     table.add_column("result")
     table.add_column("seconds", justify="right")
     for name, c in data["checks"].items():
-        mark = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "skipped": "[dim]skipped[/]"}[c["status"]]
+        mark = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "skipped": "[dim]skipped[/]"}[
+            c["status"]
+        ]
         table.add_row(name, mark, f"{c['seconds']:.1f}")
     console.print(table)
-    console.print(f"cloud adoption after wave {data['wave']}: {pct(data['adoption_after_wave'])} (target 80.0%)")
+    console.print(
+        f"cloud adoption after wave {data['wave']}: {pct(data['adoption_after_wave'])} (target 80.0%)"
+    )
     for r in data["reasons"]:
         console.print(f"[red]✗[/] {r['check']}: {r['message']}")
     for w in data["warnings"]:

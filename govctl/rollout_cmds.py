@@ -22,13 +22,41 @@ SCHEMA_VERSION = 1
 
 
 def push(
-    inventory: Annotated[Path, typer.Option("--inventory", "-i", help="inventory file (static, or a plugin: govcloud_extranet file)")] = DEFAULT_LAB_DIR / "inventory.yml",
-    configs: Annotated[Path | None, typer.Option(help="rendered configs (<hostname>.cfg); default: the inventory's config_dir")] = None,
-    backup_dir: Annotated[Path | None, typer.Option("--backup-dir", help="where pre-change configs go; default: the inventory's backup_dir")] = None,
-    limit: Annotated[str, typer.Option(help="comma-separated hostnames or levels (city, county, township, village)")] = "",
-    workers: Annotated[int, typer.Option(min=1, max=256, help="devices pushed at once within a level")] = 15,
-    max_fail: Annotated[float, typer.Option("--max-fail", min=0, max=100, help="stop when a level's failed share exceeds this percentage")] = 30.0,
-    check: Annotated[bool, typer.Option("--check", help="show the lines each device would get; touch nothing")] = False,
+    inventory: Annotated[
+        Path,
+        typer.Option(
+            "--inventory", "-i", help="inventory file (static, or a plugin: govcloud_extranet file)"
+        ),
+    ] = DEFAULT_LAB_DIR / "inventory.yml",
+    configs: Annotated[
+        Path | None,
+        typer.Option(help="rendered configs (<hostname>.cfg); default: the inventory's config_dir"),
+    ] = None,
+    backup_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--backup-dir", help="where pre-change configs go; default: the inventory's backup_dir"
+        ),
+    ] = None,
+    limit: Annotated[
+        str,
+        typer.Option(help="comma-separated hostnames or levels (city, county, township, village)"),
+    ] = "",
+    workers: Annotated[
+        int, typer.Option(min=1, max=256, help="devices pushed at once within a level")
+    ] = 15,
+    max_fail: Annotated[
+        float,
+        typer.Option(
+            "--max-fail",
+            min=0,
+            max=100,
+            help="stop when a level's failed share exceeds this percentage",
+        ),
+    ] = 30.0,
+    check: Annotated[
+        bool, typer.Option("--check", help="show the lines each device would get; touch nothing")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Push the rendered configs directly (backup, push, post-check, rollback on failure)."""
@@ -36,7 +64,9 @@ def push(
     from playbooks import inventory as inv
 
     if not inventory.is_file():
-        raise UserError(f"{inventory}: no inventory (run `govctl lab up`, or point --inventory at one)")
+        raise UserError(
+            f"{inventory}: no inventory (run `govctl lab up`, or point --inventory at one)"
+        )
     try:
         hosts = inv.hosts(inv.load(inventory))
     except (ValueError, KeyError) as exc:
@@ -53,20 +83,38 @@ def push(
                 continue
             cfg = Path(configs or h["config_dir"]) / f"{h['name']}.cfg"
             if not cfg.is_file():
-                raise UserError(f"{cfg}: no rendered config for {h['name']} (run `govctl net render` first)")
+                raise UserError(
+                    f"{cfg}: no rendered config for {h['name']} (run `govctl net render` first)"
+                )
             target = driver.Target(
-                hostname=h["name"], host=h["ansible_host"], platform=h.get("platform_variant") or h["platform"],
+                hostname=h["name"],
+                host=h["ansible_host"],
+                platform=h.get("platform_variant") or h["platform"],
                 username=h.get("net_username") or os.environ.get("GOVCLOUD_NET_USERNAME", ""),
-                password=os.environ.get("GOVCLOUD_NET_PASSWORD"), key_file=h.get("net_key_file"),
-                known_hosts=h.get("net_known_hosts"))
-            items.append({"target": target, "candidate": cfg.read_text(), "backup_dir": Path(backup_dir or h["backup_dir"]),
-                          "uplinks": h.get("uplinks") or [], "parent_loopback": h.get("parent_loopback")})
+                password=os.environ.get("GOVCLOUD_NET_PASSWORD"),
+                key_file=h.get("net_key_file"),
+                known_hosts=h.get("net_known_hosts"),
+            )
+            items.append(
+                {
+                    "target": target,
+                    "candidate": cfg.read_text(),
+                    "backup_dir": Path(backup_dir or h["backup_dir"]),
+                    "uplinks": h.get("uplinks") or [],
+                    "parent_loopback": h.get("parent_loopback"),
+                }
+            )
         levels.append(items)
     total = sum(map(len, levels))
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("pushing", total=total)
-        out = driver.rollout(levels, workers, max_fail / 100, check_mode=check,
-                             on_done=lambda r: bar.update(task, advance=1, description=r["hostname"]))
+        out = driver.rollout(
+            levels,
+            workers,
+            max_fail / 100,
+            check_mode=check,
+            on_done=lambda r: bar.update(task, advance=1, description=r["hostname"]),
+        )
     data = {"schema_version": SCHEMA_VERSION, "check": check, **out}
     if as_json:
         print_json(data)
@@ -82,13 +130,23 @@ def _table(data: dict) -> None:
         table.add_column(col)
     for r in data["results"]:
         colour = "green" if r["status"] == "ok" else "red"
-        table.add_row(r["hostname"], f"[{colour}]{r['status']}[/]", "yes" if r["changed"] else "no",
-                      str(len(r["commands"])), f"{r['seconds']:.1f}", r["message"])
+        table.add_row(
+            r["hostname"],
+            f"[{colour}]{r['status']}[/]",
+            "yes" if r["changed"] else "no",
+            str(len(r["commands"])),
+            f"{r['seconds']:.1f}",
+            r["message"],
+        )
     console.print(table)
     if data["check"]:
         for r in data["results"]:
             if r["commands"]:
                 console.print(f"[bold]{r['hostname']}[/]")
-                console.print("\n".join(f"+{line}" for line in r["commands"]), markup=False, highlight=False)
+                console.print(
+                    "\n".join(f"+{line}" for line in r["commands"]), markup=False, highlight=False
+                )
     if data["stopped_at_level"] is not None:
-        console.print(f"[red]stopped:[/] too many failures at the {LEVELS[data['stopped_at_level']]} level")
+        console.print(
+            f"[red]stopped:[/] too many failures at the {LEVELS[data['stopped_at_level']]} level"
+        )

@@ -36,21 +36,36 @@ from simulate import rollout as rollout_lib
 from simulate import validate as validate_lib
 from simulate.settings import load_settings
 
-simulate_app = typer.Typer(help="SimPy models: capacity, backup/DR, rollout duration; validation against Erlang B/C.",
-                           no_args_is_help=True)
+simulate_app = typer.Typer(
+    help="SimPy models: capacity, backup/DR, rollout duration; validation against Erlang B/C.",
+    no_args_is_help=True,
+)
 
 Out = Annotated[Path, typer.Option("--out", help="directory for the JSON, Markdown and PNG report")]
 Seed = Annotated[int, typer.Option(help="random seed: same seed, same report")]
-SettingsFile = Annotated[Path | None, typer.Option("--settings", help="YAML with capacity:/backup:/rollout: overrides")]
+SettingsFile = Annotated[
+    Path | None, typer.Option("--settings", help="YAML with capacity:/backup:/rollout: overrides")
+]
 Wave = Annotated[int | None, typer.Option(help="bring migration waves up to N onto the cloud")]
-Jobs = Annotated[int | None, typer.Option("--jobs", min=1, help="worker processes for replications (default: CPU count)")]
-Scheduler = Annotated[str | None, typer.Option("--scheduler", help="dask.distributed scheduler address: run replications there")]
+Jobs = Annotated[
+    int | None,
+    typer.Option("--jobs", min=1, help="worker processes for replications (default: CPU count)"),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="dask.distributed scheduler address: run replications there"),
+]
 
 
 @contextmanager
 def _progress(label: str, total: float) -> Iterator:
-    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn() if total > 1 else TextColumn(""),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn() if total > 1 else TextColumn(""),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield task, bar
@@ -72,9 +87,18 @@ def _written(paths: list[Path]) -> None:
 
 
 @simulate_app.command("capacity")
-def capacity(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed: Seed = 1,
-             years: Annotated[float | None, typer.Option(min=0.01, max=20, help="simulated years (default from settings: 3)")] = None,
-             wave: Wave = None, settings: SettingsFile = None, as_json: JsonFlag = False) -> None:
+def capacity(
+    city: CityDir = Path(DEFAULT_CITY),
+    out: Out = Path("sim-out"),
+    seed: Seed = 1,
+    years: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=20, help="simulated years (default from settings: 3)"),
+    ] = None,
+    wave: Wave = None,
+    settings: SettingsFile = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Zones over the years: peak/p95 utilisation, exhaustion, placement failures, nodes needed."""
     out = _out_dir(out)
     cfg = load_settings(settings).capacity
@@ -82,21 +106,34 @@ def capacity(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), see
         cfg = cfg.model_copy(update={"years": years})
     m = load(city)
     with _fraction("capacity") as (task, bar):
-        data = capacity_lib.run(m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f))
+        data = capacity_lib.run(
+            m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f)
+        )
     paths = report.write(out, data)
     if as_json:
         print_json(data)
         return
     for name, z in data["zones"].items():
-        console.print(f"{name}: peak {pct(z['peak_utilisation'])}, p95 {pct(z['p95_utilisation'])}, "
-                      f"placement failures {z['placement_failures']['total']}, nodes needed {z['nodes_needed']} of {z['nodes']}")
+        console.print(
+            f"{name}: peak {pct(z['peak_utilisation'])}, p95 {pct(z['p95_utilisation'])}, "
+            f"placement failures {z['placement_failures']['total']}, nodes needed {z['nodes_needed']} of {z['nodes']}"
+        )
     _written(paths)
 
 
 @simulate_app.command("backup")
-def backup(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed: Seed = 1,
-           days: Annotated[int | None, typer.Option(min=1, max=3660, help="nights simulated (default from settings: 30)")] = None,
-           wave: Wave = None, settings: SettingsFile = None, as_json: JsonFlag = False) -> None:
+def backup(
+    city: CityDir = Path(DEFAULT_CITY),
+    out: Out = Path("sim-out"),
+    seed: Seed = 1,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=3660, help="nights simulated (default from settings: 30)"),
+    ] = None,
+    wave: Wave = None,
+    settings: SettingsFile = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Nightly backups and DR copies over the links: window per night, RPO/RTO per system."""
     out = _out_dir(out)
     cfg = load_settings(settings).backup
@@ -105,7 +142,9 @@ def backup(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed:
     m = load(city)
     try:
         with _fraction("backup") as (task, bar):
-            data = backup_lib.run(m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f))
+            data = backup_lib.run(
+                m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f)
+            )
     except backup_lib.NoDrLinks as exc:
         raise UserError(str(exc)) from None
     paths = report.write(out, data)
@@ -113,17 +152,30 @@ def backup(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed:
         print_json(data)
         return
     w = data["window"]
-    console.print(f"window: {w['nights_over']} of {w['nights']} nights over {w['window_h']:g} h (max {w['max_h']} h); "
-                  f"RPO violations {len(data['rpo_violations'])}, RTO violations {len(data['rto_violations'])} "
-                  f"of {len(data['systems'])} systems")
+    console.print(
+        f"window: {w['nights_over']} of {w['nights']} nights over {w['window_h']:g} h (max {w['max_h']} h); "
+        f"RPO violations {len(data['rpo_violations'])}, RTO violations {len(data['rto_violations'])} "
+        f"of {len(data['systems'])} systems"
+    )
     _written(paths)
 
 
 @simulate_app.command("rollout")
-def rollout(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed: Seed = 1,
-            forks: Annotated[int | None, typer.Option(min=1, max=10_000, help="devices pushed in parallel (default 20)")] = None,
-            replications: Annotated[int | None, typer.Option(min=2, max=1_000_000, help="independent runs (default 200)")] = None,
-            jobs: Jobs = None, scheduler: Scheduler = None, settings: SettingsFile = None, as_json: JsonFlag = False) -> None:
+def rollout(
+    city: CityDir = Path(DEFAULT_CITY),
+    out: Out = Path("sim-out"),
+    seed: Seed = 1,
+    forks: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="devices pushed in parallel (default 20)")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=2, max=1_000_000, help="independent runs (default 200)")
+    ] = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    settings: SettingsFile = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Distribution of the total duration of a push to every extranet device, level by level."""
     out = _out_dir(out)
     cfg = load_settings(settings).rollout
@@ -131,15 +183,21 @@ def rollout(city: CityDir = Path(DEFAULT_CITY), out: Out = Path("sim-out"), seed
     cfg = cfg.model_copy(update=update)
     m = load(city)
     with _progress("rollout replications", cfg.replications) as (task, bar):
-        data = _replicated(lambda p: rollout_lib.run(m, cfg, seed=seed, jobs=jobs, scheduler=scheduler, progress=p),
-                           lambda k: bar.advance(task, k))
+        data = _replicated(
+            lambda p: rollout_lib.run(
+                m, cfg, seed=seed, jobs=jobs, scheduler=scheduler, progress=p
+            ),
+            lambda k: bar.advance(task, k),
+        )
     paths = report.write(out, data)
     if as_json:
         print_json(data)
         return
     t = data["total_h"]
-    console.print(f"rollout of {sum(data['devices'].values()):,} devices with {cfg.forks} forks: "
-                  f"mean {t['mean']:.2f} h, p50 {t['p50']:.2f} h, p95 {t['p95']:.2f} h")
+    console.print(
+        f"rollout of {sum(data['devices'].values()):,} devices with {cfg.forks} forks: "
+        f"mean {t['mean']:.2f} h, p50 {t['p50']:.2f} h, p95 {t['p95']:.2f} h"
+    )
     _written(paths)
 
 
@@ -149,19 +207,44 @@ class QueueModel(StrEnum):
 
 
 @simulate_app.command("validate")
-def validate(model: Annotated[QueueModel, typer.Option("--model", help="erlang-b (M/M/c/c) or erlang-c (M/M/c)")],
-             servers: Annotated[int, typer.Option("--servers", min=1, max=10_000, help="c")],
-             load_: Annotated[float, typer.Option("--load", min=0.0, help="offered load A in erlangs (service rate 1)")],
-             seed: Seed = 1,
-             replications: Annotated[int | None, typer.Option(min=2, max=100_000, help="independent replications")] = None,
-             customers: Annotated[int | None, typer.Option(min=100, help="customers measured per replication")] = None,
-             jobs: Jobs = None, scheduler: Scheduler = None, as_json: JsonFlag = False) -> None:
+def validate(
+    model: Annotated[
+        QueueModel, typer.Option("--model", help="erlang-b (M/M/c/c) or erlang-c (M/M/c)")
+    ],
+    servers: Annotated[int, typer.Option("--servers", min=1, max=10_000, help="c")],
+    load_: Annotated[
+        float, typer.Option("--load", min=0.0, help="offered load A in erlangs (service rate 1)")
+    ],
+    seed: Seed = 1,
+    replications: Annotated[
+        int | None, typer.Option(min=2, max=100_000, help="independent replications")
+    ] = None,
+    customers: Annotated[
+        int | None, typer.Option(min=100, help="customers measured per replication")
+    ] = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Run the capacity engine as a textbook queue; compare with Erlang B/C closed forms."""
     try:
-        with _progress(f"{model.value} replications", replications or validate_lib.DEFAULT_RUN[model.value][0]) as (task, bar):
-            data = _replicated(lambda p: validate_lib.run(model.value, servers, load_, seed, replications=replications,
-                                                          customers=customers, jobs=jobs, scheduler=scheduler, progress=p),
-                               lambda k: bar.advance(task, k))
+        with _progress(
+            f"{model.value} replications", replications or validate_lib.DEFAULT_RUN[model.value][0]
+        ) as (task, bar):
+            data = _replicated(
+                lambda p: validate_lib.run(
+                    model.value,
+                    servers,
+                    load_,
+                    seed,
+                    replications=replications,
+                    customers=customers,
+                    jobs=jobs,
+                    scheduler=scheduler,
+                    progress=p,
+                ),
+                lambda k: bar.advance(task, k),
+            )
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -170,8 +253,10 @@ def validate(model: Annotated[QueueModel, typer.Option("--model", help="erlang-b
     for key in ("p_block", "p_wait", "mean_wait"):
         if key in data:
             lo, hi = data[f"{key}_ci95"]
-            console.print(f"{key}: {data[key]:.6f} (95% CI {lo:.6f}–{hi:.6f}), exact {data[f'{key}_exact']:.6f}, "
-                          f"error {data[f'{key}_rel_error']:.2%}")
+            console.print(
+                f"{key}: {data[key]:.6f} (95% CI {lo:.6f}–{hi:.6f}), exact {data[f'{key}_exact']:.6f}, "
+                f"error {data[f'{key}_rel_error']:.2%}"
+            )
 
 
 def _replicated(call, advance):

@@ -26,12 +26,19 @@ class BackupLocations(pulumi.ComponentResource):
 
     `locations` maps a location name to (bucket, site, s3 URL, read_only)."""
 
-    def __init__(self, name: str, locations: dict[str, tuple[str, str, str, bool]],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        locations: dict[str, tuple[str, str, str, bool]],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("govcloud:infra:BackupLocations", name, None, opts)
         for loc, (bucket, site, url, read_only) in sorted(locations.items()):
             k8s.apiextensions.CustomResource(
-                f"{name}-{loc}", api_version=VELERO_API, kind="BackupStorageLocation", metadata=_md(loc),
+                f"{name}-{loc}",
+                api_version=VELERO_API,
+                kind="BackupStorageLocation",
+                metadata=_md(loc),
                 spec={
                     "provider": "aws",  # Velero's S3-compatible object-store plugin
                     "objectStorage": {"bucket": bucket, "prefix": "velero"},
@@ -39,7 +46,8 @@ class BackupLocations(pulumi.ComponentResource):
                     "accessMode": "ReadOnly" if read_only else "ReadWrite",
                     "credential": {"name": f"objectstore-{site}", "key": "cloud"},
                 },
-                opts=pulumi.ResourceOptions(parent=self))
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs({"locations": sorted(locations)})
 
 
@@ -49,10 +57,16 @@ class BackupSchedule(pulumi.ComponentResource):
     def __init__(self, name: str, backup: Backup, opts: pulumi.ResourceOptions | None = None):
         super().__init__("govcloud:infra:BackupSchedule", name, None, opts)
         b = backup
-        selector = ({"matchLabels": {cv.SYSTEM: b.system}} if b.system
-                    else {"matchExpressions": [{"key": cv.SYSTEM, "operator": "Exists"}]})
+        selector = (
+            {"matchLabels": {cv.SYSTEM: b.system}}
+            if b.system
+            else {"matchExpressions": [{"key": cv.SYSTEM, "operator": "Exists"}]}
+        )
         k8s.apiextensions.CustomResource(
-            f"{name}-schedule", api_version=VELERO_API, kind="Schedule", metadata=_md(b.name),
+            f"{name}-schedule",
+            api_version=VELERO_API,
+            kind="Schedule",
+            metadata=_md(b.name),
             spec={
                 "schedule": b.cron,
                 "useOwnerReferencesInBackup": False,
@@ -66,5 +80,6 @@ class BackupSchedule(pulumi.ComponentResource):
                     "ttl": f"{b.ttl_hours}h0m0s",
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"cron": b.cron, "location": b.location})

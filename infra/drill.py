@@ -38,17 +38,25 @@ def standby(m: CityModel, system_id: str, wave: int | None = None) -> Standby:
         raise DrillError(f"unknown system {system_id!r}: not in {m.city.name}'s systems.yaml")
     p = planner.plan(m, wave)
     if p.dr_cluster in p.placed(s.id):
-        return Standby(s.id, p.dr_cluster, m.departments_by_code[s.department].slug,
-                       "StatefulSet" if s.data_gib > 0 else "Deployment", s.replicas)
+        return Standby(
+            s.id,
+            p.dr_cluster,
+            m.departments_by_code[s.department].slug,
+            "StatefulSet" if s.data_gib > 0 else "Deployment",
+            s.replicas,
+        )
     lvl = dr_level(s.dr_level)
     if s.id in p.dr_gaps:
         raise DrillError(f"system {s.id} has no warm replica to fail over to: {p.dr_gaps[s.id]}")
     if lvl.mode != "continuous":
         raise DrillError(
             f"system {s.id} has DR level {s.dr_level} ({lvl.name}, {lvl.mode} copies): only levels 5–6 keep a warm "
-            f"replica in the DR cluster {p.dr_cluster!r}; this system recovers by a Velero restore from its backups")
-    raise DrillError(f"system {s.id} is not on the cloud in wave {wave} (state {s.state.value}): "
-                     "there is no replica of it in the DR cluster")
+            f"replica in the DR cluster {p.dr_cluster!r}; this system recovers by a Velero restore from its backups"
+        )
+    raise DrillError(
+        f"system {s.id} is not on the cloud in wave {wave} (state {s.state.value}): "
+        "there is no replica of it in the DR cluster"
+    )
 
 
 def failover_list(current: list[str] | tuple[str, ...], system_id: str, active: bool) -> list[str]:

@@ -80,14 +80,20 @@ def locate(tools_bin: Path = TOOLS_BIN) -> Tools:
     if not (cli.is_file() and os.access(cli, os.X_OK)):
         found = shutil.which("pulumi")
         if found is None:
-            raise EngineMissing("no Pulumi CLI: run `make tools` (builds .tools/bin/pulumi and its plugins) "
-                                "or put `pulumi` on PATH")
+            raise EngineMissing(
+                "no Pulumi CLI: run `make tools` (builds .tools/bin/pulumi and its plugins) "
+                "or put `pulumi` on PATH"
+            )
         cli = Path(found)
     path = os.pathsep.join([str(cli.parent), os.environ.get("PATH", "")])
     if shutil.which(PROVIDER_PLUGIN, path=path) is None and not _installed_plugin():
-        raise EngineMissing(f"no {PROVIDER_PLUGIN} plugin beside {cli} or on PATH: run `make tools`, "
-                            "or `pulumi plugin install resource kubernetes`")
-    version = subprocess.run([str(cli), "version"], capture_output=True, text=True, check=False).stdout.strip()
+        raise EngineMissing(
+            f"no {PROVIDER_PLUGIN} plugin beside {cli} or on PATH: run `make tools`, "
+            "or `pulumi plugin install resource kubernetes`"
+        )
+    version = subprocess.run(
+        [str(cli), "version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     return Tools(cli, path, version or "unknown")
 
 
@@ -105,15 +111,21 @@ def available() -> bool:
 
 
 def _passphrase(throwaway: bool) -> dict[str, str]:
-    if os.environ.get("PULUMI_CONFIG_PASSPHRASE") is not None or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+    if os.environ.get("PULUMI_CONFIG_PASSPHRASE") is not None or os.environ.get(
+        "PULUMI_CONFIG_PASSPHRASE_FILE"
+    ):
         return {}
     if throwaway:
         return {"PULUMI_CONFIG_PASSPHRASE": THROWAWAY_PASSPHRASE}
-    raise PassphraseMissing("PULUMI_CONFIG_PASSPHRASE is not set: the stack's secrets are encrypted with it "
-                            "(export it, or point PULUMI_CONFIG_PASSPHRASE_FILE at a file holding it)")
+    raise PassphraseMissing(
+        "PULUMI_CONFIG_PASSPHRASE is not set: the stack's secrets are encrypted with it "
+        "(export it, or point PULUMI_CONFIG_PASSPHRASE_FILE at a file holding it)"
+    )
 
 
-def environment(tools: Tools, state_dir: Path, *, throwaway: bool = False, checkpoints: bool = False) -> dict[str, str]:
+def environment(
+    tools: Tools, state_dir: Path, *, throwaway: bool = False, checkpoints: bool = False
+) -> dict[str, str]:
     """The variables the engine runs with (on top of the caller's environment)."""
     env = {
         "PULUMI_BACKEND_URL": Path(state_dir).resolve().as_uri(),
@@ -138,24 +150,43 @@ def scratch_project(directory: Path) -> Path:
         opts["virtualenv"] = str(REPO_ROOT / opts["virtualenv"])
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(project, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (directory / "Pulumi.yaml").write_text(
+        yaml.safe_dump(project, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return directory
 
 
-def _workspace(state_dir: Path, project_dir: Path | None, tools: Tools | None, throwaway: bool, checkpoints: bool):
+def _workspace(
+    state_dir: Path,
+    project_dir: Path | None,
+    tools: Tools | None,
+    throwaway: bool,
+    checkpoints: bool,
+):
     from pulumi import automation as auto
 
     tools = tools or locate()
     env = environment(tools, state_dir, throwaway=throwaway, checkpoints=checkpoints)
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
-        work_dir=str(project_dir or PROJECT_DIR), env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(tools.pulumi.parent.parent), skip_version_check=True))
+        work_dir=str(project_dir or PROJECT_DIR),
+        env_vars=env,
+        pulumi_command=auto.PulumiCommand(
+            root=str(tools.pulumi.parent.parent), skip_version_check=True
+        ),
+    )
 
 
-def stack(name: str, settings: StackSettings | Mapping[str, Any], state_dir: Path = DEFAULT_STATE, *,
-          project_dir: Path | None = None, tools: Tools | None = None, throwaway: bool = False,
-          checkpoints: bool = False):
+def stack(
+    name: str,
+    settings: StackSettings | Mapping[str, Any],
+    state_dir: Path = DEFAULT_STATE,
+    *,
+    project_dir: Path | None = None,
+    tools: Tools | None = None,
+    throwaway: bool = False,
+    checkpoints: bool = False,
+):
     """Create or select stack `name` in the file backend at `state_dir` and write its
     `govcloud:*` config from `settings` (a `StackSettings`, or config values such as
     `{"model": "examples/sample-city", "renderDir": "out"}`); keys it no longer has are
@@ -170,8 +201,14 @@ def stack(name: str, settings: StackSettings | Mapping[str, Any], state_dir: Pat
     return st
 
 
-def open_stack(name: str, state_dir: Path = DEFAULT_STATE, *, project_dir: Path | None = None,
-               tools: Tools | None = None, checkpoints: bool = False):
+def open_stack(
+    name: str,
+    state_dir: Path = DEFAULT_STATE,
+    *,
+    project_dir: Path | None = None,
+    tools: Tools | None = None,
+    checkpoints: bool = False,
+):
     """An existing stack, its config untouched (destroy, a drill that changes one key)."""
     from pulumi import automation as auto
 
@@ -185,6 +222,7 @@ def open_stack(name: str, state_dir: Path = DEFAULT_STATE, *, project_dir: Path 
 def _portable(settings: StackSettings, project_dir: Path) -> StackSettings:
     """Paths relative to the project root when they are inside it (so a stack's config reads
     the same on every checkout), absolute otherwise; the program resolves them again."""
+
     def rel(path: str | None) -> str | None:
         if path is None:
             return None
@@ -194,9 +232,15 @@ def _portable(settings: StackSettings, project_dir: Path) -> StackSettings:
         except ValueError:
             return str(p)
 
-    clusters = {n: replace(c, kubeconfig=rel(c.kubeconfig)) if c.kubeconfig and "\n" not in c.kubeconfig else c
-                for n, c in settings.clusters.items()}
-    return replace(settings, model=rel(settings.model), render_dir=rel(settings.render_dir), clusters=clusters)
+    clusters = {
+        n: replace(c, kubeconfig=rel(c.kubeconfig))
+        if c.kubeconfig and "\n" not in c.kubeconfig
+        else c
+        for n, c in settings.clusters.items()
+    }
+    return replace(
+        settings, model=rel(settings.model), render_dir=rel(settings.render_dir), clusters=clusters
+    )
 
 
 def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
@@ -206,12 +250,19 @@ def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
     if isinstance(settings, StackSettings):
         settings = to_config(_portable(settings, Path(st.workspace.work_dir)))
     values = {f"{NAMESPACE}:{k.removeprefix(NAMESPACE + ':')}": v for k, v in settings.items()}
-    stale = [k for k in _guard(st.get_all_config) if k.startswith(f"{NAMESPACE}:") and k not in values]
+    stale = [
+        k for k in _guard(st.get_all_config) if k.startswith(f"{NAMESPACE}:") and k not in values
+    ]
     if stale:
         _guard(lambda: st.remove_all_config(stale))
-    payload = {k: ({"value": json.dumps(v), "objectValue": v, "secret": False} if isinstance(v, (dict, list))
-                   else {"value": v if isinstance(v, str) else json.dumps(v), "secret": False})
-               for k, v in values.items()}
+    payload = {
+        k: (
+            {"value": json.dumps(v), "objectValue": v, "secret": False}
+            if isinstance(v, (dict, list))
+            else {"value": v if isinstance(v, str) else json.dumps(v), "secret": False}
+        )
+        for k, v in values.items()
+    }
     _guard(lambda: st.set_all_config_json(json.dumps(payload)))
 
 
@@ -244,9 +295,15 @@ class _Watch:
             self.errors.append(event.diagnostic_event.message.strip())
         elif event.policy_event is not None:
             p = event.policy_event
-            self.violations.append({"policy": p.policy_name, "pack": p.policy_pack_name,
-                                    "level": p.enforcement_level, "resource": p.resource_urn or "",
-                                    "message": p.message.strip()})
+            self.violations.append(
+                {
+                    "policy": p.policy_name,
+                    "pack": p.policy_pack_name,
+                    "level": p.enforcement_level,
+                    "resource": p.resource_urn or "",
+                    "message": p.message.strip(),
+                }
+            )
 
 
 def changes(op_map: Mapping | None) -> dict[str, int]:
@@ -270,7 +327,9 @@ def _tail(text: str, lines: int = 30) -> str:
     return "\n".join(kept[-lines:])
 
 
-def _run(st, operation: str, call: Callable[[_Watch], Any], summary: Callable[[Any], Mapping]) -> dict:
+def _run(
+    st, operation: str, call: Callable[[_Watch], Any], summary: Callable[[Any], Mapping]
+) -> dict:
     from pulumi import automation as auto
 
     watch = _Watch()
@@ -280,55 +339,102 @@ def _run(st, operation: str, call: Callable[[_Watch], Any], summary: Callable[[A
     except auto.errors.CommandError as exc:
         mandatory = [v for v in watch.violations if v["level"] == "mandatory"]
         if mandatory:
-            lines = [f"{v['policy']}: {v['message'].splitlines()[-1]} ({v['resource'].rsplit('::', 1)[-1]})"
-                     for v in mandatory]
-            raise EngineError(f"{operation} refused by the policy pack ({len(mandatory)} mandatory violations):\n"
-                              + "\n".join(lines), mandatory) from None
-        raise EngineError(f"pulumi {operation} of stack {st.name} failed:\n"
-                          + ("\n".join(watch.errors) if watch.errors else _tail(str(exc)))) from None
+            lines = [
+                f"{v['policy']}: {v['message'].splitlines()[-1]} ({v['resource'].rsplit('::', 1)[-1]})"
+                for v in mandatory
+            ]
+            raise EngineError(
+                f"{operation} refused by the policy pack ({len(mandatory)} mandatory violations):\n"
+                + "\n".join(lines),
+                mandatory,
+            ) from None
+        raise EngineError(
+            f"pulumi {operation} of stack {st.name} failed:\n"
+            + ("\n".join(watch.errors) if watch.errors else _tail(str(exc)))
+        ) from None
     outputs = getattr(result, "outputs", None)
     return {
         "schema_version": SCHEMA_VERSION,
         "stack": st.name,
         "operation": operation,
         "changes": changes(summary(result)),
-        "outputs": {k: v.value for k, v in outputs.items()} if outputs is not None else watch.outputs,
+        "outputs": {k: v.value for k, v in outputs.items()}
+        if outputs is not None
+        else watch.outputs,
         "steps": watch.steps,
         "violations": watch.violations,
         "seconds": round(time.monotonic() - start, 1),
     }
 
 
-def preview(st, *, on_output: OnOutput | None = None, policy_packs: list[Path] | tuple = (),
-            expect_no_changes: bool = False) -> dict:
+def preview(
+    st,
+    *,
+    on_output: OnOutput | None = None,
+    policy_packs: list[Path] | tuple = (),
+    expect_no_changes: bool = False,
+) -> dict:
     """`pulumi preview`: what an up would change, and the outputs it would export."""
-    return _run(st, "preview", lambda w: st.preview(
-        on_output=on_output, on_event=w, policy_packs=[str(p) for p in policy_packs] or None,
-        expect_no_changes=expect_no_changes or None, color="never", suppress_progress=True),
-        lambda r: r.change_summary)
+    return _run(
+        st,
+        "preview",
+        lambda w: st.preview(
+            on_output=on_output,
+            on_event=w,
+            policy_packs=[str(p) for p in policy_packs] or None,
+            expect_no_changes=expect_no_changes or None,
+            color="never",
+            suppress_progress=True,
+        ),
+        lambda r: r.change_summary,
+    )
 
 
-def up(st, *, on_output: OnOutput | None = None, policy_packs: list[Path] | tuple = (),
-       expect_no_changes: bool = False) -> dict:
+def up(
+    st,
+    *,
+    on_output: OnOutput | None = None,
+    policy_packs: list[Path] | tuple = (),
+    expect_no_changes: bool = False,
+) -> dict:
     """`pulumi up`: apply (or, in render mode, write the YAML)."""
-    return _run(st, "up", lambda w: st.up(
-        on_output=on_output, on_event=w, policy_packs=[str(p) for p in policy_packs] or None,
-        expect_no_changes=expect_no_changes or None, color="never", suppress_progress=True),
-        lambda r: r.summary.resource_changes)
+    return _run(
+        st,
+        "up",
+        lambda w: st.up(
+            on_output=on_output,
+            on_event=w,
+            policy_packs=[str(p) for p in policy_packs] or None,
+            expect_no_changes=expect_no_changes or None,
+            color="never",
+            suppress_progress=True,
+        ),
+        lambda r: r.summary.resource_changes,
+    )
 
 
 def refresh(st, *, on_output: OnOutput | None = None) -> dict:
     """`pulumi refresh`: read the live objects back into the state."""
-    return _run(st, "refresh", lambda w: st.refresh(on_output=on_output, on_event=w, color="never",
-                                                   suppress_progress=True),
-                lambda r: r.summary.resource_changes)
+    return _run(
+        st,
+        "refresh",
+        lambda w: st.refresh(
+            on_output=on_output, on_event=w, color="never", suppress_progress=True
+        ),
+        lambda r: r.summary.resource_changes,
+    )
 
 
 def destroy(st, *, on_output: OnOutput | None = None, remove: bool = False) -> dict:
     """`pulumi destroy`: delete every resource of the stack (and the stack itself with `remove`)."""
-    result = _run(st, "destroy", lambda w: st.destroy(on_output=on_output, on_event=w, color="never",
-                                                     suppress_progress=True),
-                  lambda r: r.summary.resource_changes)
+    result = _run(
+        st,
+        "destroy",
+        lambda w: st.destroy(
+            on_output=on_output, on_event=w, color="never", suppress_progress=True
+        ),
+        lambda r: r.summary.resource_changes,
+    )
     if remove:
         _guard(lambda: st.workspace.remove_stack(st.name))
     return result
@@ -345,7 +451,9 @@ def read_render_dir(render_dir: Path) -> dict[str, list[dict]]:
     return objects
 
 
-def render(settings: StackSettings, *, on_output: OnOutput | None = None, tools: Tools | None = None):
+def render(
+    settings: StackSettings, *, on_output: OnOutput | None = None, tools: Tools | None = None
+):
     """Run the program through the real engine into a throwaway stack in render mode and
     return its objects and outputs as an `infra.render.Rendered` (the same value the mock
     path returns, so `infra.render.write` lays both out alike)."""
@@ -354,12 +462,22 @@ def render(settings: StackSettings, *, on_output: OnOutput | None = None, tools:
 
     with tempfile.TemporaryDirectory(prefix="govcloud-render-") as tmp:
         work = Path(tmp)
-        st = stack("render", replace(settings, render_dir=str(work / "render")), work / "state",
-                   project_dir=scratch_project(work / "project"), tools=tools, throwaway=True)
+        st = stack(
+            "render",
+            replace(settings, render_dir=str(work / "render")),
+            work / "state",
+            project_dir=scratch_project(work / "project"),
+            tools=tools,
+            throwaway=True,
+        )
         result = up(st, on_output=on_output)
         objects = read_render_dir(work / "render") if (work / "render").is_dir() else {}
     components: dict[str, int] = {}
     for step in result["steps"]:
         if not step["type"].startswith(("kubernetes:", "pulumi:providers:")):
             components[step["type"]] = components.get(step["type"], 0) + 1
-    return Rendered(objects=objects, components=components, outputs={"schema_version": RENDER_SCHEMA, **result["outputs"]})
+    return Rendered(
+        objects=objects,
+        components=components,
+        outputs={"schema_version": RENDER_SCHEMA, **result["outputs"]},
+    )

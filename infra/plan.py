@@ -70,7 +70,9 @@ class CloudPlan:
     offsite_site: str
     dr_site: str
     tenants: list[tuple[str, Department]] = field(default_factory=list)  # (cluster, dept)
-    workloads: list[tuple[str, System, int]] = field(default_factory=list)  # (cluster, system, replicas)
+    workloads: list[tuple[str, System, int]] = field(
+        default_factory=list
+    )  # (cluster, system, replicas)
     backups: list[Backup] = field(default_factory=list)
     sensitive_departments: set[str] = field(default_factory=set)
     dr_gaps: dict[str, str] = field(default_factory=dict)
@@ -84,16 +86,23 @@ def clusters(m: CityModel) -> tuple[dict[str, Cluster], str]:
     out = {z.name: Cluster(z.name, z.kind.value, z.site, z) for z in m.city.zones}
     dr = m.site(SiteRole.dr_same_city.value)
     if dr is None:
-        raise PlacementError("city.yaml has no dr_same_city site: there is no DR cluster to place replicas in")
+        raise PlacementError(
+            "city.yaml has no dr_same_city site: there is no DR cluster to place replicas in"
+        )
     if dr.name in out:
-        raise PlacementError(f"the DR site {dr.name!r} has the same name as a zone; cluster names must differ")
+        raise PlacementError(
+            f"the DR site {dr.name!r} has the same name as a zone; cluster names must differ"
+        )
     out[dr.name] = Cluster(dr.name, "dr", dr.name)
     return out, dr.name
 
 
 def sensitive_departments(m: CityModel) -> set[str]:
-    return {s.department for s in m.systems
-            if s.classification == Classification.sensitive and s.cloud_bound}
+    return {
+        s.department
+        for s in m.systems
+        if s.classification == Classification.sensitive and s.cloud_bound
+    }
 
 
 def _home(m: CityModel, s: System, sensitive_depts: set[str]) -> str:
@@ -102,7 +111,8 @@ def _home(m: CityModel, s: System, sensitive_depts: set[str]) -> str:
     if must_isolate and zone.kind != ZoneKind.isolated:
         raise PlacementError(
             f"system {s.id} ({s.classification.value}, department {s.department}) may only run on an isolated "
-            f"cluster, but its target_zone {zone.name!r} is {zone.kind.value}")
+            f"cluster, but its target_zone {zone.name!r} is {zone.kind.value}"
+        )
     return zone.name
 
 
@@ -129,7 +139,9 @@ def cron(interval_s: int, key: str) -> str:
     return f"{minute} {_spread(key + '/h', _NIGHT_HOURS)} * * *"
 
 
-def plan(m: CityModel, wave: int | None = None, failover: frozenset[str] | set[str] = frozenset()) -> CloudPlan:
+def plan(
+    m: CityModel, wave: int | None = None, failover: frozenset[str] | set[str] = frozenset()
+) -> CloudPlan:
     """Everything the program creates, as plain data. Raises PlacementError on a forbidden
     placement (a sensitive system or its department outside an isolated cluster)."""
     cls, dr_name = clusters(m)
@@ -153,23 +165,54 @@ def plan(m: CityModel, wave: int | None = None, failover: frozenset[str] | set[s
         lvl = dr_level(s.dr_level)
         isolated_only = s.classification == Classification.sensitive or d.code in sensitive
         if lvl.copy_site == SiteRole.dr_same_city.value and isolated_only:
-            p.dr_gaps[s.id] = (f"DR level {s.dr_level} needs a copy at the DR site, but {s.classification.value} data of "
-                               f"department {d.code} stays in the isolated zone; backups go off-site every "
-                               f"{backup_interval(lvl.rpo_bound_s) // 60} min instead")
-            p.backups.append(Backup(f"{s.id}-rpo", home, d.code, d.slug, offsite.name,
-                                    cron(backup_interval(lvl.rpo_bound_s), s.id), 168, s.id))
+            p.dr_gaps[s.id] = (
+                f"DR level {s.dr_level} needs a copy at the DR site, but {s.classification.value} data of "
+                f"department {d.code} stays in the isolated zone; backups go off-site every "
+                f"{backup_interval(lvl.rpo_bound_s) // 60} min instead"
+            )
+            p.backups.append(
+                Backup(
+                    f"{s.id}-rpo",
+                    home,
+                    d.code,
+                    d.slug,
+                    offsite.name,
+                    cron(backup_interval(lvl.rpo_bound_s), s.id),
+                    168,
+                    s.id,
+                )
+            )
         elif lvl.mode == "continuous":
             tenants.setdefault((dr_name, d.code), d)
             p.workloads.append((dr_name, s, s.replicas if s.id in failover else 0))
         elif lvl.mode == "batch":
-            p.backups.append(Backup(f"{s.id}-rpo", home, d.code, d.slug, dr_location(dr_name, home),
-                                    cron(backup_interval(lvl.rpo_bound_s), s.id), 168, s.id))
+            p.backups.append(
+                Backup(
+                    f"{s.id}-rpo",
+                    home,
+                    d.code,
+                    d.slug,
+                    dr_location(dr_name, home),
+                    cron(backup_interval(lvl.rpo_bound_s), s.id),
+                    168,
+                    s.id,
+                )
+            )
     with_workloads = {(c, s.department) for c, s, _ in p.workloads}
     for (cluster, code), d in tenants.items():
         if cls[cluster].kind == "dr" or (cluster, code) not in with_workloads:
             continue
-        p.backups.append(Backup(f"{d.slug}-daily", cluster, d.code, d.slug, offsite.name,
-                                cron(86400, f"{cluster}/{d.slug}"), 720))
+        p.backups.append(
+            Backup(
+                f"{d.slug}-daily",
+                cluster,
+                d.code,
+                d.slug,
+                offsite.name,
+                cron(86400, f"{cluster}/{d.slug}"),
+                720,
+            )
+        )
     p.tenants = sorted(((c, d) for (c, _), d in tenants.items()), key=lambda t: (t[0], t[1].slug))
     check(p, sensitive)
     return p
@@ -186,8 +229,12 @@ def check(p: CloudPlan, sensitive_depts: set[str]) -> None:
     departments that own them exist only on isolated clusters."""
     for cluster, d in p.tenants:
         if d.code in sensitive_depts and not p.clusters[cluster].isolated:
-            raise PlacementError(f"department {d.code} owns sensitive systems but would get a tenant on "
-                                 f"{p.clusters[cluster].kind} cluster {cluster!r}")
+            raise PlacementError(
+                f"department {d.code} owns sensitive systems but would get a tenant on "
+                f"{p.clusters[cluster].kind} cluster {cluster!r}"
+            )
     for cluster, s, _ in p.workloads:
         if s.classification == Classification.sensitive and not p.clusters[cluster].isolated:
-            raise PlacementError(f"sensitive system {s.id} would run on {p.clusters[cluster].kind} cluster {cluster!r}")
+            raise PlacementError(
+                f"sensitive system {s.id} would run on {p.clusters[cluster].kind} cluster {cluster!r}"
+            )

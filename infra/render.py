@@ -44,7 +44,11 @@ class Rendered:
     @property
     def resources(self) -> int:
         """Every resource the program registered: objects, components and providers."""
-        return sum(len(v) for v in self.objects.values()) + sum(self.components.values()) + len(self.objects)
+        return (
+            sum(len(v) for v in self.objects.values())
+            + sum(self.components.values())
+            + len(self.objects)
+        )
 
 
 class Capture(pulumi.runtime.Mocks):
@@ -73,7 +77,9 @@ class Capture(pulumi.runtime.Mocks):
         md = obj["metadata"]
         ident = (cluster, obj["apiVersion"], obj["kind"], md.get("namespace"), md["name"])
         if ident in self._objects:
-            raise DuplicateResource(f"two {obj['kind']} objects {md.get('namespace', '')}/{md['name']} in cluster {cluster}")
+            raise DuplicateResource(
+                f"two {obj['kind']} objects {md.get('namespace', '')}/{md['name']} in cluster {cluster}"
+            )
         self._objects.add(ident)
         self.rendered.objects.setdefault(cluster, []).append(obj)
 
@@ -106,7 +112,10 @@ _HEAD = ("apiVersion", "kind", "metadata")
 def as_manifest(inputs: dict) -> dict:
     """Resource inputs as a Kubernetes manifest: apiVersion, kind, metadata first."""
     obj = _plain(inputs)
-    return {**{k: obj[k] for k in _HEAD if k in obj}, **{k: v for k, v in obj.items() if k not in _HEAD}}
+    return {
+        **{k: obj[k] for k in _HEAD if k in obj},
+        **{k: v for k, v in obj.items() if k not in _HEAD},
+    }
 
 
 def render(m: CityModel, settings: StackSettings, workers: int = 1) -> Rendered:
@@ -120,8 +129,16 @@ def render(m: CityModel, settings: StackSettings, workers: int = 1) -> Rendered:
     p = planner.plan(m, settings.wave, settings.failover)
     if workers <= 1:
         return _render_one(m, settings)
-    shards = [(shard_model(m, codes), replace(settings, failover=settings.failover & {
-        s.id for s in m.systems if s.department in codes})) for codes in shard_departments(m, workers)]
+    shards = [
+        (
+            shard_model(m, codes),
+            replace(
+                settings,
+                failover=settings.failover & {s.id for s in m.systems if s.department in codes},
+            ),
+        )
+        for codes in shard_departments(m, workers)
+    ]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx) as pool:
         parts = list(pool.map(_render_shard, shards))
@@ -144,8 +161,12 @@ def shard_departments(m: CityModel, n: int) -> list[set[str]]:
 
 
 def shard_model(m: CityModel, codes: set[str]) -> CityModel:
-    return replace(m, departments=[d for d in m.departments if d.code in codes],
-                   systems=[s for s in m.systems if s.department in codes], _cache={})
+    return replace(
+        m,
+        departments=[d for d in m.departments if d.code in codes],
+        systems=[s for s in m.systems if s.department in codes],
+        _cache={},
+    )
 
 
 def _render_shard(job: tuple[CityModel, StackSettings]) -> Rendered:
@@ -161,8 +182,11 @@ def merge(parts: list[Rendered]) -> Rendered:
     seen: dict[tuple, dict] = {}
     for part in parts:
         for kind, n in part.components.items():
-            out.components[kind] = max(out.components.get(kind, 0), n) if kind in PER_CLUSTER_COMPONENTS \
+            out.components[kind] = (
+                max(out.components.get(kind, 0), n)
+                if kind in PER_CLUSTER_COMPONENTS
                 else out.components.get(kind, 0) + n
+            )
         for cluster, objs in part.objects.items():
             mine = out.objects.setdefault(cluster, [])
             for obj in objs:
@@ -172,7 +196,9 @@ def merge(parts: list[Rendered]) -> Rendered:
                     seen[ident] = obj
                     mine.append(obj)
                 elif seen[ident] != obj:
-                    raise DuplicateResource(f"shards disagree on {obj['kind']} {md.get('namespace', '')}/{md['name']} in {cluster}")
+                    raise DuplicateResource(
+                        f"shards disagree on {obj['kind']} {md.get('namespace', '')}/{md['name']} in {cluster}"
+                    )
     return out
 
 
@@ -209,5 +235,8 @@ def write(rendered: Rendered, out: Path) -> int:
                 docs.sort(key=lambda o: (o["kind"], o["metadata"]["name"]))
                 write_atomic(stage / cluster / name, "---\n".join(dump_yaml(d) for d in docs))
                 n += len(docs)
-        write_atomic(stage / "outputs.json", json.dumps(rendered.outputs, ensure_ascii=False, indent=2) + "\n")
+        write_atomic(
+            stage / "outputs.json",
+            json.dumps(rendered.outputs, ensure_ascii=False, indent=2) + "\n",
+        )
     return n

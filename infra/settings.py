@@ -57,8 +57,10 @@ class StackSettings:
 
 def from_config(cfg) -> StackSettings:
     """Read the `govcloud:` keys from a `pulumi.Config("govcloud")`."""
-    clusters = {name: ClusterConfig(c.get("context"), c.get("kubeconfig"), c.get("storageClass"))
-                for name, c in (cfg.get_object("clusters") or {}).items()}
+    clusters = {
+        name: ClusterConfig(c.get("context"), c.get("kubeconfig"), c.get("storageClass"))
+        for name, c in (cfg.get_object("clusters") or {}).items()
+    }
     return StackSettings(
         model=cfg.require("model"),
         wave=cfg.get_int("wave"),
@@ -75,9 +77,18 @@ def from_config(cfg) -> StackSettings:
 def to_config(settings: StackSettings) -> dict[str, Any]:
     """The stack config (keys without the `govcloud:` namespace, plain JSON values) that
     `from_config` reads back as `settings`; defaults are left out."""
-    clusters = {name: {k: v for k, v in (("context", c.context), ("kubeconfig", c.kubeconfig),
-                                         ("storageClass", c.storage_class)) if v is not None}
-                for name, c in sorted(settings.clusters.items())}
+    clusters = {
+        name: {
+            k: v
+            for k, v in (
+                ("context", c.context),
+                ("kubeconfig", c.kubeconfig),
+                ("storageClass", c.storage_class),
+            )
+            if v is not None
+        }
+        for name, c in sorted(settings.clusters.items())
+    }
     values = {
         "model": settings.model,
         "wave": settings.wave,
@@ -85,7 +96,9 @@ def to_config(settings: StackSettings) -> dict[str, Any]:
         "clusters": clusters or None,
         "renderDir": settings.render_dir,
         "registry": settings.registry if settings.registry != StackSettings.registry else None,
-        "ingressNamespace": settings.ingress_namespace if settings.ingress_namespace != StackSettings.ingress_namespace else None,
+        "ingressNamespace": settings.ingress_namespace
+        if settings.ingress_namespace != StackSettings.ingress_namespace
+        else None,
         "objectStores": dict(sorted(settings.object_stores.items())) or None,
         "skipAwait": settings.skip_await or None,
     }
@@ -126,12 +139,19 @@ def rooted(settings: StackSettings, root: str) -> StackSettings:
     """`settings` with its relative paths (model, render directory, kubeconfigs) made absolute
     against `root`, the project root: the engine runs the program in `infra/`, and the
     Kubernetes provider writes and reads files relative to its own working directory."""
+
     def at(path: str | None) -> str | None:
-        return path if path is None else os.path.normpath(os.path.join(root, os.path.expanduser(path)))
+        return (
+            path if path is None else os.path.normpath(os.path.join(root, os.path.expanduser(path)))
+        )
 
     def is_path(kubeconfig: str | None) -> bool:  # the provider also takes a kubeconfig's text
         return bool(kubeconfig) and "\n" not in kubeconfig
 
-    clusters = {n: replace(c, kubeconfig=at(c.kubeconfig)) if is_path(c.kubeconfig) else c
-                for n, c in settings.clusters.items()}
-    return replace(settings, model=at(settings.model), render_dir=at(settings.render_dir), clusters=clusters)
+    clusters = {
+        n: replace(c, kubeconfig=at(c.kubeconfig)) if is_path(c.kubeconfig) else c
+        for n, c in settings.clusters.items()
+    }
+    return replace(
+        settings, model=at(settings.model), render_dir=at(settings.render_dir), clusters=clusters
+    )

@@ -31,25 +31,44 @@ def image(registry: str, dept: Department, system: System) -> str:
 
 
 def pod_security() -> core.PodSecurityContextArgs:
-    return core.PodSecurityContextArgs(run_as_non_root=True, run_as_user=cv.RUN_AS, run_as_group=cv.RUN_AS,
-                                       fs_group=cv.RUN_AS,
-                                       seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"))
+    return core.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=cv.RUN_AS,
+        run_as_group=cv.RUN_AS,
+        fs_group=cv.RUN_AS,
+        seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+    )
 
 
 def container_security() -> core.SecurityContextArgs:
-    return core.SecurityContextArgs(allow_privilege_escalation=False, privileged=False, run_as_non_root=True,
-                                    read_only_root_filesystem=True,
-                                    capabilities=core.CapabilitiesArgs(drop=["ALL"]),
-                                    seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"))
+    return core.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        privileged=False,
+        run_as_non_root=True,
+        read_only_root_filesystem=True,
+        capabilities=core.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+    )
 
 
 def affinity(arch: str | None) -> core.AffinityArgs | None:
     if arch is None:
         return None
-    return core.AffinityArgs(node_affinity=core.NodeAffinityArgs(
-        required_during_scheduling_ignored_during_execution=core.NodeSelectorArgs(node_selector_terms=[
-            core.NodeSelectorTermArgs(match_expressions=[
-                core.NodeSelectorRequirementArgs(key="kubernetes.io/arch", operator="In", values=[arch])])])))
+    return core.AffinityArgs(
+        node_affinity=core.NodeAffinityArgs(
+            required_during_scheduling_ignored_during_execution=core.NodeSelectorArgs(
+                node_selector_terms=[
+                    core.NodeSelectorTermArgs(
+                        match_expressions=[
+                            core.NodeSelectorRequirementArgs(
+                                key="kubernetes.io/arch", operator="In", values=[arch]
+                            )
+                        ]
+                    )
+                ]
+            )
+        )
+    )
 
 
 class SystemWorkload(pulumi.ComponentResource):
@@ -58,36 +77,74 @@ class SystemWorkload(pulumi.ComponentResource):
     TYPE = "govcloud:infra:SystemWorkload"
     ROLE = "primary"
 
-    def __init__(self, name: str, system: System, dept: Department, cluster: Cluster, *, replicas: int,
-                 registry: str, storage_class: str | None = None, skip_await: bool = False,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        system: System,
+        dept: Department,
+        cluster: Cluster,
+        *,
+        replicas: int,
+        registry: str,
+        storage_class: str | None = None,
+        skip_await: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__(self.TYPE, name, None, opts)
         role = self.ROLE
         s = system
         ns = dept.slug
         selector = {cv.SYSTEM: s.id}
-        lbls = cv.labels(**{cv.SYSTEM: s.id, cv.DEPARTMENT: dept.code, cv.DATA_CLASS: s.classification.value,
-                            cv.DR_LEVEL: str(s.dr_level), cv.ZONE_KIND: cluster.kind, cv.ROLE: role,
-                            "app.kubernetes.io/name": s.id})
+        lbls = cv.labels(
+            **{
+                cv.SYSTEM: s.id,
+                cv.DEPARTMENT: dept.code,
+                cv.DATA_CLASS: s.classification.value,
+                cv.DR_LEVEL: str(s.dr_level),
+                cv.ZONE_KIND: cluster.kind,
+                cv.ROLE: role,
+                "app.kubernetes.io/name": s.id,
+            }
+        )
         waits = cv.SKIP_AWAIT if skip_await else {}
-        md = meta.ObjectMetaArgs(name=s.id, namespace=ns, labels=lbls,
-                                 annotations={"govcloud/system-name": s.name, **waits})
+        md = meta.ObjectMetaArgs(
+            name=s.id,
+            namespace=ns,
+            labels=lbls,
+            annotations={"govcloud/system-name": s.name, **waits},
+        )
         child = pulumi.ResourceOptions(parent=self)
-        volumes = [core.VolumeArgs(name="tmp", empty_dir=core.EmptyDirVolumeSourceArgs(size_limit="1Gi"))]
+        volumes = [
+            core.VolumeArgs(name="tmp", empty_dir=core.EmptyDirVolumeSourceArgs(size_limit="1Gi"))
+        ]
         mounts = [core.VolumeMountArgs(name="tmp", mount_path="/tmp")]
         deps = []
         if s.storage_gib > 0:
             claim = f"{s.id}-data"
-            deps.append(core.PersistentVolumeClaim(
-                f"{name}-pvc", metadata=meta.ObjectMetaArgs(name=claim, namespace=ns, labels=lbls,
-                                                            annotations=waits or None),
-                spec=core.PersistentVolumeClaimSpecArgs(
-                    access_modes=["ReadWriteOnce" if s.replicas == 1 else "ReadWriteMany"],
-                    storage_class_name=storage_class,
-                    resources=core.VolumeResourceRequirementsArgs(requests={"storage": cv.gib(s.storage_gib)})),
-                opts=child))
-            volumes.append(core.VolumeArgs(name="data", persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
-                claim_name=claim)))
+            deps.append(
+                core.PersistentVolumeClaim(
+                    f"{name}-pvc",
+                    metadata=meta.ObjectMetaArgs(
+                        name=claim, namespace=ns, labels=lbls, annotations=waits or None
+                    ),
+                    spec=core.PersistentVolumeClaimSpecArgs(
+                        access_modes=["ReadWriteOnce" if s.replicas == 1 else "ReadWriteMany"],
+                        storage_class_name=storage_class,
+                        resources=core.VolumeResourceRequirementsArgs(
+                            requests={"storage": cv.gib(s.storage_gib)}
+                        ),
+                    ),
+                    opts=child,
+                )
+            )
+            volumes.append(
+                core.VolumeArgs(
+                    name="data",
+                    persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=claim
+                    ),
+                )
+            )
             mounts.append(core.VolumeMountArgs(name="data", mount_path="/data"))
         amount = {"cpu": cv.cpu(s.vcpu), "memory": cv.gib(s.memory_gib)}
         template = core.PodTemplateSpecArgs(
@@ -96,26 +153,57 @@ class SystemWorkload(pulumi.ComponentResource):
                 security_context=pod_security(),
                 affinity=affinity(ARCH_BY_ZONE_KIND.get(cluster.kind)),
                 automount_service_account_token=False,
-                containers=[core.ContainerArgs(
-                    name="app", image=image(registry, dept, s),
-                    ports=[core.ContainerPortArgs(name="http", container_port=cv.APP_PORT)],
-                    resources=core.ResourceRequirementsArgs(requests=amount, limits=amount),
-                    security_context=container_security(),
-                    volume_mounts=mounts)],
-                volumes=volumes))
+                containers=[
+                    core.ContainerArgs(
+                        name="app",
+                        image=image(registry, dept, s),
+                        ports=[core.ContainerPortArgs(name="http", container_port=cv.APP_PORT)],
+                        resources=core.ResourceRequirementsArgs(requests=amount, limits=amount),
+                        security_context=container_security(),
+                        volume_mounts=mounts,
+                    )
+                ],
+                volumes=volumes,
+            ),
+        )
         wl_opts = pulumi.ResourceOptions(parent=self, depends_on=deps)
         if s.data_gib > 0:
-            self.workload = apps.StatefulSet(f"{name}-sts", metadata=md, spec=apps.StatefulSetSpecArgs(
-                replicas=replicas, service_name=s.id, selector=meta.LabelSelectorArgs(match_labels=selector),
-                template=template), opts=wl_opts)
+            self.workload = apps.StatefulSet(
+                f"{name}-sts",
+                metadata=md,
+                spec=apps.StatefulSetSpecArgs(
+                    replicas=replicas,
+                    service_name=s.id,
+                    selector=meta.LabelSelectorArgs(match_labels=selector),
+                    template=template,
+                ),
+                opts=wl_opts,
+            )
         else:
-            self.workload = apps.Deployment(f"{name}-deploy", metadata=md, spec=apps.DeploymentSpecArgs(
-                replicas=replicas, selector=meta.LabelSelectorArgs(match_labels=selector),
-                template=template), opts=wl_opts)
-        core.Service(f"{name}-svc", metadata=md, spec=core.ServiceSpecArgs(
-            selector=selector, ip_family_policy="PreferDualStack",
-            ports=[core.ServicePortArgs(name="http", port=cv.SERVICE_PORT, target_port="http", protocol="TCP")]),
-            opts=child)
+            self.workload = apps.Deployment(
+                f"{name}-deploy",
+                metadata=md,
+                spec=apps.DeploymentSpecArgs(
+                    replicas=replicas,
+                    selector=meta.LabelSelectorArgs(match_labels=selector),
+                    template=template,
+                ),
+                opts=wl_opts,
+            )
+        core.Service(
+            f"{name}-svc",
+            metadata=md,
+            spec=core.ServiceSpecArgs(
+                selector=selector,
+                ip_family_policy="PreferDualStack",
+                ports=[
+                    core.ServicePortArgs(
+                        name="http", port=cv.SERVICE_PORT, target_port="http", protocol="TCP"
+                    )
+                ],
+            ),
+            opts=child,
+        )
         self.replicas = pulumi.Output.from_input(replicas)
         self.register_outputs({"replicas": self.replicas})
 

@@ -74,10 +74,14 @@ def missing_prerequisites() -> list[str]:
     """Human-readable reasons the lab cannot run here; empty when it can."""
     reasons = []
     if os.geteuid() != 0:
-        reasons.append("the lab needs root (network namespaces, veth links, FRR, sshd): run it with sudo")
+        reasons.append(
+            "the lab needs root (network namespaces, veth links, FRR, sshd): run it with sudo"
+        )
     missing = sorted({pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)})
     if missing:
-        reasons.append(f"missing Debian packages: {' '.join(missing)} (apt-get install -y {' '.join(missing)})")
+        reasons.append(
+            f"missing Debian packages: {' '.join(missing)} (apt-get install -y {' '.join(missing)})"
+        )
     return reasons
 
 
@@ -97,17 +101,34 @@ def _run(*cmd: str, check: bool = True, input: str | None = None) -> subprocess.
     return proc
 
 
-def in_netns(ns: str, *cmd: str, hostname: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def in_netns(
+    ns: str, *cmd: str, hostname: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run a command inside a lab namespace (in a UTS namespace named `hostname`, if given)."""
     if hostname:
         script = 'hostname "$0" && exec "$@"'
-        return _run("ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", script, hostname, *cmd, check=check)
+        return _run(
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            script,
+            hostname,
+            *cmd,
+            check=check,
+        )
     return _run("ip", "netns", "exec", ns, *cmd, check=check)
 
 
 def vtysh(node: Node, *commands: str, check: bool = True) -> str:
     args = [a for c in commands for a in ("-c", c)]
-    return in_netns(node.netns, "vtysh", "-N", node.netns, *args, hostname=node.name, check=check).stdout
+    return in_netns(
+        node.netns, "vtysh", "-N", node.netns, *args, hostname=node.name, check=check
+    ).stdout
 
 
 def _netns_list() -> set[str]:
@@ -137,13 +158,23 @@ class State:
 
     def __init__(self, lab_dir: Path):
         self.path = lab_dir / STATE_FILE
-        self.data = {"schema_version": SCHEMA_VERSION, "netns": [], "host_links": [], "bridge": None,
-                     "paths": [], "user": None, "spec": None, "city": None}
+        self.data = {
+            "schema_version": SCHEMA_VERSION,
+            "netns": [],
+            "host_links": [],
+            "bridge": None,
+            "paths": [],
+            "user": None,
+            "spec": None,
+            "city": None,
+        }
         if self.path.exists():
             try:
                 self.data.update(json.loads(self.path.read_text()))
             except json.JSONDecodeError as exc:
-                raise LabError(f"{self.path}: corrupt lab state ({exc}); remove the lab by hand") from exc
+                raise LabError(
+                    f"{self.path}: corrupt lab state ({exc}); remove the lab by hand"
+                ) from exc
 
     def record(self, key: str, value) -> None:
         if isinstance(self.data[key], list):
@@ -161,8 +192,13 @@ class State:
 # --- up ---------------------------------------------------------------------------------------
 
 
-def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: str = "",
-       progress: Progress | None = None) -> dict:
+def up(
+    topo: Topology,
+    lab_dir: Path = DEFAULT_LAB_DIR,
+    spec: str = "",
+    city: str = "",
+    progress: Progress | None = None,
+) -> dict:
     """Build (or repair) the lab. Returns `status()`."""
     _require()
     say = progress or (lambda _msg: None)
@@ -170,9 +206,13 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
     lab_dir.mkdir(parents=True, exist_ok=True)
     state = State(lab_dir)
     if state.data["spec"] and spec and state.data["spec"] != spec:
-        raise LabError(f"the lab is up with --topology {state.data['spec']}; run `govctl lab down` first")
+        raise LabError(
+            f"the lab is up with --topology {state.data['spec']}; run `govctl lab down` first"
+        )
     if _link_exists(BRIDGE) and state.data["bridge"] != BRIDGE:
-        raise LabError(f"bridge {BRIDGE} exists but this lab ({lab_dir}) did not create it: another lab is up")
+        raise LabError(
+            f"bridge {BRIDGE} exists but this lab ({lab_dir}) did not create it: another lab is up"
+        )
     state.record("spec", spec or state.data["spec"])
     state.record("city", city or state.data["city"])
     for name in ("ipam.lock.yaml", "plan.json", "configs"):
@@ -189,7 +229,19 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
         _node_base(node)
         if node.level in ("township", "village") and not _link_exists(LAN_IF, node.netns):
             # The site's LAN: a veth whose other end stands for the hosts on it (carrier up).
-            _run("ip", "-n", node.netns, "link", "add", LAN_IF, "type", "veth", "peer", "name", LAN_HOSTS)
+            _run(
+                "ip",
+                "-n",
+                node.netns,
+                "link",
+                "add",
+                LAN_IF,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                LAN_HOSTS,
+            )
         if node.level in ("township", "village"):
             for ifname in (LAN_HOSTS, LAN_IF):
                 _run("ip", "-n", node.netns, "link", "set", ifname, "up")
@@ -198,8 +250,21 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
     for link in topo.links:
         child, parent = topo.node(link.child), topo.node(link.parent)
         if not _link_exists(link.child_if, child.netns):
-            _run("ip", "link", "add", link.child_if, "netns", child.netns, "type", "veth",
-                 "peer", "name", link.parent_if, "netns", parent.netns)
+            _run(
+                "ip",
+                "link",
+                "add",
+                link.child_if,
+                "netns",
+                child.netns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                link.parent_if,
+                "netns",
+                parent.netns,
+            )
         for ns, ifname in ((child.netns, link.child_if), (parent.netns, link.parent_if)):
             in_netns(ns, "sysctl", "-qw", f"net.ipv6.conf.{ifname}.accept_dad=0")
             _run("ip", "-n", ns, "link", "set", ifname, "up")
@@ -211,10 +276,14 @@ def up(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR, spec: str = "", city: st
         _frr(node, topo, state)
         _sshd(node, lab_dir, state)
     _wait_ssh(topo)
-    write_atomic(lab_dir / "known_hosts", "".join(
-        f"{n.mgmt} {(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[0]} "
-        f"{(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[1]}\n"
-        for n in topo.nodes))
+    write_atomic(
+        lab_dir / "known_hosts",
+        "".join(
+            f"{n.mgmt} {(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[0]} "
+            f"{(lab_dir / 'nodes' / n.name / 'ssh_host_ed25519_key.pub').read_text().split(' ')[1]}\n"
+            for n in topo.nodes
+        ),
+    )
     return status(topo, lab_dir)
 
 
@@ -227,7 +296,18 @@ def _keys(lab_dir: Path, state: State) -> None:
     if not (ssh / "id_ed25519").exists():
         state.record("paths", str(ssh))
         ssh.mkdir(mode=0o700, exist_ok=True)
-        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "govcloud-lab", "-f", str(ssh / "id_ed25519"))
+        _run(
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "govcloud-lab",
+            "-f",
+            str(ssh / "id_ed25519"),
+        )
     if not LOGIN_HOME.exists():
         state.record("paths", str(LOGIN_HOME))
     (LOGIN_HOME / "bin").mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -235,8 +315,11 @@ def _keys(lab_dir: Path, state: State) -> None:
     write_atomic(AUTHORIZED_KEYS, (ssh / "id_ed25519.pub").read_text())
     AUTHORIZED_KEYS.chmod(0o644)
     # sshd sets GC_PATHSPACE (SetEnv) per node; `ssh node 'show version'` arrives as -c.
-    write_atomic(LOGIN_SHELL, '#!/bin/sh\nif [ "$1" = "-c" ]; then exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null -c "$2"; fi\n'
-                              'exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null\n')
+    write_atomic(
+        LOGIN_SHELL,
+        '#!/bin/sh\nif [ "$1" = "-c" ]; then exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null -c "$2"; fi\n'
+        'exec /usr/bin/vtysh -N "$GC_PATHSPACE" -H /dev/null\n',
+    )
     LOGIN_SHELL.chmod(0o755)
 
 
@@ -244,8 +327,20 @@ def _login_user(lab_dir: Path, state: State) -> None:
     if _run("id", LOGIN_USER, check=False).returncode == 0:
         return
     state.record("user", LOGIN_USER)
-    _run("useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell",
-         str(LOGIN_SHELL), "--groups", "frrvty,frr", "--password", "*", LOGIN_USER)  # "*": no password, not locked
+    _run(
+        "useradd",
+        "--system",
+        "--no-create-home",
+        "--home-dir",
+        "/",
+        "--shell",
+        str(LOGIN_SHELL),
+        "--groups",
+        "frrvty,frr",
+        "--password",
+        "*",
+        LOGIN_USER,
+    )  # "*": no password, not locked
 
 
 def _bridge(state: State) -> None:
@@ -261,16 +356,36 @@ def _bridge(state: State) -> None:
 
 def _node_base(node: Node) -> None:
     _run("ip", "-n", node.netns, "link", "set", "lo", "up")
-    in_netns(node.netns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
-             "net.ipv6.conf.default.forwarding=1", "net.ipv6.conf.all.accept_dad=0",
-             "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.keep_addr_on_down=1")
+    in_netns(
+        node.netns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.ip_forward=1",
+        "net.ipv6.conf.all.forwarding=1",
+        "net.ipv6.conf.default.forwarding=1",
+        "net.ipv6.conf.all.accept_dad=0",
+        "net.ipv6.conf.default.accept_dad=0",
+        "net.ipv6.conf.all.keep_addr_on_down=1",
+    )
 
 
 def _mgmt_link(node: Node, index: int, state: State) -> None:
     host_if = f"gcm{index}"
     if not _link_exists("mgmt0", node.netns):
         state.record("host_links", host_if)
-        _run("ip", "link", "add", host_if, "type", "veth", "peer", "name", "mgmt0", "netns", node.netns)
+        _run(
+            "ip",
+            "link",
+            "add",
+            host_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "mgmt0",
+            "netns",
+            node.netns,
+        )
     in_netns(node.netns, "sysctl", "-qw", "net.ipv6.conf.mgmt0.disable_ipv6=1")
     _run("sysctl", "-qw", f"net.ipv6.conf.{host_if}.disable_ipv6=1")
     _run("ip", "link", "set", host_if, "master", BRIDGE, "up")
@@ -286,9 +401,17 @@ def initial_config(node: Node, topo: Topology) -> str:
     Zebra installs routes with plain multipath nexthops instead of kernel nexthop groups: FRR
     8.4 does not repair a kernel group that lost a member when a link went down, so after a
     dual link flaps the route would keep only one of its two equal-cost paths."""
-    lines = ["frr defaults traditional", f"hostname {node.name}", "service integrated-vtysh-config",
-             "no zebra nexthop kernel enable", "!",
-             "interface lo", f" ip address {node.loopback_ipv4}/32", "exit", "!"]
+    lines = [
+        "frr defaults traditional",
+        f"hostname {node.name}",
+        "service integrated-vtysh-config",
+        "no zebra nexthop kernel enable",
+        "!",
+        "interface lo",
+        f" ip address {node.loopback_ipv4}/32",
+        "exit",
+        "!",
+    ]
     for lk in topo.links_of(node.name):
         net = ipaddress.IPv4Network(lk.ipv4)
         ifname, addr = (lk.child_if, net[1]) if lk.child == node.name else (lk.parent_if, net[0])
@@ -305,7 +428,10 @@ def _frr(node: Node, topo: Topology, state: State) -> None:
             shutil.chown(d, "frr", "frr")
             d.chmod(0o775)  # group frr: the login user saves the config here
     if not (etc / "frr.conf").exists():
-        for name, text in (("vtysh.conf", "service integrated-vtysh-config\n"), ("frr.conf", initial_config(node, topo))):
+        for name, text in (
+            ("vtysh.conf", "service integrated-vtysh-config\n"),
+            ("frr.conf", initial_config(node, topo)),
+        ):
             (etc / name).write_text(text)
             shutil.chown(etc / name, LOGIN_USER, "frr")
             (etc / name).chmod(0o660)
@@ -313,8 +439,20 @@ def _frr(node: Node, topo: Topology, state: State) -> None:
     for daemon in DAEMONS:
         if _pid_alive(run / f"{daemon}.pid", node.netns):
             continue
-        in_netns(node.netns, str(FRR_BIN / daemon), "-d", "-N", node.netns, "-P", "0", "-F", "traditional",
-                 "-i", str(run / f"{daemon}.pid"), hostname=node.name)
+        in_netns(
+            node.netns,
+            str(FRR_BIN / daemon),
+            "-d",
+            "-N",
+            node.netns,
+            "-P",
+            "0",
+            "-F",
+            "traditional",
+            "-i",
+            str(run / f"{daemon}.pid"),
+            hostname=node.name,
+        )
         started = True
     if started:
         _wait(lambda: all((run / f"{d}.vty").exists() for d in DAEMONS), f"FRR in {node.netns}")
@@ -330,17 +468,30 @@ def _sshd(node: Node, lab_dir: Path, state: State) -> None:
     if not key.exists():
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key))
     config = home / "sshd_config"
-    config.write_text("\n".join([
-        f"ListenAddress {node.mgmt}:22",
-        f"HostKey {key}",
-        f"PidFile {home / 'sshd.pid'}",
-        f"AuthorizedKeysFile {AUTHORIZED_KEYS}",
-        f"AllowUsers {LOGIN_USER}",
-        f"SetEnv GC_PATHSPACE={node.netns}",
-        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no",
-        "UsePAM no", "PrintMotd no", "PrintLastLog no", "X11Forwarding no", "AllowTcpForwarding no",
-        "MaxStartups 200", "MaxSessions 50", "LogLevel ERROR", "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                f"ListenAddress {node.mgmt}:22",
+                f"HostKey {key}",
+                f"PidFile {home / 'sshd.pid'}",
+                f"AuthorizedKeysFile {AUTHORIZED_KEYS}",
+                f"AllowUsers {LOGIN_USER}",
+                f"SetEnv GC_PATHSPACE={node.netns}",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PermitRootLogin no",
+                "UsePAM no",
+                "PrintMotd no",
+                "PrintLastLog no",
+                "X11Forwarding no",
+                "AllowTcpForwarding no",
+                "MaxStartups 200",
+                "MaxSessions 50",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
     if not _pid_alive(home / "sshd.pid", node.netns):
         in_netns(node.netns, "/usr/sbin/sshd", "-f", str(config), hostname=node.name)
 
@@ -360,6 +511,7 @@ def _wait_ssh(topo: Topology) -> None:
                 return True
         except OSError:
             return False
+
     for node in topo.nodes:
         _wait(lambda n=node: listening(n.mgmt), f"sshd of {node.name} ({node.mgmt})")
 
@@ -372,19 +524,35 @@ def node_health(node: Node, lab_dir: Path) -> dict:
     present = os.path.exists(f"/run/netns/{ns}")
     daemons = {d: present and _pid_alive(FRR_RUN / ns / f"{d}.pid", ns) for d in DAEMONS}
     daemons["sshd"] = present and _pid_alive(lab_dir / "nodes" / node.name / "sshd.pid", ns)
-    return {"netns_present": present, "daemons": daemons, "healthy": present and all(daemons.values())}
+    return {
+        "netns_present": present,
+        "daemons": daemons,
+        "healthy": present and all(daemons.values()),
+    }
 
 
 def status(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     lab_dir = Path(lab_dir).resolve()
     nodes = []
     for n in topo.nodes:
-        nodes.append({"name": n.name, "netns": n.netns, "level": n.level, "mgmt": n.mgmt,
-                      "parent": n.parent, **node_health(n, lab_dir)})
+        nodes.append(
+            {
+                "name": n.name,
+                "netns": n.netns,
+                "level": n.level,
+                "mgmt": n.mgmt,
+                "parent": n.parent,
+                **node_health(n, lab_dir),
+            }
+        )
     state = State(lab_dir) if (lab_dir / STATE_FILE).exists() else None
-    return {"schema_version": SCHEMA_VERSION, "up": bool(state) and all(n["healthy"] for n in nodes),
-            "topology": state.data["spec"] if state else None, "inventory": str(lab_dir / "inventory.yml"),
-            "nodes": nodes}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "up": bool(state) and all(n["healthy"] for n in nodes),
+        "topology": state.data["spec"] if state else None,
+        "inventory": str(lab_dir / "inventory.yml"),
+        "nodes": nodes,
+    }
 
 
 def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> dict:
@@ -393,11 +561,17 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
     say = progress or (lambda _msg: None)
     lab_dir = Path(lab_dir).resolve()
     if not (lab_dir / STATE_FILE).exists():
-        return {"removed": {"netns": [], "host_links": [], "paths": [], "user": None, "bridge": None}}
+        return {
+            "removed": {"netns": [], "host_links": [], "paths": [], "user": None, "bridge": None}
+        }
     state = State(lab_dir)
     d = state.data
     present = [ns for ns in d["netns"] if ns in _netns_list()]
-    pids = [int(p) for ns in present for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()]
+    pids = [
+        int(p)
+        for ns in present
+        for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()
+    ]
     _kill_all(pids)  # every daemon at once: FRR takes a moment to stop
     for ns in present:
         say(ns)
@@ -424,6 +598,7 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
 
 def _kill_all(pids: list[int], timeout: float = 5.0) -> None:
     """SIGTERM the processes, wait for them together, SIGKILL whatever is left."""
+
     def alive(pid: int) -> bool:  # a zombie has stopped: only its parent's reaping is left
         try:
             return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -445,7 +620,11 @@ def _kill_all(pids: list[int], timeout: float = 5.0) -> None:
 
 def write_inventory(lab_dir: Path, inventory: dict) -> Path:
     path = Path(lab_dir) / "inventory.yml"
-    write_atomic(path, "# Written by `govctl lab up`: the namespace lab as an Ansible inventory.\n" + dump_yaml(inventory))
+    write_atomic(
+        path,
+        "# Written by `govctl lab up`: the namespace lab as an Ansible inventory.\n"
+        + dump_yaml(inventory),
+    )
     return path
 
 
@@ -464,8 +643,16 @@ def lab_plan(topo: Topology, lab_dir: Path):
     plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
     write_lock(lock_path, plan.lock)
     if not all(lk.parent_if for lk in topo.links):
-        wire(topo, {n.name: {(d["peer"], d["n"]): d["name"] for d in device_context(topo.model, plan, n.name)["downlinks"]}
-                    for n in topo.nodes})
+        wire(
+            topo,
+            {
+                n.name: {
+                    (d["peer"], d["n"]): d["name"]
+                    for d in device_context(topo.model, plan, n.name)["downlinks"]
+                }
+                for n in topo.nodes
+            },
+        )
     return plan
 
 
@@ -486,11 +673,20 @@ def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
         write_atomic(lab_dir / "configs" / f"{node.name}.cfg", rendered.config)
         write_atomic(lab_dir / "configs" / f"{node.name}.rollback.cfg", rendered.rollback)
     inventory = build_inventory(
-        topo.model, plan,
+        topo.model,
+        plan,
         host_vars={n.name: {"lab_netns": n.netns} for n in topo.nodes},
-        group_vars={"net_username": LOGIN_USER, "net_key_file": str(lab_dir / "ssh" / "id_ed25519"),
-                    "net_known_hosts": str(lab_dir / "known_hosts"), "config_dir": str(lab_dir / "configs"),
-                    "backup_dir": str(lab_dir / "backups"), "lab_dir": str(lab_dir)},
+        group_vars={
+            "net_username": LOGIN_USER,
+            "net_key_file": str(lab_dir / "ssh" / "id_ed25519"),
+            "net_known_hosts": str(lab_dir / "known_hosts"),
+            "config_dir": str(lab_dir / "configs"),
+            "backup_dir": str(lab_dir / "backups"),
+            "lab_dir": str(lab_dir),
+        },
     )
-    return {"inventory": str(write_inventory(lab_dir, inventory)), "plan": str(lab_dir / "plan.json"),
-            "configs": str(lab_dir / "configs")}
+    return {
+        "inventory": str(write_inventory(lab_dir, inventory)),
+        "plan": str(lab_dir / "plan.json"),
+        "configs": str(lab_dir / "configs"),
+    }

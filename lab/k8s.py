@@ -188,7 +188,11 @@ def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> list[str]:
     for name in state["clusters"]:
         shutil.rmtree(state_dir / name, ignore_errors=True)
     kubeconfig = state.get("kubeconfig")
-    for leftover in (Path(kubeconfig) if kubeconfig else None, state_dir / "kubeconfig", state_dir / STATE_FILE):
+    for leftover in (
+        Path(kubeconfig) if kubeconfig else None,
+        state_dir / "kubeconfig",
+        state_dir / STATE_FILE,
+    ):
         if leftover:
             leftover.unlink(missing_ok=True)
     try:
@@ -444,7 +448,9 @@ def _get(state_dir: Path, name: str, cluster: dict, path: str) -> str | None:
 
 def _opener(context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
     """Loopback only: any proxy settings of the environment are ignored."""
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
 
 
 def _fetch(url: str, context: ssl.SSLContext | None = None) -> str | None:
@@ -461,8 +467,10 @@ def _fetch(url: str, context: ssl.SSLContext | None = None) -> str | None:
 # Where the API serves each kind the platform file may hold.
 _KIND_PATHS = {
     ("v1", "Namespace"): "/api/v1/namespaces/{name}",
-    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"):
-        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
+    (
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+    ): "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
 }
 
 
@@ -472,7 +480,9 @@ def _platform_objects() -> list[dict]:
     return [o for o in yaml.safe_load_all(PLATFORM.read_text(encoding="utf-8")) if o]
 
 
-def _install(state_dir: Path, name: str, cluster: dict, objects: list[dict], timeout: float) -> None:
+def _install(
+    state_dir: Path, name: str, cluster: dict, objects: list[dict], timeout: float
+) -> None:
     """Server-side apply the platform objects, then wait until each CRD is served."""
     context = _admin_context(state_dir, name)
     base = f"https://{HOST}:{cluster['ports']['apiserver']}"
@@ -485,17 +495,23 @@ def _install(state_dir: Path, name: str, cluster: dict, objects: list[dict], tim
             with _opener(context).open(request, timeout=10):
                 pass
         except urllib.error.HTTPError as exc:
-            raise LabError(f"cluster {name!r}: applying {obj['kind']} {obj['metadata']['name']} "
-                           f"failed: {exc.code} {exc.read().decode(errors='replace')[:500]}") from None
+            raise LabError(
+                f"cluster {name!r}: applying {obj['kind']} {obj['metadata']['name']} "
+                f"failed: {exc.code} {exc.read().decode(errors='replace')[:500]}"
+            ) from None
         except (OSError, urllib.error.URLError) as exc:
             raise LabError(f"cluster {name!r}: API server unreachable: {exc}") from None
     deadline = time.monotonic() + timeout
     for crd in (o for o in objects if o["kind"] == "CustomResourceDefinition"):
         spec = crd["spec"]
         served = f"/apis/{spec['group']}/{spec['versions'][0]['name']}"
-        while f'"name":"{spec["names"]["plural"]}"' not in (_get(state_dir, name, cluster, served) or ""):
+        while f'"name":"{spec["names"]["plural"]}"' not in (
+            _get(state_dir, name, cluster, served) or ""
+        ):
             if time.monotonic() > deadline:
-                raise LabError(f"cluster {name!r}: CRD {crd['metadata']['name']} not served in time")
+                raise LabError(
+                    f"cluster {name!r}: CRD {crd['metadata']['name']} not served in time"
+                )
             time.sleep(0.2)
 
 
@@ -657,7 +673,9 @@ def _write_kubeconfig(state_dir: Path, state: dict, path: Path) -> Path:
         pki = state_dir / name / "pki"
         server = f"https://{HOST}:{cluster['ports']['apiserver']}"
         entry = (name, server, pki / "ca.crt", "admin", pki / "admin")
-        _write_private(state_dir / name / "controller-manager.kubeconfig", _kubeconfig_text([entry]))
+        _write_private(
+            state_dir / name / "controller-manager.kubeconfig", _kubeconfig_text([entry])
+        )
         entries.append(entry)
     _write_private(path, _kubeconfig_text(entries))
     return path

@@ -81,7 +81,9 @@ class Topology:
 def parse_spec(spec: str) -> tuple[int, int, int]:
     m = SPEC.match(spec.strip())
     if not m:
-        raise TopologyError(f"--topology {spec!r}: expected COUNTIESxTOWNSHIPSxVILLAGES, e.g. {DEFAULT_SPEC}")
+        raise TopologyError(
+            f"--topology {spec!r}: expected COUNTIESxTOWNSHIPSxVILLAGES, e.g. {DEFAULT_SPEC}"
+        )
     counts = tuple(int(g) for g in m.groups())
     if counts[0] < 1:
         raise TopologyError("--topology needs at least one county")
@@ -102,7 +104,9 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
     n_counties, n_townships, n_villages = parse_spec(spec)
     total = 1 + n_counties * (1 + n_townships * (1 + n_villages))
     if total > MAX_NODES:
-        raise TopologyError(f"--topology {spec} makes {total} nodes; the lab holds at most {MAX_NODES}")
+        raise TopologyError(
+            f"--topology {spec} makes {total} nodes; the lab holds at most {MAX_NODES}"
+        )
     net = source.network
     picked = _pick(net, n_counties, n_townships, n_villages)
     hosts = iter(MGMT_NET.hosts())
@@ -119,10 +123,33 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
         if parent is not None:
             for i in range(LEVEL_LINKS[level]):
                 subnet = next(links31)
-                links.append(Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet), n=i + 1))
-                uplinks.append(Uplink(peer=parent.hostname, bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000, interface=f"up{i}"))
-        dev = Device(hostname=first.hostname, platform=Platform.linux_frr, role=first.role, mgmt_ipv4=mgmt, uplinks=uplinks)
-        nodes.append(Node(first.hostname, level, site.code, parent.hostname if parent else None, mgmt, str(next(loopbacks))))
+                links.append(
+                    Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet), n=i + 1)
+                )
+                uplinks.append(
+                    Uplink(
+                        peer=parent.hostname,
+                        bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000,
+                        interface=f"up{i}",
+                    )
+                )
+        dev = Device(
+            hostname=first.hostname,
+            platform=Platform.linux_frr,
+            role=first.role,
+            mgmt_ipv4=mgmt,
+            uplinks=uplinks,
+        )
+        nodes.append(
+            Node(
+                first.hostname,
+                level,
+                site.code,
+                parent.hostname if parent else None,
+                mgmt,
+                str(next(loopbacks)),
+            )
+        )
         return dev
 
     core_src = picked["core"]
@@ -133,37 +160,60 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
         ts = []
         for t, villages in townships:
             t_dev = device(t, "township", c_dev)
-            vs = [Village(code=v.code, name=v.name, ipv6=v.ipv6, devices=[device(v, "village", t_dev)]) for v in villages]
+            vs = [
+                Village(
+                    code=v.code, name=v.name, ipv6=v.ipv6, devices=[device(v, "village", t_dev)]
+                )
+                for v in villages
+            ]
             ts.append(Township(code=t.code, name=t.name, ipv6=t.ipv6, devices=[t_dev], villages=vs))
-        counties.append(County(code=c.code, name=c.name, ipv6=c.ipv6, devices=[c_dev], townships=ts))
+        counties.append(
+            County(code=c.code, name=c.name, ipv6=c.ipv6, devices=[c_dev], townships=ts)
+        )
     network = NetworkFile(
         routing=net.routing,
         upstream=[],
-        city_core=CityCore(code=core_src.code, name=core_src.name, ipv6=core_src.ipv6, devices=[core_dev]),
+        city_core=CityCore(
+            code=core_src.code, name=core_src.name, ipv6=core_src.ipv6, devices=[core_dev]
+        ),
         counties=counties,
     )
-    model = CityModel(source=source.source, city=source.city, departments=[], systems=[], machine_rooms=[], network=network)
+    model = CityModel(
+        source=source.source,
+        city=source.city,
+        departments=[],
+        systems=[],
+        machine_rooms=[],
+        network=network,
+    )
     return Topology(model=model, nodes=nodes, links=links)
 
 
 def _pick(net: NetworkFile, n_counties: int, n_townships: int, n_villages: int) -> dict:
     """The first sites with devices at every level, or a TopologyError naming what is short."""
+
     def with_devices(sites):
         return [s for s in sites if s.devices]
 
     counties = with_devices(net.counties)
     if len(counties) < n_counties:
-        raise TopologyError(f"the city has {len(counties)} counties with devices; --topology asks for {n_counties}")
+        raise TopologyError(
+            f"the city has {len(counties)} counties with devices; --topology asks for {n_counties}"
+        )
     out = []
     for c in counties[:n_counties]:
         townships = with_devices(c.townships)
         if len(townships) < n_townships:
-            raise TopologyError(f"county {c.code} has {len(townships)} townships with devices; --topology asks for {n_townships}")
+            raise TopologyError(
+                f"county {c.code} has {len(townships)} townships with devices; --topology asks for {n_townships}"
+            )
         ts = []
         for t in townships[:n_townships]:
             villages = with_devices(t.villages)
             if len(villages) < n_villages:
-                raise TopologyError(f"township {t.code} has {len(villages)} villages with devices; --topology asks for {n_villages}")
+                raise TopologyError(
+                    f"township {t.code} has {len(villages)} villages with devices; --topology asks for {n_villages}"
+                )
             ts.append((t, villages[:n_villages]))
         out.append((c, ts))
     return {"core": net.city_core, "counties": out}

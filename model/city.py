@@ -97,7 +97,9 @@ class CityModel:
 
     @property
     def next_wave(self) -> int | None:
-        waves = [s.wave for s in self.systems if s.state == SystemState.legacy and s.wave is not None]
+        waves = [
+            s.wave for s in self.systems if s.state == SystemState.legacy and s.wave is not None
+        ]
         return min(waves) if waves else None
 
     # --- extranet --------------------------------------------------------------------
@@ -107,11 +109,17 @@ class CityModel:
         core = net.city_core
         yield NetSite("city", core.code, core.name, None, core.ipv6.value, tuple(core.devices))
         for c in net.counties:
-            yield NetSite("county", c.code, c.name, core.code, c.ipv6.value, tuple(c.devices), c.code)
+            yield NetSite(
+                "county", c.code, c.name, core.code, c.ipv6.value, tuple(c.devices), c.code
+            )
             for t in c.townships:
-                yield NetSite("township", t.code, t.name, c.code, t.ipv6.value, tuple(t.devices), c.code)
+                yield NetSite(
+                    "township", t.code, t.name, c.code, t.ipv6.value, tuple(t.devices), c.code
+                )
                 for v in t.villages:
-                    yield NetSite("village", v.code, v.name, t.code, v.ipv6.value, tuple(v.devices), c.code)
+                    yield NetSite(
+                        "village", v.code, v.name, t.code, v.ipv6.value, tuple(v.devices), c.code
+                    )
 
     @cached_property
     def sites_by_code(self) -> dict[str, NetSite]:

@@ -67,8 +67,12 @@ def synth_history(systems: list[dict], seed: int, days: int = 30) -> list[tuple]
     rng = random.Random(seed * 7919 + 17)
     rows = []
     hours = days * 24
-    profile = [_profile((i % 24), ((HISTORY_START + timedelta(hours=i)).weekday())) for i in range(hours)]
-    stamps = [(HISTORY_START + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(hours)]
+    profile = [
+        _profile((i % 24), ((HISTORY_START + timedelta(hours=i)).weekday())) for i in range(hours)
+    ]
+    stamps = [
+        (HISTORY_START + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(hours)
+    ]
     for s in systems:
         low = rng.random() < 0.33
         level = rng.uniform(0.03, 0.12) if low else rng.uniform(0.25, 0.75)
@@ -98,7 +102,11 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
     """Read a history file; raise InvalidModel with every bad row located by line."""
     shown = display_path(path)
     try:
-        raw = gzip.decompress(Path(path).read_bytes()) if str(path).endswith(".gz") else Path(path).read_bytes()
+        raw = (
+            gzip.decompress(Path(path).read_bytes())
+            if str(path).endswith(".gz")
+            else Path(path).read_bytes()
+        )
         text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InvalidModel([ModelError(shown, 1, "", "file is missing")]) from None
@@ -110,7 +118,16 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header != COLUMNS:
-        raise InvalidModel([ModelError(shown, 1, "header", f"expected columns {','.join(COLUMNS)}, got {','.join(header or [])}")])
+        raise InvalidModel(
+            [
+                ModelError(
+                    shown,
+                    1,
+                    "header",
+                    f"expected columns {','.join(COLUMNS)}, got {','.join(header or [])}",
+                )
+            ]
+        )
     errors: list[ModelError] = []
     acc: dict[str, tuple[list, list, list]] = {}
     stamp_cache: dict[str, float] = {}
@@ -124,12 +141,21 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
             if t is None:
                 t = stamp_cache[stamp] = _epoch(stamp)
         except ValueError:
-            errors.append(ModelError(shown, lineno, "timestamp", f"not an ISO 8601 time: {stamp!r}"))
+            errors.append(
+                ModelError(shown, lineno, "timestamp", f"not an ISO 8601 time: {stamp!r}")
+            )
             continue
         try:
             c, m = float(cpu), float(mem)
         except ValueError:
-            errors.append(ModelError(shown, lineno, "cpu_cores" if not _isnum(cpu) else "memory_bytes", "not a number"))
+            errors.append(
+                ModelError(
+                    shown,
+                    lineno,
+                    "cpu_cores" if not _isnum(cpu) else "memory_bytes",
+                    "not a number",
+                )
+            )
             continue
         if c < 0 or m < 0 or math.isnan(c) or math.isnan(m):
             errors.append(ModelError(shown, lineno, "", "usage cannot be negative or NaN"))

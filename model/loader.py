@@ -37,7 +37,11 @@ def _message(err: dict) -> str:
     if kind in _FRIENDLY:
         return _FRIENDLY[kind]
     msg = err["msg"].removeprefix("Value error, ")
-    if kind in ("string_pattern_mismatch", "literal_error", "enum") or kind.endswith("_type") or kind.endswith("_parsing"):
+    if (
+        kind in ("string_pattern_mismatch", "literal_error", "enum")
+        or kind.endswith("_type")
+        or kind.endswith("_parsing")
+    ):
         value = err.get("input")
         if not isinstance(value, dict | list):
             msg = f"{msg} (got {value!r})"
@@ -66,7 +70,16 @@ def load_city(directory: str | Path) -> CityModel:
 
 def _load_city(directory: Path) -> CityModel:
     if not directory.is_dir():
-        raise InvalidModel([ModelError(display_path(directory), 1, "", "not a directory with a city model (city.yaml, departments.yaml, …)")])
+        raise InvalidModel(
+            [
+                ModelError(
+                    display_path(directory),
+                    1,
+                    "",
+                    "not a directory with a city model (city.yaml, departments.yaml, …)",
+                )
+            ]
+        )
     errors: list[ModelError] = []
     parsed: dict[str, BaseModel] = {}
     raw: dict[str, tuple[Any, str]] = {}

@@ -26,12 +26,18 @@ def check(m: CityModel, report: Report) -> None:
     _network(m, report)
 
 
-def _unique(items, key, file_key: str, loc_prefix: tuple, field: str, what: str, report: Report) -> None:
+def _unique(
+    items, key, file_key: str, loc_prefix: tuple, field: str, what: str, report: Report
+) -> None:
     seen: dict = {}
     for i, item in enumerate(items):
         k = key(item)
         if k in seen:
-            report(file_key, loc_prefix + (i, field), f"duplicate {what} {k!r} (also at index {seen[k]})")
+            report(
+                file_key,
+                loc_prefix + (i, field),
+                f"duplicate {what} {k!r} (also at index {seen[k]})",
+            )
         else:
             seen[k] = i
 
@@ -42,97 +48,209 @@ def _city(m: CityModel, report: Report) -> None:
     _unique(c.zones, lambda z: z.name, "city", ("city", "zones"), "name", "zone name", report)
     primaries = [i for i, s in enumerate(c.sites) if s.role == SiteRole.primary]
     if len(primaries) != 1:
-        report("city", ("city", "sites"), f"exactly one site must have role primary (found {len(primaries)})")
+        report(
+            "city",
+            ("city", "sites"),
+            f"exactly one site must have role primary (found {len(primaries)})",
+        )
     site_names = {s.name for s in c.sites}
     for i, s in enumerate(c.sites):
         if s.role == SiteRole.primary and (s.link_mbps is not None or s.link_paths != 1):
-            report("city", ("city", "sites", i, "link_mbps" if s.link_mbps is not None else "link_paths"),
-                   "the primary site has no link from itself; leave link_mbps and link_paths out")
+            report(
+                "city",
+                ("city", "sites", i, "link_mbps" if s.link_mbps is not None else "link_paths"),
+                "the primary site has no link from itself; leave link_mbps and link_paths out",
+            )
         if s.role != SiteRole.primary and s.link_mbps is None:
-            report("city", ("city", "sites", i, "link_mbps"), f"a {s.role.value} site needs link_mbps (its link from the primary site)")
+            report(
+                "city",
+                ("city", "sites", i, "link_mbps"),
+                f"a {s.role.value} site needs link_mbps (its link from the primary site)",
+            )
     for i, z in enumerate(c.zones):
         if z.site not in site_names:
-            report("city", ("city", "zones", i, "site"), f"unknown site {z.site!r} (known: {', '.join(sorted(site_names))})")
+            report(
+                "city",
+                ("city", "zones", i, "site"),
+                f"unknown site {z.site!r} (known: {', '.join(sorted(site_names))})",
+            )
     v4 = [ipaddress.IPv4Network(p) for p in c.ipv4_legacy]
     for i, a in enumerate(v4):
         for b in v4[:i]:
             if a.overlaps(b):
                 report("city", ("city", "ipv4_legacy", i), f"{a} overlaps {b}")
     if ipaddress.IPv6Network(c.ipv6_prefix).prefixlen > 48:
-        report("city", ("city", "ipv6_prefix"), "the city aggregate must be /48 or shorter to hold counties, townships and villages")
+        report(
+            "city",
+            ("city", "ipv6_prefix"),
+            "the city aggregate must be /48 or shorter to hold counties, townships and villages",
+        )
 
 
 def _departments(m: CityModel, report: Report) -> None:
     deps = m.departments
-    _unique(deps, lambda d: d.code, "departments", ("departments",), "code", "department code", report)
-    _unique(deps, lambda d: d.slug, "departments", ("departments",), "slug", "department slug", report)
-    sensitive_owners = {s.department for s in m.systems if s.classification == Classification.sensitive and s.cloud_bound}
+    _unique(
+        deps, lambda d: d.code, "departments", ("departments",), "code", "department code", report
+    )
+    _unique(
+        deps, lambda d: d.slug, "departments", ("departments",), "slug", "department slug", report
+    )
+    sensitive_owners = {
+        s.department
+        for s in m.systems
+        if s.classification == Classification.sensitive and s.cloud_bound
+    }
     for i, d in enumerate(deps):
         zone = m.zones.get(d.zone)
         if zone is None:
-            report("departments", ("departments", i, "zone"), f"unknown zone {d.zone!r} (known: {', '.join(sorted(m.zones))})")
+            report(
+                "departments",
+                ("departments", i, "zone"),
+                f"unknown zone {d.zone!r} (known: {', '.join(sorted(m.zones))})",
+            )
         elif d.code in sensitive_owners and zone.kind != ZoneKind.isolated:
-            report("departments", ("departments", i, "zone"),
-                   f"department {d.code} owns sensitive systems, so its tenant must be in an isolated zone, not {zone.kind.value} zone {zone.name!r}")
+            report(
+                "departments",
+                ("departments", i, "zone"),
+                f"department {d.code} owns sensitive systems, so its tenant must be in an isolated zone, not {zone.kind.value} zone {zone.name!r}",
+            )
         if d.egress_allow and d.mlps_level != 3:
             pass  # declared egress is allowed at level 2 too; it is enforced only at level 3
 
 
 def _rooms(m: CityModel, report: Report) -> None:
-    _unique(m.machine_rooms, lambda r: r.id, "machine_rooms", ("machine_rooms",), "id", "machine room id", report)
+    _unique(
+        m.machine_rooms,
+        lambda r: r.id,
+        "machine_rooms",
+        ("machine_rooms",),
+        "id",
+        "machine room id",
+        report,
+    )
     for i, r in enumerate(m.machine_rooms):
         if r.department not in m.departments_by_code:
-            report("machine_rooms", ("machine_rooms", i, "department"), f"unknown department {r.department!r}")
+            report(
+                "machine_rooms",
+                ("machine_rooms", i, "department"),
+                f"unknown department {r.department!r}",
+            )
 
 
 def _systems(m: CityModel, report: Report) -> None:
     _unique(m.systems, lambda s: s.id, "systems", ("systems",), "id", "system id", report)
-    sensitive_owners = {s.department for s in m.systems if s.classification == Classification.sensitive and s.cloud_bound}
+    sensitive_owners = {
+        s.department
+        for s in m.systems
+        if s.classification == Classification.sensitive and s.cloud_bound
+    }
     for i, s in enumerate(m.systems):
         loc = ("systems", i)
         if s.department not in m.departments_by_code:
             report("systems", loc + ("department",), f"unknown department {s.department!r}")
         zone = m.zones.get(s.target_zone) if s.target_zone else None
         if s.target_zone and zone is None:
-            report("systems", loc + ("target_zone",), f"unknown zone {s.target_zone!r} (known: {', '.join(sorted(m.zones))})")
+            report(
+                "systems",
+                loc + ("target_zone",),
+                f"unknown zone {s.target_zone!r} (known: {', '.join(sorted(m.zones))})",
+            )
         if s.classification == Classification.classified:
             if s.state in (SystemState.migrating, SystemState.on_cloud):
-                report("systems", loc + ("state",), f"classified systems are never migrated; state {s.state.value} is not allowed")
+                report(
+                    "systems",
+                    loc + ("state",),
+                    f"classified systems are never migrated; state {s.state.value} is not allowed",
+                )
             if s.target_zone is not None:
-                report("systems", loc + ("target_zone",), "classified systems never have a cloud target zone")
+                report(
+                    "systems",
+                    loc + ("target_zone",),
+                    "classified systems never have a cloud target zone",
+                )
             if s.wave is not None:
-                report("systems", loc + ("wave",), "classified systems are never in a migration wave")
-        elif s.classification == Classification.sensitive and zone is not None and zone.kind != ZoneKind.isolated:
-            report("systems", loc + ("target_zone",),
-                   f"sensitive systems only land in an isolated zone; {s.target_zone!r} is a {zone.kind.value} zone")
-        elif s.department in sensitive_owners and zone is not None and zone.kind != ZoneKind.isolated and s.cloud_bound:
-            report("systems", loc + ("target_zone",),
-                   f"department {s.department} owns sensitive systems, so all its systems land in an isolated zone; "
-                   f"{s.target_zone!r} is a {zone.kind.value} zone")
+                report(
+                    "systems", loc + ("wave",), "classified systems are never in a migration wave"
+                )
+        elif (
+            s.classification == Classification.sensitive
+            and zone is not None
+            and zone.kind != ZoneKind.isolated
+        ):
+            report(
+                "systems",
+                loc + ("target_zone",),
+                f"sensitive systems only land in an isolated zone; {s.target_zone!r} is a {zone.kind.value} zone",
+            )
+        elif (
+            s.department in sensitive_owners
+            and zone is not None
+            and zone.kind != ZoneKind.isolated
+            and s.cloud_bound
+        ):
+            report(
+                "systems",
+                loc + ("target_zone",),
+                f"department {s.department} owns sensitive systems, so all its systems land in an isolated zone; "
+                f"{s.target_zone!r} is a {zone.kind.value} zone",
+            )
         if s.classification != Classification.classified and s.state != SystemState.retired:
-            needs_target = s.state in (SystemState.migrating, SystemState.on_cloud) or s.wave is not None
+            needs_target = (
+                s.state in (SystemState.migrating, SystemState.on_cloud) or s.wave is not None
+            )
             if needs_target and s.target_zone is None:
-                report("systems", loc + ("target_zone",), f"a {s.state.value} system{' with a wave' if s.wave is not None else ''} needs a target_zone")
+                report(
+                    "systems",
+                    loc + ("target_zone",),
+                    f"a {s.state.value} system{' with a wave' if s.wave is not None else ''} needs a target_zone",
+                )
         if s.state in (SystemState.legacy, SystemState.migrating):
             if s.location is None:
-                report("systems", loc + ("location",), f"a {s.state.value} system needs its machine room as location")
+                report(
+                    "systems",
+                    loc + ("location",),
+                    f"a {s.state.value} system needs its machine room as location",
+                )
             elif s.location not in m.rooms_by_id:
                 report("systems", loc + ("location",), f"unknown machine room {s.location!r}")
-            elif m.rooms_by_id[s.location].state.value == "consolidated" and s.state == SystemState.legacy:
-                report("systems", loc + ("location",), f"machine room {s.location} is consolidated; no legacy system can still run there")
+            elif (
+                m.rooms_by_id[s.location].state.value == "consolidated"
+                and s.state == SystemState.legacy
+            ):
+                report(
+                    "systems",
+                    loc + ("location",),
+                    f"machine room {s.location} is consolidated; no legacy system can still run there",
+                )
         elif s.state == SystemState.on_cloud and s.location is not None:
-            report("systems", loc + ("location",), "an on_cloud system has no machine-room location; leave it out")
+            report(
+                "systems",
+                loc + ("location",),
+                "an on_cloud system has no machine-room location; leave it out",
+            )
         if s.data_gib > s.storage_gib > 0:
-            report("systems", loc + ("data_gib",), f"data_gib {s.data_gib:g} exceeds storage_gib {s.storage_gib:g}")
+            report(
+                "systems",
+                loc + ("data_gib",),
+                f"data_gib {s.data_gib:g} exceeds storage_gib {s.storage_gib:g}",
+            )
 
 
-_LEVEL_ROLE = {"city": DeviceRole.core, "county": DeviceRole.aggregation, "township": DeviceRole.access, "village": DeviceRole.cpe}
+_LEVEL_ROLE = {
+    "city": DeviceRole.core,
+    "county": DeviceRole.aggregation,
+    "township": DeviceRole.access,
+    "village": DeviceRole.cpe,
+}
 
 
 def _network(m: CityModel, report: Report) -> None:
     net = m.network
     city_code = m.city.code
-    legacy = [(int(n.network_address), int(n.netmask)) for n in map(ipaddress.IPv4Network, m.city.ipv4_legacy)]
+    legacy = [
+        (int(n.network_address), int(n.netmask))
+        for n in map(ipaddress.IPv4Network, m.city.ipv4_legacy)
+    ]
     hostnames: dict[str, tuple] = {}
     mgmt: dict[str, tuple] = {}
     codes: dict[str, tuple] = {}
@@ -151,44 +269,86 @@ def _network(m: CityModel, report: Report) -> None:
     for loc, level, site, parent in walk():
         code = site.code
         if code in codes:
-            report("network", loc + ("code",), f"duplicate site code {code} (also at {_fmt(codes[code])})")
+            report(
+                "network",
+                loc + ("code",),
+                f"duplicate site code {code} (also at {_fmt(codes[code])})",
+            )
         else:
             codes[code] = loc
         _check_code(level, code, parent.code if parent else None, city_code, loc, report)
-        if parent is not None and site.ipv6 == Ipv6State.dual_stack and parent.ipv6 != Ipv6State.dual_stack:
-            report("network", loc + ("ipv6",), f"a {level} cannot be dual_stack while its parent {parent.code} is still pending")
+        if (
+            parent is not None
+            and site.ipv6 == Ipv6State.dual_stack
+            and parent.ipv6 != Ipv6State.dual_stack
+        ):
+            report(
+                "network",
+                loc + ("ipv6",),
+                f"a {level} cannot be dual_stack while its parent {parent.code} is still pending",
+            )
         if site.ipv6 == Ipv6State.dual_stack and not site.devices:
             report("network", loc + ("ipv6",), f"a {level} without devices cannot be dual_stack")
         parent_hosts = {d.hostname for d in parent.devices} if parent is not None else upstream
         for di, d in enumerate(site.devices):
             dloc = loc + ("devices", di)
             if d.hostname in hostnames:
-                report("network", dloc + ("hostname",), f"duplicate hostname {d.hostname} (also at {_fmt(hostnames[d.hostname])})")
+                report(
+                    "network",
+                    dloc + ("hostname",),
+                    f"duplicate hostname {d.hostname} (also at {_fmt(hostnames[d.hostname])})",
+                )
             else:
                 hostnames[d.hostname] = dloc
             if d.mgmt_ipv4 in mgmt:
-                report("network", dloc + ("mgmt_ipv4",), f"duplicate management address {d.mgmt_ipv4} (also at {_fmt(mgmt[d.mgmt_ipv4])})")
+                report(
+                    "network",
+                    dloc + ("mgmt_ipv4",),
+                    f"duplicate management address {d.mgmt_ipv4} (also at {_fmt(mgmt[d.mgmt_ipv4])})",
+                )
             else:
                 mgmt[d.mgmt_ipv4] = dloc
             addr = int.from_bytes(socket.inet_aton(d.mgmt_ipv4))  # already validated; C-fast here
             if not any(addr & mask == net for net, mask in legacy):
-                report("network", dloc + ("mgmt_ipv4",), f"{d.mgmt_ipv4} is outside the city's ipv4_legacy space")
+                report(
+                    "network",
+                    dloc + ("mgmt_ipv4",),
+                    f"{d.mgmt_ipv4} is outside the city's ipv4_legacy space",
+                )
             if d.role != _LEVEL_ROLE[level]:
-                report("network", dloc + ("role",), f"a {level} device has role {_LEVEL_ROLE[level].value}, not {d.role.value}")
+                report(
+                    "network",
+                    dloc + ("role",),
+                    f"a {level} device has role {_LEVEL_ROLE[level].value}, not {d.role.value}",
+                )
             peers = [u.peer for u in d.uplinks]
             for ui, u in enumerate(d.uplinks):
                 if u.peer not in parent_hosts:
                     where = "the upstream list" if parent is None else f"parent site {parent.code}"
-                    report("network", dloc + ("uplinks", ui, "peer"), f"uplink peer {u.peer!r} is not a device of {where}")
+                    report(
+                        "network",
+                        dloc + ("uplinks", ui, "peer"),
+                        f"uplink peer {u.peer!r} is not a device of {where}",
+                    )
             if len(set(peers)) != len(peers):
                 report("network", dloc + ("uplinks",), "two uplinks to the same peer")
             if level in ("city", "county") and len(set(peers)) < 2:
-                report("network", dloc + ("uplinks",), f"a {level} device needs two uplinks to distinct peers (dual link); it has {len(set(peers))}")
+                report(
+                    "network",
+                    dloc + ("uplinks",),
+                    f"a {level} device needs two uplinks to distinct peers (dual link); it has {len(set(peers))}",
+                )
             if level in ("township", "village") and not peers:
-                report("network", dloc + ("uplinks",), f"a {level} device needs an uplink to its parent site")
+                report(
+                    "network",
+                    dloc + ("uplinks",),
+                    f"a {level} device needs an uplink to its parent site",
+                )
 
 
-def _check_code(level: str, code: str, parent: str | None, city_code: str, loc: tuple, report: Report) -> None:
+def _check_code(
+    level: str, code: str, parent: str | None, city_code: str, loc: tuple, report: Report
+) -> None:
     county, township, village = code[:6], code[6:9], code[9:]
     problem = None
     if level == "city":

@@ -140,7 +140,12 @@ class Site(Strict):
     role: SiteRole
     city: Text
     link_mbps: int | None = Field(default=None, gt=0, description="link from the primary site")
-    link_paths: int = Field(default=1, ge=1, le=8, description="physically diverse paths sharing link_mbps (dual link: 2)")
+    link_paths: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="physically diverse paths sharing link_mbps (dual link: 2)",
+    )
 
 
 class Zone(Strict):
@@ -190,7 +195,9 @@ class Department(Strict):
     mlps_level: Literal[2, 3]
     zone: Slug
     quota: Quota
-    egress_allow: list[IPPrefix] = Field(default_factory=list, description="declared egress destinations (MLPS 3)")
+    egress_allow: list[IPPrefix] = Field(
+        default_factory=list, description="declared egress destinations (MLPS 3)"
+    )
     admin_group: Text | None = None
 
     @property
@@ -227,7 +234,9 @@ class System(Strict):
     @property
     def cloud_bound(self) -> bool:
         """Non-classified and not retired: counts toward the cloud-adoption target."""
-        return self.classification != Classification.classified and self.state != SystemState.retired
+        return (
+            self.classification != Classification.classified and self.state != SystemState.retired
+        )
 
 
 class SystemsFile(Strict):
@@ -297,6 +306,8 @@ class CityCore(Strict):
 
 class NetworkFile(Strict):
     routing: Literal["ospfv3", "static"] = "ospfv3"
-    upstream: list[Hostname] = Field(default_factory=list, description="provincial extranet peers (not managed)")
+    upstream: list[Hostname] = Field(
+        default_factory=list, description="provincial extranet peers (not managed)"
+    )
     city_core: CityCore
     counties: list[County] = Field(default_factory=list)

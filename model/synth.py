@@ -102,8 +102,13 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
     mgmt = _Mgmt(space)
     core_code = spec.city_code + "000000"
     core = [
-        {"hostname": f"core-0{i}", "platform": "huawei_vrp", "role": "core", "mgmt_ipv4": mgmt.next(),
-         "uplinks": [{"peer": f"prov-ext-0{j}", "bandwidth_mbps": 10_000} for j in (1, 2)]}
+        {
+            "hostname": f"core-0{i}",
+            "platform": "huawei_vrp",
+            "role": "core",
+            "mgmt_ipv4": mgmt.next(),
+            "uplinks": [{"peer": f"prov-ext-0{j}", "bandwidth_mbps": 10_000} for j in (1, 2)],
+        }
         for i in (1, 2)
     ]
     counties = []
@@ -111,41 +116,97 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
         short = f"c{ci + 1:02d}"
         c_v6 = ci < max(1, round(spec.counties * 0.45))
         c_vendor = "huawei_vrp" if ci % 3 != 2 else "h3c_comware"
-        cdevs = [{"hostname": f"{short}-agg-0{i}", "platform": c_vendor, "role": "aggregation",
-                  "mgmt_ipv4": mgmt.next(),
-                  "uplinks": [{"peer": "core-01", "bandwidth_mbps": 10_000}, {"peer": "core-02", "bandwidth_mbps": 10_000}]}
-                 for i in (1, 2)]
+        cdevs = [
+            {
+                "hostname": f"{short}-agg-0{i}",
+                "platform": c_vendor,
+                "role": "aggregation",
+                "mgmt_ipv4": mgmt.next(),
+                "uplinks": [
+                    {"peer": "core-01", "bandwidth_mbps": 10_000},
+                    {"peer": "core-02", "bandwidth_mbps": 10_000},
+                ],
+            }
+            for i in (1, 2)
+        ]
         townships = []
         for ti in range(spec.townships_per):
             tcode = f"{ccode}{ti + 1:03d}000"
             tshort = f"{short}t{ti + 1:03d}"
             t_v6 = c_v6 and rng.random() < 0.6
             t_vendor = _weighted(rng, {"huawei_vrp": 4, "h3c_comware": 3, "ruijie_os": 3})
-            tdev = {"hostname": f"{tshort}-acc-01", "platform": t_vendor, "role": "access", "mgmt_ipv4": mgmt.next(),
-                    "uplinks": [{"peer": d["hostname"], "bandwidth_mbps": 1000} for d in cdevs]}
+            tdev = {
+                "hostname": f"{tshort}-acc-01",
+                "platform": t_vendor,
+                "role": "access",
+                "mgmt_ipv4": mgmt.next(),
+                "uplinks": [{"peer": d["hostname"], "bandwidth_mbps": 1000} for d in cdevs],
+            }
             villages = []
             for vi in range(spec.villages_per):
                 vcode = f"{tcode[:9]}{vi + 1:03d}"
                 covered = rng.random() < 0.95
                 v_v6 = covered and t_v6 and rng.random() < 0.5
-                village = {"code": vcode, "name": names.make(VILLAGE_SUFFIX), "ipv6": "dual_stack" if v_v6 else "pending"}
+                village = {
+                    "code": vcode,
+                    "name": names.make(VILLAGE_SUFFIX),
+                    "ipv6": "dual_stack" if v_v6 else "pending",
+                }
                 if covered:
-                    platform = _weighted(rng, {"ruijie_os": 35, "h3c_comware": 30, "huawei_vrp": 25, "cisco_ios": 7, "linux_frr": 3})
-                    village["devices"] = [{
-                        "hostname": f"{tshort}v{vi + 1:03d}-cpe", "platform": platform, "role": "cpe",
-                        "mgmt_ipv4": mgmt.next(),
-                        "uplinks": [{"peer": tdev["hostname"], "bandwidth_mbps": _weighted(rng, {100: 3, 1000: 7})}]}]
+                    platform = _weighted(
+                        rng,
+                        {
+                            "ruijie_os": 35,
+                            "h3c_comware": 30,
+                            "huawei_vrp": 25,
+                            "cisco_ios": 7,
+                            "linux_frr": 3,
+                        },
+                    )
+                    village["devices"] = [
+                        {
+                            "hostname": f"{tshort}v{vi + 1:03d}-cpe",
+                            "platform": platform,
+                            "role": "cpe",
+                            "mgmt_ipv4": mgmt.next(),
+                            "uplinks": [
+                                {
+                                    "peer": tdev["hostname"],
+                                    "bandwidth_mbps": _weighted(rng, {100: 3, 1000: 7}),
+                                }
+                            ],
+                        }
+                    ]
                 else:
                     village["devices"] = []
                 villages.append(village)
-            townships.append({"code": tcode, "name": names.make(TOWNSHIP_SUFFIX),
-                              "ipv6": "dual_stack" if t_v6 else "pending", "devices": [tdev], "villages": villages})
-        counties.append({"code": f"{ccode}000000", "name": names.make(COUNTY_SUFFIX),
-                         "ipv6": "dual_stack" if c_v6 else "pending", "devices": cdevs, "townships": townships})
+            townships.append(
+                {
+                    "code": tcode,
+                    "name": names.make(TOWNSHIP_SUFFIX),
+                    "ipv6": "dual_stack" if t_v6 else "pending",
+                    "devices": [tdev],
+                    "villages": villages,
+                }
+            )
+        counties.append(
+            {
+                "code": f"{ccode}000000",
+                "name": names.make(COUNTY_SUFFIX),
+                "ipv6": "dual_stack" if c_v6 else "pending",
+                "devices": cdevs,
+                "townships": townships,
+            }
+        )
     doc = {
         "routing": "ospfv3",
         "upstream": ["prov-ext-01", "prov-ext-02"],
-        "city_core": {"code": core_code, "name": f"{spec.city_name}电子政务外网核心", "ipv6": "dual_stack", "devices": core},
+        "city_core": {
+            "code": core_code,
+            "name": f"{spec.city_name}电子政务外网核心",
+            "ipv6": "dual_stack",
+            "devices": core,
+        },
         "counties": counties,
     }
     return doc, space
@@ -159,7 +220,9 @@ def departments(spec: SynthSpec) -> list[dict]:
         if round_:
             code, slug = f"{code}{round_ + 1}", f"{slug}-{round_ + 1}"
             name = f"{name}（{CHINESE_NUMERALS[(round_ - 1) % 10]}{round_ // 10 or ''}）"
-        out.append({"code": code, "slug": slug, "name": name, "mlps_level": mlps, "_isolated": isolated})
+        out.append(
+            {"code": code, "slug": slug, "name": name, "mlps_level": mlps, "_isolated": isolated}
+        )
     for i, d in enumerate(out):
         if d["_isolated"]:
             d["zone"] = "isolated"
@@ -170,7 +233,9 @@ def departments(spec: SynthSpec) -> list[dict]:
     return out
 
 
-def systems(spec: SynthSpec, rng: random.Random, depts: list[dict], rooms: list[dict]) -> list[dict]:
+def systems(
+    spec: SynthSpec, rng: random.Random, depts: list[dict], rooms: list[dict]
+) -> list[dict]:
     active_rooms: dict[str, list[str]] = {}
     for r in rooms:
         if r["state"] == "active":
@@ -196,7 +261,11 @@ def systems(spec: SynthSpec, rng: random.Random, depts: list[dict], rooms: list[
         memory = vcpu * _weighted(rng, {2: 3, 4: 5, 8: 2})
         storage = round(min(20_000, rng.lognormvariate(math.log(300), 1.0)), -1) or 50.0
         data = round(storage * rng.uniform(0.4, 0.9), 1)
-        dr_weights = {1: 4, 2: 18, 3: 30, 4: 25, 5: 17, 6: 6} if d["mlps_level"] == 3 else {1: 8, 2: 30, 3: 32, 4: 20, 5: 8, 6: 2}
+        dr_weights = (
+            {1: 4, 2: 18, 3: 30, 4: 25, 5: 17, 6: 6}
+            if d["mlps_level"] == 3
+            else {1: 8, 2: 30, 3: 32, 4: 20, 5: 8, 6: 2}
+        )
         dr = _weighted(rng, dr_weights)
         s = {
             "id": f"{d['slug']}-{n:03d}",
@@ -221,12 +290,18 @@ def systems(spec: SynthSpec, rng: random.Random, depts: list[dict], rooms: list[
                     s["wave"] = wave
             elif state == "migrating":
                 s["wave"] = 1
-        s.update({
-            "vcpu": vcpu, "memory_gib": memory, "storage_gib": float(storage), "data_gib": data,
-            "daily_change_ratio": round(rng.uniform(0.01, 0.12), 3), "dr_level": dr,
-            "ipv6_ready": rng.random() < (0.55 if state == "on_cloud" else 0.25),
-            "network": "extranet" if rng.random() < 0.7 or state == "on_cloud" else "private",
-        })
+        s.update(
+            {
+                "vcpu": vcpu,
+                "memory_gib": memory,
+                "storage_gib": float(storage),
+                "data_gib": data,
+                "daily_change_ratio": round(rng.uniform(0.01, 0.12), 3),
+                "dr_level": dr,
+                "ipv6_ready": rng.random() < (0.55 if state == "on_cloud" else 0.25),
+                "network": "extranet" if rng.random() < 0.7 or state == "on_cloud" else "private",
+            }
+        )
         if dr >= 5 or rng.random() < 0.12:
             s["replicas"] = 2 if dr < 6 else 3
         out.append(s)
@@ -238,14 +313,27 @@ def machine_rooms(spec: SynthSpec, rng: random.Random, depts: list[dict]) -> lis
     for i in range(spec.machine_rooms):
         d = depts[i % len(depts)]
         n = sum(1 for r in out if r["department"] == d["code"]) + 1
-        out.append({"id": f"MR-{d['code']}-{n:02d}", "department": d["code"], "name": f"{d['name']}机房{n}",
-                    "state": "consolidated" if rng.random() < 0.45 else "active"})
+        out.append(
+            {
+                "id": f"MR-{d['code']}-{n:02d}",
+                "department": d["code"],
+                "name": f"{d['name']}机房{n}",
+                "state": "consolidated" if rng.random() < 0.45 else "active",
+            }
+        )
     if out and not any(r["state"] == "active" for r in out):
         out[0]["state"] = "active"
     return out
 
 
-def _zone_nodes(demand_vcpu: float, demand_mem: float, node_vcpu: int, node_mem: int, overcommit: float, target: float = 0.6) -> int:
+def _zone_nodes(
+    demand_vcpu: float,
+    demand_mem: float,
+    node_vcpu: int,
+    node_mem: int,
+    overcommit: float,
+    target: float = 0.6,
+) -> int:
     by_cpu = demand_vcpu / (node_vcpu * overcommit * target)
     by_mem = demand_mem / (node_mem * target)
     return max(3, math.ceil(max(by_cpu, by_mem)))
@@ -262,21 +350,42 @@ def city_doc(spec: SynthSpec, systems_: list[dict], mgmt_space: list[str]) -> di
         mine = [s for s in systems_ if s.get("target_zone") == name and s["state"] != "retired"]
         demand_cpu = sum(s["vcpu"] * s.get("replicas", 1) for s in mine)
         demand_mem = sum(s["memory_gib"] * s.get("replicas", 1) for s in mine)
-        zones.append({"name": name, "kind": kind, "site": site,
-                      "nodes": _zone_nodes(demand_cpu, demand_mem, vcpu, mem, oc),
-                      "node_vcpu": vcpu, "node_memory_gib": mem, "cpu_overcommit": oc})
-    return {"city": {
-        "name": spec.city_name,
-        "code": spec.city_code,
-        "ipv6_prefix": "2001:db8::/32",
-        "ipv4_legacy": mgmt_space,
-        "sites": [
-            {"name": "primary-dc", "role": "primary", "city": spec.city_name},
-            {"name": "dr-dc", "role": "dr_same_city", "city": spec.city_name, "link_mbps": 10_000, "link_paths": 2},
-            {"name": "offsite-backup", "role": "backup_offsite", "city": "邻江市", "link_mbps": 2_000},
-        ],
-        "zones": zones,
-    }}
+        zones.append(
+            {
+                "name": name,
+                "kind": kind,
+                "site": site,
+                "nodes": _zone_nodes(demand_cpu, demand_mem, vcpu, mem, oc),
+                "node_vcpu": vcpu,
+                "node_memory_gib": mem,
+                "cpu_overcommit": oc,
+            }
+        )
+    return {
+        "city": {
+            "name": spec.city_name,
+            "code": spec.city_code,
+            "ipv6_prefix": "2001:db8::/32",
+            "ipv4_legacy": mgmt_space,
+            "sites": [
+                {"name": "primary-dc", "role": "primary", "city": spec.city_name},
+                {
+                    "name": "dr-dc",
+                    "role": "dr_same_city",
+                    "city": spec.city_name,
+                    "link_mbps": 10_000,
+                    "link_paths": 2,
+                },
+                {
+                    "name": "offsite-backup",
+                    "role": "backup_offsite",
+                    "city": "邻江市",
+                    "link_mbps": 2_000,
+                },
+            ],
+            "zones": zones,
+        }
+    }
 
 
 def _quota(mine: list[dict], rng: random.Random) -> dict:
@@ -284,8 +393,11 @@ def _quota(mine: list[dict], rng: random.Random) -> dict:
     mem = sum(s["memory_gib"] * s.get("replicas", 1) for s in mine)
     sto = sum(s["storage_gib"] for s in mine)
     head = rng.uniform(1.2, 1.5)
-    return {"cpu": max(4, math.ceil(cpu * head)), "memory_gib": max(8, math.ceil(mem * head)),
-            "storage_gib": max(100, math.ceil(sto * head / 100) * 100)}
+    return {
+        "cpu": max(4, math.ceil(cpu * head)),
+        "memory_gib": max(8, math.ceil(mem * head)),
+        "storage_gib": max(100, math.ceil(sto * head / 100) * 100),
+    }
 
 
 def generate(spec: SynthSpec) -> dict[str, dict]:
@@ -296,7 +408,11 @@ def generate(spec: SynthSpec) -> dict[str, dict]:
     rooms = machine_rooms(spec, rng, depts)
     syss = systems(spec, rng, depts, rooms)
     for d in depts:
-        mine = [s for s in syss if s["department"] == d["code"] and s.get("target_zone") and s["state"] != "retired"]
+        mine = [
+            s
+            for s in syss
+            if s["department"] == d["code"] and s.get("target_zone") and s["state"] != "retired"
+        ]
         d["quota"] = _quota(mine, rng)
         del d["_isolated"]
     return {
@@ -324,19 +440,28 @@ def write(spec: SynthSpec, out: Path, history: bool = True) -> dict[str, int]:
     docs = generate(spec)
     with StagedDir(Path(out)) as stage:
         for key, doc in docs.items():
-            text = f"{HEADERS[key]}\n# Generated by `govctl model synth --seed {spec.seed}`.\n" + dump_yaml(doc)
+            text = (
+                f"{HEADERS[key]}\n# Generated by `govctl model synth --seed {spec.seed}`.\n"
+                + dump_yaml(doc)
+            )
             write_atomic(stage / f"{key}.yaml", text)
         if history:
             on_cloud = [s for s in docs["systems"]["systems"] if s["state"] == "on_cloud"]
-            write_history(stage / "utilisation.csv.gz", synth_history(on_cloud, spec.seed, spec.history_days))
+            write_history(
+                stage / "utilisation.csv.gz", synth_history(on_cloud, spec.seed, spec.history_days)
+            )
     counts = {
         "counties": len(docs["network"]["counties"]),
         "townships": sum(len(c["townships"]) for c in docs["network"]["counties"]),
-        "villages": sum(len(t["villages"]) for c in docs["network"]["counties"] for t in c["townships"]),
+        "villages": sum(
+            len(t["villages"]) for c in docs["network"]["counties"] for t in c["townships"]
+        ),
         "departments": len(docs["departments"]["departments"]),
         "systems": len(docs["systems"]["systems"]),
         "machine_rooms": len(docs["machine_rooms"]["machine_rooms"]),
     }
     if history:
-        counts["history_systems"] = sum(1 for s in docs["systems"]["systems"] if s["state"] == "on_cloud")
+        counts["history_systems"] = sum(
+            1 for s in docs["systems"]["systems"] if s["state"] == "on_cloud"
+        )
     return counts

@@ -39,13 +39,22 @@ class LineList(list):
 
 _PLAIN_NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _PLAIN_BOOL = {v: True for v in ("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")} | {
-    v: False for v in ("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")}
+    v: False for v in ("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
+}
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^([-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?|\.[0-9][0-9_]*([eE][-+][0-9]+)?)$")  # YAML 1.1, as PyYAML
+_FLOAT = re.compile(
+    r"^([-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?|\.[0-9][0-9_]*([eE][-+][0-9]+)?)$"
+)  # YAML 1.1, as PyYAML
 _SPECIAL_FLOAT = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
-_SPECIAL_FIRST = frozenset(v[:1] for v in (*_PLAIN_NULL, *_PLAIN_BOOL, *_SPECIAL_FLOAT, ".INF", ".NaN", "+.Inf", "-.Inf"))
+_SPECIAL_FIRST = frozenset(
+    v[:1] for v in (*_PLAIN_NULL, *_PLAIN_BOOL, *_SPECIAL_FLOAT, ".INF", ".NaN", "+.Inf", "-.Inf")
+)
 _NUMBER_FIRST = frozenset("0123456789+-.")
-_TAGGED = {"tag:yaml.org,2002:str": str, "tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float}
+_TAGGED = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+}
 
 
 class YamlShapeError(ValueError):
@@ -66,7 +75,9 @@ def _scalar(ev: yaml.ScalarEvent, line: int):
         try:
             return conv(value)
         except ValueError:
-            raise YamlShapeError(line, f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
+            raise YamlShapeError(
+                line, f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}"
+            ) from None
     if not ev.implicit[0]:  # quoted: always a string
         return value
     first = value[:1]
@@ -123,7 +134,9 @@ def parse_yaml(text: str) -> tuple[Any, list[tuple[int, str]]]:
             elif kind is yaml.DocumentStartEvent:
                 docs += 1
                 if docs > 1:
-                    raise YamlShapeError(line, "expected one YAML document, found more (remove the extra '---')")
+                    raise YamlShapeError(
+                        line, "expected one YAML document, found more (remove the extra '---')"
+                    )
                 continue
             else:
                 continue
@@ -155,7 +168,12 @@ def parse_yaml(text: str) -> tuple[Any, list[tuple[int, str]]]:
                         except TypeError:
                             key = str(key)
                         if key in parent.key_lines:
-                            duplicates.append((key_line, f"duplicate key {key!r} (first at line {parent.key_lines[key]})"))
+                            duplicates.append(
+                                (
+                                    key_line,
+                                    f"duplicate key {key!r} (first at line {parent.key_lines[key]})",
+                                )
+                            )
                         parent[key] = value
                         parent.key_lines[key] = key_line
             if kind is yaml.MappingStartEvent:
@@ -183,7 +201,14 @@ def read_yaml(path: Path) -> tuple[Any, list[ModelError]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [ModelError(shown, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})")]
+        return None, [
+            ModelError(
+                shown,
+                line,
+                "",
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            )
+        ]
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -201,7 +226,14 @@ def read_yaml(path: Path) -> tuple[Any, list[ModelError]]:
     except yaml.reader.ReaderError as exc:  # control characters and the like
         line = text[: exc.position].count("\n") + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        return None, [ModelError(shown, line, "", f"character U+{ord(char):04X} is not allowed in YAML ({exc.reason})")]
+        return None, [
+            ModelError(
+                shown,
+                line,
+                "",
+                f"character U+{ord(char):04X} is not allowed in YAML ({exc.reason})",
+            )
+        ]
     except yaml.YAMLError as exc:
         return None, [ModelError(shown, 1, "", f"YAML error: {exc}")]
     errors = [ModelError(shown, line, "", msg) for line, msg in duplicates]
@@ -259,7 +291,9 @@ class StagedDir:
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        self.stage = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent)
+        )
         return self.stage
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -281,7 +315,14 @@ class StagedDir:
 
 def dump_yaml(data: Any) -> str:
     """Plain data to block-style YAML, keys in insertion order, Chinese kept readable."""
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=120,
+    )
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):

@@ -36,19 +36,55 @@ KPI_RATIOS = (  # (metric suffix, kpi.compute key)
     ("private_network_migration", "private_network_migration_rate"),
 )
 LEVEL_RATIOS = (("ipv6_rollout", "ipv6_rollout"), ("extranet_coverage", "extranet_coverage"))
-LEVEL_HELP = {"ipv6_rollout": "Share of the covered extranet sites of a level that run dual stack (0–1).",
-              "extranet_coverage": "Share of the extranet sites of a level that have a device (0–1)."}
+LEVEL_HELP = {
+    "ipv6_rollout": "Share of the covered extranet sites of a level that run dual stack (0–1).",
+    "extranet_coverage": "Share of the extranet sites of a level that have a device (0–1).",
+}
 TENANT_GAUGES = (  # (metric, help, value of a tenant's totals)
-    ("govcloud_tenant_cpu_request_cores", "CPU requested by a tenant's measured systems, in cores.", "cpu_request_cores"),
-    ("govcloud_tenant_cpu_usage_cores", "CPU used by a tenant's systems at the latest sample, in cores.", "cpu_usage_cores"),
-    ("govcloud_tenant_cpu_reclaimable_cores", "CPU freed by compressing a tenant's low-utilisation systems.", "cpu_freed_cores"),
-    ("govcloud_tenant_memory_request_bytes", "Memory requested by a tenant's measured systems, in bytes.", "memory_request_bytes"),
-    ("govcloud_tenant_memory_usage_bytes", "Working-set memory of a tenant's systems at the latest sample.", "memory_usage_bytes"),
-    ("govcloud_tenant_memory_reclaimable_bytes", "Memory freed by compressing a tenant's low-utilisation systems.", "memory_freed_bytes"),
+    (
+        "govcloud_tenant_cpu_request_cores",
+        "CPU requested by a tenant's measured systems, in cores.",
+        "cpu_request_cores",
+    ),
+    (
+        "govcloud_tenant_cpu_usage_cores",
+        "CPU used by a tenant's systems at the latest sample, in cores.",
+        "cpu_usage_cores",
+    ),
+    (
+        "govcloud_tenant_cpu_reclaimable_cores",
+        "CPU freed by compressing a tenant's low-utilisation systems.",
+        "cpu_freed_cores",
+    ),
+    (
+        "govcloud_tenant_memory_request_bytes",
+        "Memory requested by a tenant's measured systems, in bytes.",
+        "memory_request_bytes",
+    ),
+    (
+        "govcloud_tenant_memory_usage_bytes",
+        "Working-set memory of a tenant's systems at the latest sample.",
+        "memory_usage_bytes",
+    ),
+    (
+        "govcloud_tenant_memory_reclaimable_bytes",
+        "Memory freed by compressing a tenant's low-utilisation systems.",
+        "memory_freed_bytes",
+    ),
 )
 RATIO_GAUGES = (
-    ("govcloud_tenant_cpu_utilization_ratio", "CPU usage over request of a tenant (department in a zone).", "cpu_usage_cores", "cpu_request_cores"),
-    ("govcloud_tenant_memory_utilization_ratio", "Memory usage over request of a tenant (department in a zone).", "memory_usage_bytes", "memory_request_bytes"),
+    (
+        "govcloud_tenant_cpu_utilization_ratio",
+        "CPU usage over request of a tenant (department in a zone).",
+        "cpu_usage_cores",
+        "cpu_request_cores",
+    ),
+    (
+        "govcloud_tenant_memory_utilization_ratio",
+        "Memory usage over request of a tenant (department in a zone).",
+        "memory_usage_bytes",
+        "memory_request_bytes",
+    ),
 )
 COLLECTORS = ("model", "utilisation", "backup")
 
@@ -59,7 +95,9 @@ class Snapshot:
 
     kpi: dict | None = None
     zones: list[tuple[str, float, float]] = field(default_factory=list)  # name, vCPU, memory bytes
-    tenants: dict[tuple[str, str], dict] = field(default_factory=dict)  # (department, zone) → totals
+    tenants: dict[tuple[str, str], dict] = field(
+        default_factory=dict
+    )  # (department, zone) → totals
     candidates: list[tuple[str, str, int]] = field(default_factory=list)  # system, department, 0/1
     rpo: dict[str, tuple[float, float]] = field(default_factory=dict)
     up: dict[str, bool] = field(default_factory=dict)
@@ -71,9 +109,20 @@ class Snapshot:
 def _tenant_totals(assessment: Assessment) -> dict[tuple[str, str], dict]:
     out: dict[tuple[str, str], dict] = {}
     for s in assessment.systems:
-        t = out.setdefault((s.department, s.zone), dict.fromkeys(
-            ("cpu_request_cores", "cpu_usage_cores", "cpu_freed_cores",
-             "memory_request_bytes", "memory_usage_bytes", "memory_freed_bytes"), 0.0))
+        t = out.setdefault(
+            (s.department, s.zone),
+            dict.fromkeys(
+                (
+                    "cpu_request_cores",
+                    "cpu_usage_cores",
+                    "cpu_freed_cores",
+                    "memory_request_bytes",
+                    "memory_usage_bytes",
+                    "memory_freed_bytes",
+                ),
+                0.0,
+            ),
+        )
         t["cpu_request_cores"] += s.cpu_request
         t["cpu_usage_cores"] += s.cpu["last"]
         t["cpu_freed_cores"] += s.cpu_freed
@@ -86,9 +135,16 @@ def _tenant_totals(assessment: Assessment) -> dict[tuple[str, str], dict]:
 class ExporterState:
     """Holds the current `Snapshot` and rebuilds it from the collectors on an interval."""
 
-    def __init__(self, city_dir: Path, source: UtilisationSource | None = None, settings: Settings | None = None,
-                 backup_report: Path | None = None, interval: float = 60.0,
-                 clock: Callable[[], float] = time.time, loader: Callable[[Path], CityModel] = load_city):
+    def __init__(
+        self,
+        city_dir: Path,
+        source: UtilisationSource | None = None,
+        settings: Settings | None = None,
+        backup_report: Path | None = None,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        loader: Callable[[Path], CityModel] = load_city,
+    ):
         self.city_dir = Path(city_dir)
         self.source = source or HistorySource()
         self.settings = settings or Settings()
@@ -122,7 +178,9 @@ class ExporterState:
         def model_job():
             m = box["model"] = self.loader(self.city_dir)
             snap.kpi = kpi.compute(m)
-            snap.zones = [(z.name, z.vcpu_capacity, z.memory_capacity_gib * GIB) for z in m.city.zones]
+            snap.zones = [
+                (z.name, z.vcpu_capacity, z.memory_capacity_gib * GIB) for z in m.city.zones
+            ]
 
         def utilisation_job():
             if "model" not in box:
@@ -146,6 +204,7 @@ class ExporterState:
 
     def start(self) -> None:
         """Refresh in a daemon thread every `interval` seconds until `stop()`."""
+
         def loop():
             while not self._stop.wait(self.interval):
                 self.refresh()
@@ -170,16 +229,36 @@ class GovcloudCollector:
         yield from _kpi_families(snap)
         yield from _capacity_families(snap)
         if snap.rpo or "backup" in snap.up:
-            rpo = GaugeMetricFamily("govcloud_backup_rpo_seconds", "Worst recovery point a system achieved in the backup simulation.", labels=["system"])
-            target = GaugeMetricFamily("govcloud_backup_rpo_target_seconds", "A system's RPO target (its GB/T 20988 DR level).", labels=["system"])
+            rpo = GaugeMetricFamily(
+                "govcloud_backup_rpo_seconds",
+                "Worst recovery point a system achieved in the backup simulation.",
+                labels=["system"],
+            )
+            target = GaugeMetricFamily(
+                "govcloud_backup_rpo_target_seconds",
+                "A system's RPO target (its GB/T 20988 DR level).",
+                labels=["system"],
+            )
             for system, (achieved, goal) in sorted(snap.rpo.items()):
                 rpo.add_metric([system], achieved)
                 target.add_metric([system], goal)
             yield rpo
             yield target
-        up = GaugeMetricFamily("govcloud_collector_up", "1 if the collector's last refresh succeeded.", labels=["collector"])
-        took = GaugeMetricFamily("govcloud_collector_duration_seconds", "Time the collector's last refresh took.", labels=["collector"])
-        last = GaugeMetricFamily("govcloud_collector_last_success_timestamp_seconds", "When the collector last succeeded.", labels=["collector"])
+        up = GaugeMetricFamily(
+            "govcloud_collector_up",
+            "1 if the collector's last refresh succeeded.",
+            labels=["collector"],
+        )
+        took = GaugeMetricFamily(
+            "govcloud_collector_duration_seconds",
+            "Time the collector's last refresh took.",
+            labels=["collector"],
+        )
+        last = GaugeMetricFamily(
+            "govcloud_collector_last_success_timestamp_seconds",
+            "When the collector last succeeded.",
+            labels=["collector"],
+        )
         for name in COLLECTORS:
             if name in snap.up:
                 up.add_metric([name], float(snap.up[name]))
@@ -195,14 +274,22 @@ def _kpi_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     data = snap.kpi
     for suffix, key in KPI_RATIOS:
         if data[key] is not None:
-            yield GaugeMetricFamily(f"govcloud_{suffix}_ratio", f"Share of {suffix.replace('_', ' ')} achieved (0–1).", value=data[key])
+            yield GaugeMetricFamily(
+                f"govcloud_{suffix}_ratio",
+                f"Share of {suffix.replace('_', ' ')} achieved (0–1).",
+                value=data[key],
+            )
     for suffix, key in LEVEL_RATIOS:
         fam = GaugeMetricFamily(f"govcloud_{suffix}_ratio", LEVEL_HELP[suffix], labels=["level"])
         for level, v in data[key].items():
             if v is not None:
                 fam.add_metric([level], v)
         yield fam
-    target = GaugeMetricFamily("govcloud_kpi_target_ratio", "The municipal plans' target for each KPI (0–1).", labels=["kpi"])
+    target = GaugeMetricFamily(
+        "govcloud_kpi_target_ratio",
+        "The municipal plans' target for each KPI (0–1).",
+        labels=["kpi"],
+    )
     for suffix, key in (*KPI_RATIOS, *LEVEL_RATIOS):
         target.add_metric([suffix], data["targets"][key])
     yield target
@@ -210,8 +297,16 @@ def _kpi_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
 
 def _capacity_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     if snap.zones:
-        cpu = GaugeMetricFamily("govcloud_zone_cpu_capacity_cores", "vCPU a cloud zone offers (nodes × vCPU × overcommit).", labels=["zone"])
-        mem = GaugeMetricFamily("govcloud_zone_memory_capacity_bytes", "Memory a cloud zone offers, in bytes.", labels=["zone"])
+        cpu = GaugeMetricFamily(
+            "govcloud_zone_cpu_capacity_cores",
+            "vCPU a cloud zone offers (nodes × vCPU × overcommit).",
+            labels=["zone"],
+        )
+        mem = GaugeMetricFamily(
+            "govcloud_zone_memory_capacity_bytes",
+            "Memory a cloud zone offers, in bytes.",
+            labels=["zone"],
+        )
         for name, vcpu, memory in snap.zones:
             cpu.add_metric([name], vcpu)
             mem.add_metric([name], memory)
@@ -231,9 +326,11 @@ def _capacity_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
             if t[den] > 0:
                 fam.add_metric([dept, zone], t[num] / t[den])
         yield fam
-    fam = GaugeMetricFamily("govcloud_system_compress_candidate",
-                            "1 if the system's utilisation stayed below the compression threshold for the whole window.",
-                            labels=["system", "department"])
+    fam = GaugeMetricFamily(
+        "govcloud_system_compress_candidate",
+        "1 if the system's utilisation stayed below the compression threshold for the whole window.",
+        labels=["system", "department"],
+    )
     for system, dept, flag in snap.candidates:
         fam.add_metric([system, dept], flag)
     yield fam

@@ -34,43 +34,68 @@ from network.platforms import facts
 SYNTAX: dict[str, dict] = {
     "linux_frr": {
         "block_end": ("exit", "end", "exit-address-family", "exit-vrf"),
-        "volatile": (r"^Building configuration", r"^Current configuration", r"^frr version", r"^end$"),
+        "volatile": (
+            r"^Building configuration",
+            r"^Current configuration",
+            r"^frr version",
+            r"^end$",
+        ),
         "error": r"^%\s*(Unknown|Ambiguous|Command incomplete|Invalid|Can't|Configuration failed)",
         "show_running": "show running-config",
-        "neighbors": "show ipv6 ospf6 neighbor", "neighbor_full": r"\bFull/\S+\s+\S+\s+{ifname}\[",
-        "ping6": "ping ipv6 {dst}", "ping_ok": r"bytes from", "ping_interrupt": True,
+        "neighbors": "show ipv6 ospf6 neighbor",
+        "neighbor_full": r"\bFull/\S+\s+\S+\s+{ifname}\[",
+        "ping6": "ping ipv6 {dst}",
+        "ping_ok": r"bytes from",
+        "ping_interrupt": True,
     },
     "cisco_ios": {
         "block_end": ("exit", "end", "exit-address-family"),
-        "volatile": (r"^Building configuration", r"^Current configuration", r"^! Last configuration change", r"^end$"),
+        "volatile": (
+            r"^Building configuration",
+            r"^Current configuration",
+            r"^! Last configuration change",
+            r"^end$",
+        ),
         "error": r"^%\s*(Invalid|Incomplete|Ambiguous)",
         "show_running": "show running-config",
-        "neighbors": "show ospfv3 neighbor", "neighbor_full": r"\bFULL/.*\b{ifname}\s*$",
-        "ping6": "ping ipv6 {dst} repeat 3", "ping_ok": r"Success rate is [1-9]", "ping_interrupt": False,
+        "neighbors": "show ospfv3 neighbor",
+        "neighbor_full": r"\bFULL/.*\b{ifname}\s*$",
+        "ping6": "ping ipv6 {dst} repeat 3",
+        "ping_ok": r"Success rate is [1-9]",
+        "ping_interrupt": False,
     },
     "ruijie_os": {
         "block_end": ("exit", "end", "exit-address-family"),
         "volatile": (r"^Building configuration", r"^Current configuration", r"^version ", r"^end$"),
         "error": r"^%\s*(Invalid|Incomplete|Ambiguous|Unknown)",
         "show_running": "show running-config",
-        "neighbors": "show ipv6 ospf neighbor", "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
-        "ping6": "ping ipv6 {dst} ntimes 3", "ping_ok": r"Success rate is [1-9]", "ping_interrupt": False,
+        "neighbors": "show ipv6 ospf neighbor",
+        "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
+        "ping6": "ping ipv6 {dst} ntimes 3",
+        "ping_ok": r"Success rate is [1-9]",
+        "ping_interrupt": False,
     },
     "huawei_vrp": {
         "block_end": ("quit", "return"),
         "volatile": (r"^!Software Version", r"^!Last configuration", r"^return$"),
         "error": r"^Error:",
         "show_running": "display current-configuration",
-        "neighbors": "display ospfv3 peer", "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
-        "ping6": "ping ipv6 -c 3 {dst}", "ping_ok": r"Reply from", "ping_interrupt": False,
+        "neighbors": "display ospfv3 peer",
+        "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
+        "ping6": "ping ipv6 -c 3 {dst}",
+        "ping_ok": r"Reply from",
+        "ping_interrupt": False,
     },
     "h3c_comware": {
         "block_end": ("quit", "return"),
         "volatile": (r"^ version ", r"^return$"),
         "error": r"^\s*% (Unrecognized|Incomplete|Too many|Wrong)",
         "show_running": "display current-configuration",
-        "neighbors": "display ospfv3 peer", "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
-        "ping6": "ping ipv6 -c 3 {dst}", "ping_ok": r"bytes from", "ping_interrupt": False,
+        "neighbors": "display ospfv3 peer",
+        "neighbor_full": r"\bFull/.*\b{ifname}\s*$",
+        "ping6": "ping ipv6 -c 3 {dst}",
+        "ping_ok": r"bytes from",
+        "ping_interrupt": False,
     },
 }
 
@@ -114,8 +139,14 @@ class Target:
 def syntax(platform: str) -> dict:
     """Platform facts and the SYNTAX row of its template family, as one flat dict."""
     f = facts(platform)
-    return {**SYNTAX[f.template.split(".")[0]], "comment": f.comment, "negate": f.negate + " ",
-            "save": f.save_command, "commit": f.commit_command, "netmiko": f.netmiko_device_type}
+    return {
+        **SYNTAX[f.template.split(".")[0]],
+        "comment": f.comment,
+        "negate": f.negate + " ",
+        "save": f.save_command,
+        "commit": f.commit_command,
+        "netmiko": f.netmiko_device_type,
+    }
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -127,19 +158,37 @@ def session(target: Target) -> Iterator:
     from netmiko import ConnectHandler
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
-    params = dict(device_type=syntax(target.platform)["netmiko"], host=target.host, port=target.port, username=target.username,
-                  password=target.password or "", conn_timeout=target.timeout, auth_timeout=target.timeout,
-                  banner_timeout=target.timeout, fast_cli=True, allow_agent=False)
+    params = dict(
+        device_type=syntax(target.platform)["netmiko"],
+        host=target.host,
+        port=target.port,
+        username=target.username,
+        password=target.password or "",
+        conn_timeout=target.timeout,
+        auth_timeout=target.timeout,
+        banner_timeout=target.timeout,
+        fast_cli=True,
+        allow_agent=False,
+    )
     if target.key_file:
         params.update(use_keys=True, key_file=target.key_file)
     if target.known_hosts:  # the device must present the key recorded for it
-        params.update(ssh_strict=True, system_host_keys=False, alt_host_keys=True, alt_key_file=target.known_hosts)
+        params.update(
+            ssh_strict=True,
+            system_host_keys=False,
+            alt_host_keys=True,
+            alt_key_file=target.known_hosts,
+        )
     try:
         conn = ConnectHandler(**params)
     except (NetmikoTimeoutException, NetmikoAuthenticationException, OSError, EOFError) as exc:
-        raise Unreachable(f"{target.hostname} ({target.host}): {str(exc).splitlines()[0]}") from None
+        raise Unreachable(
+            f"{target.hostname} ({target.host}): {str(exc).splitlines()[0]}"
+        ) from None
     except Exception as exc:  # paramiko's host-key and protocol errors have no common base
-        raise Unreachable(f"{target.hostname} ({target.host}): {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise Unreachable(
+            f"{target.hostname} ({target.host}): {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     try:
         yield conn
     finally:
@@ -176,7 +225,12 @@ def parse(text: str, platform: str) -> Tree:
     for raw in text.splitlines():
         line = raw.rstrip()
         body = line.strip()
-        if not body or body.startswith(s["comment"]) or body in s["block_end"] or any(p.match(body) for p in volatile):
+        if (
+            not body
+            or body.startswith(s["comment"])
+            or body in s["block_end"]
+            or any(p.match(body) for p in volatile)
+        ):
             continue
         indent = len(line) - len(line.lstrip(" "))
         while stack[-1][0] >= indent:
@@ -229,7 +283,9 @@ def restore_commands(backup: str, running: str, platform: str) -> list[str]:
         for line, children in have.items():
             kept = want is not None and line in want
             inner = undo(children, want[line] if kept else None, depth + 1)
-            if inner:  # empty the block first: some blocks (a live interface) cannot be deleted whole
+            if (
+                inner
+            ):  # empty the block first: some blocks (a live interface) cannot be deleted whole
                 lines += [pad + line, *inner, pad + " " + end]
             if not kept:
                 lines.append(pad + negate(line))
@@ -255,8 +311,13 @@ def push(conn, lines: list[str], platform: str) -> str:
     from netmiko.exceptions import ConfigInvalidException
 
     try:  # cmd_verify: each line waits for its echo, and the first error stops the rest
-        out = conn.send_config_set(lines, exit_config_mode=not s["commit"], cmd_verify=True,
-                                   error_pattern=s["error"], read_timeout=30)
+        out = conn.send_config_set(
+            lines,
+            exit_config_mode=not s["commit"],
+            cmd_verify=True,
+            error_pattern=s["error"],
+            read_timeout=30,
+        )
     except ConfigInvalidException as exc:
         if s["commit"]:  # drop the candidate: nothing of it reaches the running config
             conn.send_config_set(["abort"], exit_config_mode=True, cmd_verify=False)
@@ -271,7 +332,9 @@ def force(conn, lines: list[str], platform: str) -> str:
     s = syntax(platform)
     if not lines:
         return ""
-    out = conn.send_config_set(lines, exit_config_mode=not s["commit"], cmd_verify=True, read_timeout=30)
+    out = conn.send_config_set(
+        lines, exit_config_mode=not s["commit"], cmd_verify=True, read_timeout=30
+    )
     return out + _commit_and_save(conn, s)
 
 
@@ -298,7 +361,9 @@ def restore(conn, backup: str, platform: str) -> dict:
 # --- post-checks --------------------------------------------------------------------------------
 
 
-def check(conn, platform: str, uplinks: list[str], parent_loopback: str | None, timeout: float = 30.0) -> dict:
+def check(
+    conn, platform: str, uplinks: list[str], parent_loopback: str | None, timeout: float = 30.0
+) -> dict:
     """OSPFv3 neighbours Full on every uplink interface, then ping6 the parent's loopback.
 
     Polls every POLL seconds for up to `timeout` seconds (an adjacency comes up within about
@@ -310,17 +375,25 @@ def check(conn, platform: str, uplinks: list[str], parent_loopback: str | None, 
     waiting = list(uplinks)
     while waiting:
         out = conn.send_command(s["neighbors"], read_timeout=15)
-        waiting = [i for i in uplinks if not re.search(s["neighbor_full"].format(ifname=re.escape(i)), out, re.M)]
+        waiting = [
+            i
+            for i in uplinks
+            if not re.search(s["neighbor_full"].format(ifname=re.escape(i)), out, re.M)
+        ]
         if not waiting:
             break
         if time.monotonic() > deadline:
-            raise CheckFailed(f"no Full OSPFv3 neighbour on {', '.join(waiting)} after {timeout:.0f} s")
+            raise CheckFailed(
+                f"no Full OSPFv3 neighbour on {', '.join(waiting)} after {timeout:.0f} s"
+            )
         time.sleep(POLL)
     result = {"neighbors_full": list(uplinks), "ping6": None}
     if parent_loopback:
         while not ping6(conn, platform, parent_loopback):
             if time.monotonic() > deadline:
-                raise CheckFailed(f"no ping6 reply from the parent's loopback {parent_loopback} after {timeout:.0f} s")
+                raise CheckFailed(
+                    f"no ping6 reply from the parent's loopback {parent_loopback} after {timeout:.0f} s"
+                )
             time.sleep(POLL)
         result["ping6"] = parent_loopback
     return result
@@ -331,10 +404,14 @@ def ping6(conn, platform: str, dst: str, wait: float = 1.0) -> bool:
     prompt = re.escape(conn.base_prompt)
     conn.write_channel(s["ping6"].format(dst=dst) + conn.RETURN)
     try:
-        out = conn.read_until_pattern(pattern=f"{s['ping_ok']}|{prompt}\\S*[#>\\]]\\s*$", read_timeout=wait)
+        out = conn.read_until_pattern(
+            pattern=f"{s['ping_ok']}|{prompt}\\S*[#>\\]]\\s*$", read_timeout=wait
+        )
     except Exception:
         out = ""
-    if s["ping_interrupt"] or not re.search(f"{prompt}\\S*[#>\\]]", out.splitlines()[-1] if out else ""):
+    if s["ping_interrupt"] or not re.search(
+        f"{prompt}\\S*[#>\\]]", out.splitlines()[-1] if out else ""
+    ):
         conn.write_channel("\x03")
         out += conn.read_until_prompt(read_timeout=wait)
     return bool(re.search(s["ping_ok"], out))
@@ -346,9 +423,16 @@ STAGES = ("precheck", "push", "postcheck", "rollback")
 """The rollout stages in the order they run; the playbook's tags carry the same names."""
 
 
-def rollout_device(target: Target, candidate: str | None, backup_dir: Path, uplinks: list[str],
-                   parent_loopback: str | None, check_mode: bool = False, timeout: float = 30.0,
-                   stages: tuple[str, ...] | list[str] = STAGES) -> dict:
+def rollout_device(
+    target: Target,
+    candidate: str | None,
+    backup_dir: Path,
+    uplinks: list[str],
+    parent_loopback: str | None,
+    check_mode: bool = False,
+    timeout: float = 30.0,
+    stages: tuple[str, ...] | list[str] = STAGES,
+) -> dict:
     """The selected `stages` of one device's rollout, in one session (one SSH login).
 
     precheck: log in and save the running config as the backup; push: send the candidate
@@ -365,8 +449,18 @@ def rollout_device(target: Target, candidate: str | None, backup_dir: Path, upli
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown rollout stage(s): {', '.join(sorted(unknown))}")
-    result = {"hostname": target.hostname, "status": "ok", "changed": False, "commands": [], "message": "",
-              "backup": None, "checks": None, "rollback": None, "seconds": 0.0, "push_seconds": None}
+    result = {
+        "hostname": target.hostname,
+        "status": "ok",
+        "changed": False,
+        "commands": [],
+        "message": "",
+        "backup": None,
+        "checks": None,
+        "rollback": None,
+        "seconds": 0.0,
+        "push_seconds": None,
+    }
     started = time.monotonic()
     if not set(stages) - {"rollback"}:  # nothing that touches the device: no login either
         return result
@@ -383,15 +477,21 @@ def rollout_device(target: Target, candidate: str | None, backup_dir: Path, upli
                     result.update(commands=lines, changed=bool(lines))
                     if not check_mode:
                         push(conn, lines, target.platform)
-                    result["push_seconds"] = round(time.monotonic() - started, 3)  # connect, backup, push, save
+                    result["push_seconds"] = round(
+                        time.monotonic() - started, 3
+                    )  # connect, backup, push, save
                 if "postcheck" in stages and not check_mode:
-                    result["checks"] = check(conn, target.platform, uplinks, parent_loopback, timeout)
+                    result["checks"] = check(
+                        conn, target.platform, uplinks, parent_loopback, timeout
+                    )
             except (Rejected, CheckFailed) as exc:
                 result.update(status="failed", message=str(exc))
                 if "rollback" in stages and not check_mode:
                     done = restore(conn, before, target.platform)
-                    result.update(status="rolled_back" if done["restored"] else "rollback_failed",
-                                  rollback=done["sent"])
+                    result.update(
+                        status="rolled_back" if done["restored"] else "rollback_failed",
+                        rollback=done["sent"],
+                    )
     except Unreachable as exc:
         result.update(status="unreachable", message=str(exc))
     except DriverError as exc:
@@ -400,8 +500,13 @@ def rollout_device(target: Target, candidate: str | None, backup_dir: Path, upli
     return result
 
 
-def rollout(levels: list[list[dict]], workers: int, max_fail: float = 0.3, check_mode: bool = False,
-            on_done=None) -> dict:
+def rollout(
+    levels: list[list[dict]],
+    workers: int,
+    max_fail: float = 0.3,
+    check_mode: bool = False,
+    on_done=None,
+) -> dict:
     """Roll out level by level (parents first), `workers` devices at a time within a level.
 
     Each item: {"target": Target, "candidate": str, "backup_dir", "uplinks", "parent_loopback"}.
@@ -414,8 +519,18 @@ def rollout(levels: list[list[dict]], workers: int, max_fail: float = 0.3, check
     stopped = None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for index, items in enumerate(levels):
-            futures = [pool.submit(rollout_device, it["target"], it["candidate"], it["backup_dir"], it["uplinks"],
-                                   it["parent_loopback"], check_mode) for it in items]
+            futures = [
+                pool.submit(
+                    rollout_device,
+                    it["target"],
+                    it["candidate"],
+                    it["backup_dir"],
+                    it["uplinks"],
+                    it["parent_loopback"],
+                    check_mode,
+                )
+                for it in items
+            ]
             level_results = []
             for fut in futures:
                 level_results.append(fut.result())

@@ -88,15 +88,26 @@ def dump_lock(lock: Lock) -> str:
         "# rows: code level parent prefix [removed]",
         "sites:" + ("" if lock.sites else " []"),
     ]
-    out += [f"- {code} {e.level} {e.parent or '-'} {_p(e.net, e.length)}{_REMOVED[e.removed]}"
-            for code, e in lock.sites.items()]
+    out += [
+        f"- {code} {e.level} {e.parent or '-'} {_p(e.net, e.length)}{_REMOVED[e.removed]}"
+        for code, e in lock.sites.items()
+    ]
     out.append("# rows: hostname site loopback [removed]")
     out.append("loopbacks:" + ("" if lock.loopbacks else " []"))
-    out += [f"- {host} {d.site} {_p(d.addr, 128)}{_REMOVED[d.removed]}" for host, d in lock.loopbacks.items()]
-    out.append("# rows: upstream-end downstream-end prefix " + ("[n: 2… for parallel links] " if parallel else "") + "[removed]")
+    out += [
+        f"- {host} {d.site} {_p(d.addr, 128)}{_REMOVED[d.removed]}"
+        for host, d in lock.loopbacks.items()
+    ]
+    out.append(
+        "# rows: upstream-end downstream-end prefix "
+        + ("[n: 2… for parallel links] " if parallel else "")
+        + "[removed]"
+    )
     out.append("links:" + ("" if lock.links else " []"))
-    out += [f"- {a} {b} {_p(ln.net, 127)}{f' {n}' if n > 1 else ''}{_REMOVED[ln.removed]}"
-            for (a, b, n), ln in lock.links.items()]
+    out += [
+        f"- {a} {b} {_p(ln.net, 127)}{f' {n}' if n > 1 else ''}{_REMOVED[ln.removed]}"
+        for (a, b, n), ln in lock.links.items()
+    ]
     out.append("released:" + ("" if lock.released else " []"))
     out += [f"- {_p(net, length)}" for net, length in sorted(lock.released)]
     return "\n".join(out) + "\n"
@@ -118,7 +129,10 @@ class _Reader:
         self.errors: list[ModelError] = []
 
     def error(self, loc: tuple, message: str) -> None:
-        field_name = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
+        field_name = "".join(
+            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+            for i, p in enumerate(loc)
+        )
         self.errors.append(ModelError(self.shown, line_of(self.data, loc), field_name, message))
 
     def prefix(self, loc: tuple, value, length: int | None) -> tuple[int, int] | None:
@@ -147,18 +161,26 @@ class _Reader:
             fields = parts[:-1] if removed else parts
             if not width <= len(fields) <= width + optional:
                 more = f" (+ {optional} optional)" if optional else ""
-                self.error((key, i), f"expected {width} fields{more} (+ optional 'removed'), found {row!r}")
+                self.error(
+                    (key, i), f"expected {width} fields{more} (+ optional 'removed'), found {row!r}"
+                )
                 continue
             yield (key, i), fields, removed
 
     def read(self) -> Lock | None:
         d = self.data
         if not isinstance(d, dict) or d.get("kind") != KIND:
-            self.error(("kind",) if isinstance(d, dict) else (), f"not a govcloud IPAM lock (kind should be {KIND!r})")
+            self.error(
+                ("kind",) if isinstance(d, dict) else (),
+                f"not a govcloud IPAM lock (kind should be {KIND!r})",
+            )
             return None
         if d.get("schema_version") not in READS:
-            self.error(("schema_version",), f"unsupported schema_version {d.get('schema_version')!r} "
-                                            f"(this govctl reads {', '.join(map(str, READS))})")
+            self.error(
+                ("schema_version",),
+                f"unsupported schema_version {d.get('schema_version')!r} "
+                f"(this govctl reads {', '.join(map(str, READS))})",
+            )
             return None
         if not isinstance(d.get("city"), str):
             self.error(("city",), "missing city code")
@@ -175,7 +197,9 @@ class _Reader:
             if p and code in lock.sites:
                 self.error(loc, f"site {code} is listed twice")
             elif p:
-                lock.sites[code] = SiteEntry(p[0], p[1], level, None if parent == "-" else parent, removed)
+                lock.sites[code] = SiteEntry(
+                    p[0], p[1], level, None if parent == "-" else parent, removed
+                )
         for loc, (host, site, prefix), removed in self.rows("loopbacks", 3):
             p = self.prefix(loc, prefix, 128)
             if p and host in lock.loopbacks:
@@ -186,7 +210,10 @@ class _Reader:
             p = self.prefix(loc, prefix, 127)
             n = int(number[0]) if number and number[0].isdigit() else (1 if not number else 0)
             if n < 1:
-                self.error(loc, f"link number {number[0]!r} should be a whole number: 2, 3… for parallel links")
+                self.error(
+                    loc,
+                    f"link number {number[0]!r} should be a whole number: 2, 3… for parallel links",
+                )
             elif p and (a, b, n) in lock.links:
                 self.error(loc, f"link {a}–{b}{f' #{n}' if n > 1 else ''} is listed twice")
             elif p:
@@ -201,9 +228,13 @@ class _Reader:
     def settings(self, s) -> PlanSettings | None:
         try:
             reserve = {str(k): float(v) for k, v in (s.get("reserve") or {}).items()}
-            return PlanSettings(int(s["county_len"]), int(s["township_len"]), int(s["village_len"]), reserve)
+            return PlanSettings(
+                int(s["county_len"]), int(s["township_len"]), int(s["village_len"]), reserve
+            )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            self.error(("settings",), f"incomplete or malformed settings ({type(exc).__name__}: {exc})")
+            self.error(
+                ("settings",), f"incomplete or malformed settings ({type(exc).__name__}: {exc})"
+            )
             return None
 
     def consistency(self, lock: Lock) -> None:
@@ -213,7 +244,9 @@ class _Reader:
         for i, (code, e) in enumerate(lock.sites.items()):
             loc = ("sites", i)
             if (e.net, e.length) in seen:
-                self.error(loc, f"{_p(e.net, e.length)} is also the block of site {seen[e.net, e.length]}")
+                self.error(
+                    loc, f"{_p(e.net, e.length)} is also the block of site {seen[e.net, e.length]}"
+                )
             seen[e.net, e.length] = code
             if e.level == "city":
                 if _p(e.net, e.length) != str(agg):
@@ -223,7 +256,10 @@ class _Reader:
             if parent is None:
                 self.error(loc, f"parent {e.parent!r} of site {code} is not listed before it")
             elif (e.net >> (128 - parent.length)) != (parent.net >> (128 - parent.length)):
-                self.error(loc, f"{_p(e.net, e.length)} is outside its parent {e.parent}'s block {_p(parent.net, parent.length)}")
+                self.error(
+                    loc,
+                    f"{_p(e.net, e.length)} is outside its parent {e.parent}'s block {_p(parent.net, parent.length)}",
+                )
 
 
 _SECTIONS = ("sites", "loopbacks", "links", "released")
@@ -281,9 +317,25 @@ def check_foreign(lock: Lock, path: Path, city_code: str, aggregate: str) -> Non
     shown = display_path(Path(path))
     data_line = 1
     if lock.city != city_code:
-        raise LockError([ModelError(shown, data_line, "city",
-                                    f"this lock belongs to city {lock.city}, not {city_code}: pass the right --lock")])
+        raise LockError(
+            [
+                ModelError(
+                    shown,
+                    data_line,
+                    "city",
+                    f"this lock belongs to city {lock.city}, not {city_code}: pass the right --lock",
+                )
+            ]
+        )
     if lock.aggregate != aggregate:
-        raise LockError([ModelError(shown, data_line, "aggregate",
-                                    f"this lock was planned inside {lock.aggregate} but the city's ipv6_prefix is {aggregate}; "
-                                    "renumbering is never automatic — plan into a new --lock")])
+        raise LockError(
+            [
+                ModelError(
+                    shown,
+                    data_line,
+                    "aggregate",
+                    f"this lock was planned inside {lock.aggregate} but the city's ipv6_prefix is {aggregate}; "
+                    "renumbering is never automatic — plan into a new --lock",
+                )
+            ]
+        )

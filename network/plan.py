@@ -106,8 +106,10 @@ class Plan:
         return {
             "schema_version": SCHEMA_VERSION,
             "aggregate": self.aggregate,
-            "allocations": [{"site": a.site, "level": a.level, "prefix": a.prefix, "parent": a.parent}
-                            for a in self.allocations],
+            "allocations": [
+                {"site": a.site, "level": a.level, "prefix": a.prefix, "parent": a.parent}
+                for a in self.allocations
+            ],
             "links": [{"a": ln.a, "b": ln.b, "n": ln.n, "prefix": ln.prefix} for ln in self.links],
             "loopbacks": [{"device": lb.device, "prefix": lb.prefix} for lb in self.loopbacks],
         }
@@ -140,7 +142,9 @@ class Plan:
     def county_slot(self, code: str) -> int:
         """The slot number of a county inside the city block (stable: used as OSPF area)."""
         county = ipaddress.IPv6Network(self.by_site[code].prefix)
-        return (int(county.network_address) >> (128 - county.prefixlen)) & ((1 << (county.prefixlen - _agg_len(self))) - 1)
+        return (int(county.network_address) >> (128 - county.prefixlen)) & (
+            (1 << (county.prefixlen - _agg_len(self))) - 1
+        )
 
 
 def _agg_len(plan: Plan) -> int:
@@ -170,25 +174,46 @@ def uplink_numbers(peers) -> list[int]:
 
 def sites_of(model) -> list[SiteInput]:
     """The planner's view of a `CityModel`: sites parents-first with their devices' uplinks."""
-    return [SiteInput(s.code, s.level, s.parent, s.name,
-                      tuple((d.hostname, tuple(u.peer for u in d.uplinks)) for d in s.devices))
-            for s in model.sites()]
+    return [
+        SiteInput(
+            s.code,
+            s.level,
+            s.parent,
+            s.name,
+            tuple((d.hostname, tuple(u.peer for u in d.uplinks)) for d in s.devices),
+        )
+        for s in model.sites()
+    ]
 
 
-def plan_city(model, settings: PlanSettings | None = None, lock: Lock | None = None,
-              release: Iterable[str] = ()) -> Plan:
+def plan_city(
+    model,
+    settings: PlanSettings | None = None,
+    lock: Lock | None = None,
+    release: Iterable[str] = (),
+) -> Plan:
     """Plan the city's extranet. `settings` None means: the lock's, else the defaults for the
     aggregate. `release` lists removed site codes or hostnames whose space is given back."""
-    return plan_sites(model.city.code, model.city.ipv6_prefix, sites_of(model), settings, lock, release)
+    return plan_sites(
+        model.city.code, model.city.ipv6_prefix, sites_of(model), settings, lock, release
+    )
 
 
-def plan_sites(city: str, aggregate: str, sites: list[SiteInput], settings: PlanSettings | None = None,
-               lock: Lock | None = None, release: Iterable[str] = ()) -> Plan:
+def plan_sites(
+    city: str,
+    aggregate: str,
+    sites: list[SiteInput],
+    settings: PlanSettings | None = None,
+    lock: Lock | None = None,
+    release: Iterable[str] = (),
+) -> Plan:
     agg = ipaddress.IPv6Network(aggregate)
     if lock is not None:
         if settings is not None and settings != lock.settings:
-            raise PlanError(f"the settings {settings.as_dict()} differ from the lock's {lock.settings.as_dict()}; "
-                            "changing prefix lengths would renumber every site — plan into a new --lock instead")
+            raise PlanError(
+                f"the settings {settings.as_dict()} differ from the lock's {lock.settings.as_dict()}; "
+                "changing prefix lengths would renumber every site — plan into a new --lock instead"
+            )
         settings = lock.settings
     settings = settings or PlanSettings.for_aggregate(agg.prefixlen)
     problems = settings.problems(agg.prefixlen)
@@ -198,15 +223,21 @@ def plan_sites(city: str, aggregate: str, sites: list[SiteInput], settings: Plan
 
 
 class _Planner:
-    def __init__(self, city: str, agg: ipaddress.IPv6Network, settings: PlanSettings, old: Lock | None):
+    def __init__(
+        self, city: str, agg: ipaddress.IPv6Network, settings: PlanSettings, old: Lock | None
+    ):
         self.agg = agg
         self.s = settings
         old = old or Lock(city, str(agg), settings)
-        self.lock = Lock(city, str(agg), settings,
-                         {c: SiteEntry(e.net, e.length, e.level, e.parent, True) for c, e in old.sites.items()},
-                         {h: DeviceEntry(d.addr, d.site, True) for h, d in old.loopbacks.items()},
-                         {k: LinkEntry(ln.net, True) for k, ln in old.links.items()},
-                         set(old.released))
+        self.lock = Lock(
+            city,
+            str(agg),
+            settings,
+            {c: SiteEntry(e.net, e.length, e.level, e.parent, True) for c, e in old.sites.items()},
+            {h: DeviceEntry(d.addr, d.site, True) for h, d in old.loopbacks.items()},
+            {k: LinkEntry(ln.net, True) for k, ln in old.links.items()},
+            set(old.released),
+        )
         self.new = 0
 
     # --- releases -------------------------------------------------------------------
@@ -215,7 +246,9 @@ class _Planner:
         lk = self.lock
         for name in names:
             if name in in_model:
-                raise PlanError(f"{name} is still in the model: remove it from network.yaml before releasing its space")
+                raise PlanError(
+                    f"{name} is still in the model: remove it from network.yaml before releasing its space"
+                )
             if name in lk.sites:
                 gone = {name}
                 for code, e in lk.sites.items():  # parents precede children in the lock
@@ -251,7 +284,11 @@ class _Planner:
             for plen in range(length - 4, self.agg.prefixlen - 1, -4):
                 owner = by_block.get((net >> (128 - plen) << (128 - plen), plen))
                 if owner is not None:
-                    if CHILD[lk.sites[owner].level] != "lan" and self.s.length(CHILD[lk.sites[owner].level], self.agg.prefixlen) == length:
+                    if (
+                        CHILD[lk.sites[owner].level] != "lan"
+                        and self.s.length(CHILD[lk.sites[owner].level], self.agg.prefixlen)
+                        == length
+                    ):
                         freed[owner].add(self._slot(net, plen, length))
                     break
         cursor: dict[str, int] = defaultdict(lambda: 1)
@@ -261,9 +298,11 @@ class _Planner:
             e = lk.sites.get(s.code)
             if e is not None:
                 if e.level != s.level or e.parent != s.parent:
-                    raise PlanError(f"site {s.code} was planned as a {e.level} under {e.parent}; it is now a {s.level} "
-                                    f"under {s.parent}. Prefixes never move: remove it, re-plan with --release {s.code}, "
-                                    "then add it back to give it a new block")
+                    raise PlanError(
+                        f"site {s.code} was planned as a {e.level} under {e.parent}; it is now a {s.level} "
+                        f"under {s.parent}. Prefixes never move: remove it, re-plan with --release {s.code}, "
+                        "then add it back to give it a new block"
+                    )
                 e.removed = False
                 continue
             length = self.s.length(s.level, agg_len)
@@ -273,7 +312,9 @@ class _Planner:
                 p = lk.sites.get(s.parent or "")
                 if p is None or p.removed:
                     raise PlanError(f"site {s.code}: its parent {s.parent} is not planned")
-                slot = self._pick(s.parent, p, s.level, used[s.parent], freed[s.parent], cursor, names)
+                slot = self._pick(
+                    s.parent, p, s.level, used[s.parent], freed[s.parent], cursor, names
+                )
                 net = p.net + (slot << (128 - length))
                 used[s.parent].add(slot)
                 if slot in freed[s.parent]:
@@ -298,8 +339,16 @@ class _Planner:
         held = int(slots * self.s.reserve.get(level, 0.0))
         return slots, held, slots - 1 - held
 
-    def _pick(self, code: str, parent: SiteEntry, level: str, used: set[int], freed: set[int],
-              cursor: dict[str, int], names: dict[str, str]) -> int:
+    def _pick(
+        self,
+        code: str,
+        parent: SiteEntry,
+        level: str,
+        used: set[int],
+        freed: set[int],
+        cursor: dict[str, int],
+        names: dict[str, str],
+    ) -> int:
         slots, held, top = self.limit(parent, level)
         i = cursor[code]
         while i <= top and (i in used or i in freed):
@@ -316,7 +365,8 @@ class _Planner:
             f"{parent.level} {code} ({names.get(code, '?')}) is full: its /{parent.length} holds {top} {level} "
             f"/{length} blocks ({slots} slots − slot 0 for infrastructure − {held} growth reserve) and all are taken. "
             f"Change the setting {level}_len (now /{length}; longer gives more, smaller blocks) or "
-            f"{parent.level}_len (now /{parent.length}), or lower reserve.{level} (now {frac:g})")
+            f"{parent.level}_len (now /{parent.length}), or lower reserve.{level} (now {frac:g})"
+        )
 
     # --- loopbacks and links -----------------------------------------------------------
     def devices(self, sites: list[SiteInput]) -> None:
@@ -341,8 +391,10 @@ class _Planner:
                 d = lk.loopbacks.get(host)
                 if d is not None:
                     if d.site != s.code:
-                        raise PlanError(f"device {host} was planned at site {d.site} and is now at {s.code}; prefixes never "
-                                        f"move: remove it, re-plan with --release {host}, then add it back")
+                        raise PlanError(
+                            f"device {host} was planned at site {d.site} and is now at {s.code}; prefixes never "
+                            f"move: remove it, re-plan with --release {host}, then add it back"
+                        )
                     d.removed = False
                     continue
                 addr = base + top.get(base, 0) + 1
@@ -357,21 +409,42 @@ class _Planner:
                     if ln is not None:
                         ln.removed = False
                         continue
-                    owner = site_of.get(peer, s)  # upstream peers are numbered from the city's links
+                    owner = site_of.get(
+                        peer, s
+                    )  # upstream peers are numbered from the city's links
                     base = lk.sites[owner.code].net + _64
-                    off = top.get(base, 1) + 1  # next even offset, ::0/127 (all-zeros IID) never used
+                    off = (
+                        top.get(base, 1) + 1
+                    )  # next even offset, ::0/127 (all-zeros IID) never used
                     off += off & 1
                     top[base] = off + 1
                     lk.links[key] = LinkEntry(base + off)
                     self.new += 1
 
     # --- the result -------------------------------------------------------------------
-    def result(self, sites: list[SiteInput], used: dict[str, set[int]], names: dict[str, str]) -> Plan:
+    def result(
+        self, sites: list[SiteInput], used: dict[str, set[int]], names: dict[str, str]
+    ) -> Plan:
         lk = self.lock
-        allocs = [Allocation(s.code, s.level, fmt_net(lk.sites[s.code].net, lk.sites[s.code].length), s.parent) for s in sites]
-        reserved = [Allocation(c, e.level, fmt_net(e.net, e.length), e.parent) for c, e in lk.sites.items() if e.removed]
-        links = [Link(a, b, fmt_net(ln.net, 127), n) for (a, b, n), ln in lk.links.items() if not ln.removed]
-        loops = [Loopback(h, fmt_net(d.addr, 128)) for h, d in lk.loopbacks.items() if not d.removed]
+        allocs = [
+            Allocation(
+                s.code, s.level, fmt_net(lk.sites[s.code].net, lk.sites[s.code].length), s.parent
+            )
+            for s in sites
+        ]
+        reserved = [
+            Allocation(c, e.level, fmt_net(e.net, e.length), e.parent)
+            for c, e in lk.sites.items()
+            if e.removed
+        ]
+        links = [
+            Link(a, b, fmt_net(ln.net, 127), n)
+            for (a, b, n), ln in lk.links.items()
+            if not ln.removed
+        ]
+        loops = [
+            Loopback(h, fmt_net(d.addr, 128)) for h, d in lk.loopbacks.items() if not d.removed
+        ]
         plan = Plan(str(self.agg), self.s, allocs, links, loops, reserved, lk, new=self.new)
         plan.stats = self.stats(used)
         return plan
@@ -392,6 +465,15 @@ class _Planner:
                 free = top - len(used.get(code, ()))
                 if tight_free is None or free < tight_free:
                     tight, tight_free = code, free
-            out.append(LevelStats(level, self.s.length(level, self.agg.prefixlen), counts[level][0], counts[level][1],
-                                  capacity, tight, tight_free))
+            out.append(
+                LevelStats(
+                    level,
+                    self.s.length(level, self.agg.prefixlen),
+                    counts[level][0],
+                    counts[level][1],
+                    capacity,
+                    tight,
+                    tight_free,
+                )
+            )
         return out

@@ -57,8 +57,10 @@ class RenderSettings:
         elif self.ospf_hello is not None and not 1 <= self.ospf_hello <= 65535:
             out.append(f"OSPFv3 hello interval {self.ospf_hello} s: must be 1–65535")
         elif self.ospf_hello is not None and not self.ospf_hello < self.dead <= 65535:
-            out.append(f"OSPFv3 dead interval {self.dead} s: must be longer than the hello interval "
-                       f"({self.ospf_hello} s) and at most 65535 (4 × hello is usual)")
+            out.append(
+                f"OSPFv3 dead interval {self.dead} s: must be longer than the hello interval "
+                f"({self.ospf_hello} s) and at most 65535 (4 × hello is usual)"
+            )
         if self.ospf_retransmit is not None and not 1 <= self.ospf_retransmit <= 3600:
             out.append(f"OSPFv3 retransmit interval {self.ospf_retransmit} s: must be 1–3600")
         return out
@@ -106,9 +108,18 @@ def _link(ln: Link, me: str, name: str, area: str | None, bandwidth: int | None 
     peer = ln.a if ln.b == me else ln.b
     net, length = parse_net(ln.prefix)
     mine, theirs = (net + 1, net) if ln.b == me else (net, net + 1)
-    return {"name": name, "peer": peer, "n": ln.n, "address": str(ipaddress.IPv6Address(mine)), "len": length,
-            "peer_address": str(ipaddress.IPv6Address(theirs)), "prefix": ln.prefix, "area": area,
-            "bandwidth_mbps": bandwidth, "role": "uplink" if ln.b == me else "downlink"}
+    return {
+        "name": name,
+        "peer": peer,
+        "n": ln.n,
+        "address": str(ipaddress.IPv6Address(mine)),
+        "len": length,
+        "peer_address": str(ipaddress.IPv6Address(theirs)),
+        "prefix": ln.prefix,
+        "area": area,
+        "bandwidth_mbps": bandwidth,
+        "role": "uplink" if ln.b == me else "downlink",
+    }
 
 
 def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS) -> dict:
@@ -126,42 +137,92 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
     for i, (u, n) in enumerate(zip(device.uplinks, numbers, strict=True)):
         name = u.interface or f.uplink.format(n=f.first_port + i)
         managed = u.peer in by_host
-        uplinks.append(_link(up_by_peer[u.peer, n], hostname, name, my_area if (ospf and managed) else None,
-                             u.bandwidth_mbps))
+        uplinks.append(
+            _link(
+                up_by_peer[u.peer, n],
+                hostname,
+                name,
+                my_area if (ospf and managed) else None,
+                u.bandwidth_mbps,
+            )
+        )
     downlinks = []
     for j, ln in enumerate(x for x in links if x.a == hostname):
         _, child_site = by_host[ln.b]
         area = _area(plan, child_site.county, child_site.level) if ospf else None
-        downlinks.append(_link(ln, hostname, f.downlink.format(n=f.first_port + j), area) |
-                         {"child_prefix": plan.by_site[child_site.code].prefix})
-    loopback = {"name": f.loopback, "address": plan.loopback_of[hostname], "len": 128, "area": my_area if ospf else None}
+        downlinks.append(
+            _link(ln, hostname, f.downlink.format(n=f.first_port + j), area)
+            | {"child_prefix": plan.by_site[child_site.code].prefix}
+        )
+    loopback = {
+        "name": f.loopback,
+        "address": plan.loopback_of[hostname],
+        "len": 128,
+        "area": my_area if ospf else None,
+    }
     lan = None
     if site.level in ("township", "village") and site.devices[0].hostname == hostname:
         prefix = plan.infra(site.code)["lan"]
-        lan = {"name": f.lan, "prefix": prefix, "network": prefix.split("/")[0], "len": 64,
-               "address": _host(prefix, 1), "ra": site.level == "village", "area": my_area if ospf else None}
+        lan = {
+            "name": f.lan,
+            "prefix": prefix,
+            "network": prefix.split("/")[0],
+            "len": 64,
+            "address": _host(prefix, 1),
+            "ra": site.level == "village",
+            "area": my_area if ospf else None,
+        }
     statics = []
     upstream_default = not ospf or site.level == "city"
     if upstream_default:
-        statics += [{"prefix": "::/0", "network": "::", "len": 0, "next_hop": u["peer_address"], "interface": u["name"]}
-                    for u in uplinks]
+        statics += [
+            {
+                "prefix": "::/0",
+                "network": "::",
+                "len": 0,
+                "next_hop": u["peer_address"],
+                "interface": u["name"],
+            }
+            for u in uplinks
+        ]
     if not ospf:
         for d in downlinks:
             net, length = d["child_prefix"].split("/")
-            statics.append({"prefix": d["child_prefix"], "network": net, "len": int(length),
-                            "next_hop": d["peer_address"], "interface": d["name"]})
+            statics.append(
+                {
+                    "prefix": d["child_prefix"],
+                    "network": net,
+                    "len": int(length),
+                    "next_hop": d["peer_address"],
+                    "interface": d["name"],
+                }
+            )
     noc = plan.infra(model.network.city_core.code)["lan"]
     noc_net, noc_len = noc.split("/")
-    addresses = [f"{loopback['address']}/128"] + [f"{x['address']}/{x['len']}" for x in uplinks + downlinks]
+    addresses = [f"{loopback['address']}/128"] + [
+        f"{x['address']}/{x['len']}" for x in uplinks + downlinks
+    ]
     if lan:
         addresses.append(f"{lan['address']}/64")
     return {
-        "hostname": hostname, "platform": f.name, "role": device.role.value, "level": site.level,
+        "hostname": hostname,
+        "platform": f.name,
+        "role": device.role.value,
+        "level": site.level,
         "site": {"code": site.code, "name": site.name, "prefix": plan.by_site[site.code].prefix},
-        "f": f, "router_id": device.mgmt_ipv4, "routing": routing, "ospf_process": OSPF_PROCESS,
-        "area": my_area, "loopback": loopback, "uplinks": uplinks, "downlinks": downlinks,
-        "interfaces": uplinks + downlinks, "lan": lan,
-        "ospf_areas": sorted({x["area"] for x in [loopback, lan or {}, *uplinks, *downlinks] if x.get("area")}),
+        "f": f,
+        "router_id": device.mgmt_ipv4,
+        "routing": routing,
+        "ospf_process": OSPF_PROCESS,
+        "area": my_area,
+        "loopback": loopback,
+        "uplinks": uplinks,
+        "downlinks": downlinks,
+        "interfaces": uplinks + downlinks,
+        "lan": lan,
+        "ospf_areas": sorted(
+            {x["area"] for x in [loopback, lan or {}, *uplinks, *downlinks] if x.get("area")}
+        ),
         "originate_default": ospf and site.level == "city",
         "ospf_timers": (settings if ospf else DEFAULTS).ospf_timers(),
         "static_routes": statics,
@@ -181,9 +242,15 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment, built once per process; templates compile once and are cached."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              auto_reload=False, autoescape=False)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        autoescape=False,
+    )
 
 
 def _block(template: jinja2.Template, name: str, ctx: dict) -> str:
@@ -194,11 +261,18 @@ def render_context(ctx: dict, platform: PlatformFacts | None = None) -> Rendered
     f = platform or ctx["f"]
     template = environment().get_template(f.template)
     ctx = {**ctx, "f": f}
-    return RenderedConfig(ctx["hostname"], f.name, _block(template, "config", ctx), _block(template, "rollback", ctx),
-                          ctx["addresses"])
+    return RenderedConfig(
+        ctx["hostname"],
+        f.name,
+        _block(template, "config", ctx),
+        _block(template, "rollback", ctx),
+        ctx["addresses"],
+    )
 
 
-def render_device(model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS) -> RenderedConfig:
+def render_device(
+    model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS
+) -> RenderedConfig:
     """The config and rollback text of ONE device (what the Ansible module and `net push` send)."""
     return render_context(device_context(model, plan, hostname, settings))
 
@@ -218,9 +292,15 @@ def _write(stage: Path, r: RenderedConfig) -> None:
     (stage / f"{r.hostname}.rollback.cfg").write_text(r.rollback, encoding="utf-8")
 
 
-def render_all(model, plan: Plan, out: Path, workers: int | None = None,
-               progress: Callable[[int], None] | None = None, chunk: int = 250,
-               settings: RenderSettings = DEFAULTS) -> int:
+def render_all(
+    model,
+    plan: Plan,
+    out: Path,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 250,
+    settings: RenderSettings = DEFAULTS,
+) -> int:
     """Write every device's config and rollback into `out`, all-or-nothing. Returns the count.
 
     Files go to a staging folder (plain writes: the folder as a whole is what is atomic) and
@@ -228,7 +308,7 @@ def render_all(model, plan: Plan, out: Path, workers: int | None = None,
     and the plan without pickling them."""
     hosts = list(model.devices_by_hostname)
     workers = workers or min(len(os.sched_getaffinity(0)), 8)
-    chunks = [hosts[i:i + chunk] for i in range(0, len(hosts), chunk)]
+    chunks = [hosts[i : i + chunk] for i in range(0, len(hosts), chunk)]
     with StagedDir(Path(out)) as stage:
         if workers <= 1 or len(chunks) <= 1:
             for c in chunks:
@@ -246,7 +326,9 @@ def render_all(model, plan: Plan, out: Path, workers: int | None = None,
     return len(hosts)
 
 
-def _render_local(model, plan: Plan, hostnames: list[str], stage: Path, settings: RenderSettings) -> int:
+def _render_local(
+    model, plan: Plan, hostnames: list[str], stage: Path, settings: RenderSettings
+) -> int:
     for h in hostnames:
         _write(stage, render_device(model, plan, h, settings))
     return len(hostnames)

@@ -44,17 +44,29 @@ class PlanSettings:
         return cls(**values)
 
     def length(self, level: str, aggregate_len: int) -> int:
-        return {"city": aggregate_len, "county": self.county_len, "township": self.township_len,
-                "village": self.village_len, "lan": LAN_LEN}[level]
+        return {
+            "city": aggregate_len,
+            "county": self.county_len,
+            "township": self.township_len,
+            "village": self.village_len,
+            "lan": LAN_LEN,
+        }[level]
 
     def problems(self, aggregate_len: int) -> list[str]:
         """What is wrong with these settings for an aggregate of this length ([] when sound)."""
         out = []
-        lengths = [("aggregate", aggregate_len), ("county_len", self.county_len),
-                   ("township_len", self.township_len), ("village_len", self.village_len), ("LAN", LAN_LEN)]
+        lengths = [
+            ("aggregate", aggregate_len),
+            ("county_len", self.county_len),
+            ("township_len", self.township_len),
+            ("village_len", self.village_len),
+            ("LAN", LAN_LEN),
+        ]
         for name, n in lengths[1:4]:
             if n % 4:
-                out.append(f"{name} /{n} is not on a nibble boundary (use a multiple of 4, RIPE-690)")
+                out.append(
+                    f"{name} /{n} is not on a nibble boundary (use a multiple of 4, RIPE-690)"
+                )
         for (an, a), (bn, b) in itertools.pairwise(lengths):
             if b <= a:
                 out.append(f"{bn} /{b} must be longer than {an} /{a}")
@@ -66,8 +78,12 @@ class PlanSettings:
         return out
 
     def as_dict(self) -> dict:
-        return {"county_len": self.county_len, "township_len": self.township_len,
-                "village_len": self.village_len, "reserve": dict(self.reserve)}
+        return {
+            "county_len": self.county_len,
+            "township_len": self.township_len,
+            "village_len": self.village_len,
+            "reserve": dict(self.reserve),
+        }
 
 
 def fmt_addr(n: int) -> str:

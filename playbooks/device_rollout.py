@@ -31,42 +31,75 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type="float", default=30.0),
 )
 
-FAILURE = {"unreachable": "unreachable: {}", "rolled_back": "{} (rolled back to the backup)",
-           "rollback_failed": "{} — rollback incomplete: the running config still differs from the backup"}
+FAILURE = {
+    "unreachable": "unreachable: {}",
+    "rolled_back": "{} (rolled back to the backup)",
+    "rollback_failed": "{} — rollback incomplete: the running config still differs from the backup",
+}
 
 
 def run(p: dict, check_mode: bool, diff: bool) -> dict:
     """Validated arguments → the result dict (`failed` and `msg` set on failure)."""
-    target = driver.Target(hostname=p["hostname"], host=p["host"], platform=p["platform"], username=p["username"],
-                           password=p["password"], key_file=p["key_file"], known_hosts=p["known_hosts"])
+    target = driver.Target(
+        hostname=p["hostname"],
+        host=p["host"],
+        platform=p["platform"],
+        username=p["username"],
+        password=p["password"],
+        key_file=p["key_file"],
+        known_hosts=p["known_hosts"],
+    )
     if p["action"] == "restore":
         return _restore(target, Path(p["backup_dir"]) / f"{p['hostname']}.cfg", check_mode)
     candidate = None
     if "push" in p["stages"]:
         if not p["config"] or not Path(p["config"]).is_file():
-            return {"failed": True, "changed": False,
-                    "msg": f"no rendered config for {target.hostname}: {p['config']} (run the render step first)"}
+            return {
+                "failed": True,
+                "changed": False,
+                "msg": f"no rendered config for {target.hostname}: {p['config']} (run the render step first)",
+            }
         candidate = Path(p["config"]).read_text()
-    r = driver.rollout_device(target, candidate, Path(p["backup_dir"]), p["uplinks"], p["parent_loopback"],
-                              check_mode=check_mode, timeout=p["timeout"], stages=p["stages"])
-    out = {k: r[k] for k in ("changed", "commands", "backup", "checks", "rollback", "seconds", "status")}
+    r = driver.rollout_device(
+        target,
+        candidate,
+        Path(p["backup_dir"]),
+        p["uplinks"],
+        p["parent_loopback"],
+        check_mode=check_mode,
+        timeout=p["timeout"],
+        stages=p["stages"],
+    )
+    out = {
+        k: r[k]
+        for k in ("changed", "commands", "backup", "checks", "rollback", "seconds", "status")
+    }
     out["stages"] = [s for s in STAGES if s in p["stages"]]
     if diff and r["commands"]:
         out["diff"] = {"prepared": "\n".join(f"+{line}" for line in r["commands"])}
     if r["status"] != "ok":
-        out.update(failed=True, msg=FAILURE.get(r["status"], "{}").format(r["message"]),
-                   changed=r["changed"] and r["status"] != "rolled_back")  # rolled back: as it was
+        out.update(
+            failed=True,
+            msg=FAILURE.get(r["status"], "{}").format(r["message"]),
+            changed=r["changed"] and r["status"] != "rolled_back",
+        )  # rolled back: as it was
     return out
 
 
 def _restore(target: driver.Target, backup_path: Path, check_mode: bool) -> dict:
     if not backup_path.is_file():
-        return {"failed": True, "changed": False, "msg": f"no backup at {backup_path}: nothing to restore to"}
+        return {
+            "failed": True,
+            "changed": False,
+            "msg": f"no backup at {backup_path}: nothing to restore to",
+        }
     backup = backup_path.read_text()
     try:
         with driver.session(target) as conn:
             if check_mode:
-                lines = driver.restore_commands(backup, driver.running_config(conn, target.platform), target.platform)
+                lines = driver.restore_commands(
+                    backup, driver.running_config(conn, target.platform), target.platform
+                )
                 return {"changed": bool(lines), "commands": lines}
             done = driver.restore(conn, backup, target.platform)
     except driver.Unreachable as exc:
@@ -74,6 +107,10 @@ def _restore(target: driver.Target, backup_path: Path, check_mode: bool) -> dict
     except driver.DriverError as exc:
         return {"failed": True, "changed": False, "msg": str(exc)}
     if not done["restored"]:
-        return {"failed": True, "changed": True, "commands": done["sent"],
-                "msg": "rollback incomplete: the running config still differs from the backup"}
+        return {
+            "failed": True,
+            "changed": True,
+            "commands": done["sent"],
+            "msg": "rollback incomplete: the running config still differs from the backup",
+        }
     return {"changed": bool(done["sent"]), "commands": done["sent"], "restored": True}

@@ -20,7 +20,9 @@ from model.schema import LEVELS
 from network.platforms import facts
 
 
-def build_inventory(model, plan, host_vars: dict[str, dict] | None = None, group_vars: dict | None = None) -> dict:
+def build_inventory(
+    model, plan, host_vars: dict[str, dict] | None = None, group_vars: dict | None = None
+) -> dict:
     """An Ansible YAML inventory (plain dict) for every device of `model`."""
     host_vars = host_vars or {}
     devices = model.devices_by_hostname
@@ -44,9 +46,16 @@ def build_inventory(model, plan, host_vars: dict[str, dict] | None = None, group
                 **host_vars.get(dev.hostname, {}),
             }
             groups[site.level]["hosts"][dev.hostname] = hv
-            platforms.setdefault(f"platform_{dev.platform.value}", {"hosts": {}})["hosts"][dev.hostname] = None
-    base_vars = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-    return {"all": {"vars": {**base_vars, **(group_vars or {})}, "children": {**groups, **platforms}}}
+            platforms.setdefault(f"platform_{dev.platform.value}", {"hosts": {}})["hosts"][
+                dev.hostname
+            ] = None
+    base_vars = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    }
+    return {
+        "all": {"vars": {**base_vars, **(group_vars or {})}, "children": {**groups, **platforms}}
+    }
 
 
 def hosts(inventory: dict) -> list[dict]:

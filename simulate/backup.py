@@ -58,7 +58,9 @@ def link_capacities(model: CityModel) -> dict[str, tuple[str, float]]:
         if site is not None and site.link_mbps:
             out[role] = (site.name, site.link_mbps * 1e6 / 8)
     if not out:
-        raise NoDrLinks("the city has no dr_same_city or backup_offsite site with link_mbps: nothing to back up to")
+        raise NoDrLinks(
+            "the city has no dr_same_city or backup_offsite site with link_mbps: nothing to back up to"
+        )
     return out
 
 
@@ -91,8 +93,13 @@ def _worst_gap(copies: list[tuple[float, float]], end: float) -> float:
     return max(worst, end - newest)
 
 
-def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1, wave: int | None = None,
-        progress: Callable[[float], None] | None = None) -> dict:
+def run(
+    model: CityModel,
+    settings: BackupSettings | None = None,
+    seed: int = 1,
+    wave: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> dict:
     """Simulate `settings.days` nights of backups of the systems on the cloud (after `wave`)."""
     settings = settings or BackupSettings()
     caps = link_capacities(model)
@@ -105,8 +112,15 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
     for s in systems:
         if drlevels.level(s.dr_level).mode == "continuous":
             cont[copy_role(s.dr_level, caps)].append(s)
-    write_rate = {s.id: s.data_gib * GIB * s.daily_change_ratio / DAY * settings.compression for ss in cont.values() for s in ss}
-    links = {role: Link(env, role, bps, reserved=sum(write_rate[s.id] for s in cont[role])) for role, (_, bps) in caps.items()}
+    write_rate = {
+        s.id: s.data_gib * GIB * s.daily_change_ratio / DAY * settings.compression
+        for ss in cont.values()
+        for s in ss
+    }
+    links = {
+        role: Link(env, role, bps, reserved=sum(write_rate[s.id] for s in cont[role]))
+        for role, (_, bps) in caps.items()
+    }
     streams = {role: simpy.Resource(env, capacity=settings.streams) for role in caps}
     stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
     offsite_role = "backup_offsite" if "backup_offsite" in caps else "dr_same_city"
@@ -116,7 +130,10 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
     catchups: dict[str, dict[float, float]] = {s.id: {} for s in systems}  # outage start -> lag
     nightly = {s.id: _Chain() for s in systems}
     batch = {s.id: _Chain() for s in systems}
-    nights = [{"night": d, "jobs": 0, "done": 0, "last_done": None, "skipped": 0, "bytes": 0.0} for d in range(settings.days)]
+    nights = [
+        {"night": d, "jobs": 0, "done": 0, "last_done": None, "skipped": 0, "bytes": 0.0}
+        for d in range(settings.days)
+    ]
     outages: dict[str, list[tuple[float, float]]] = {role: [] for role in caps}
     down_since: dict[str, float | None] = {role: None for role in caps}
 
@@ -125,7 +142,9 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
         with streams[role].request() as req:
             yield req
             snapshot = env.now
-            change = s.data_gib * min(1.0, s.daily_change_ratio * (snapshot - chain.last_snapshot) / DAY)
+            change = s.data_gib * min(
+                1.0, s.daily_change_ratio * (snapshot - chain.last_snapshot) / DAY
+            )
             size = (s.data_gib if full else change) * GIB * ratio
             flow = links[role].transfer(size, stream_cap)
             yield flow.done
@@ -148,7 +167,9 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
                     night["skipped"] += 1
                     continue
                 night["jobs"] += 1
-                full = (d + _stagger(s.id, settings.full_every_days)) % settings.full_every_days == 0
+                full = (
+                    d + _stagger(s.id, settings.full_every_days)
+                ) % settings.full_every_days == 0
                 env.process(job(s, offsite_role, chain, full, night))
 
     def batch_process():
@@ -223,14 +244,30 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
             worst = max(lags, default=0.0)
         else:
             worst = _worst_gap(copies[s.id], end)
-        rows.append({
-            "id": s.id, "department": s.department, "dr_level": s.dr_level, "mode": lvl.mode,
-            "copy_site": caps[copy_role(s.dr_level, caps)][0], "data_gib": s.data_gib,
-            "rpo_s": round(worst, 3), "rpo_bound_s": lvl.rpo_bound_s, "rpo_ok": drlevels.rpo_ok(s.dr_level, worst),
-            "rto_s": round(rto[s.id], 3), "rto_bound_s": lvl.rto_bound_s, "rto_ok": drlevels.rto_ok(s.dr_level, rto[s.id]),
-        })
-    windows = [((n["last_done"] - (n["night"] * DAY + settings.window_start_h * 3600)) / 3600
-                if n["done"] == n["jobs"] and n["last_done"] is not None else None) for n in nights]
+        rows.append(
+            {
+                "id": s.id,
+                "department": s.department,
+                "dr_level": s.dr_level,
+                "mode": lvl.mode,
+                "copy_site": caps[copy_role(s.dr_level, caps)][0],
+                "data_gib": s.data_gib,
+                "rpo_s": round(worst, 3),
+                "rpo_bound_s": lvl.rpo_bound_s,
+                "rpo_ok": drlevels.rpo_ok(s.dr_level, worst),
+                "rto_s": round(rto[s.id], 3),
+                "rto_bound_s": lvl.rto_bound_s,
+                "rto_ok": drlevels.rto_ok(s.dr_level, rto[s.id]),
+            }
+        )
+    windows = [
+        (
+            (n["last_done"] - (n["night"] * DAY + settings.window_start_h * 3600)) / 3600
+            if n["done"] == n["jobs"] and n["last_done"] is not None
+            else None
+        )
+        for n in nights
+    ]
     finished = [w for w in windows if w is not None]
     over = sum(1 for w in windows if w is None or w > settings.window_h)
     return {
@@ -241,34 +278,56 @@ def run(model: CityModel, settings: BackupSettings | None = None, seed: int = 1,
         "wave": wave,
         "settings": settings.model_dump(),
         "events": env.scheduled,
-        "links": {role: {
-            "site": caps[role][0], "capacity_mbps": caps[role][1] * 8 / 1e6,
-            "reserved_mbps": round(links[role].reserved * 8 / 1e6, 3),
-            "paths": paths[role], "path_outages": path_outages[role],
-            "outages": len(outages[role]), "outage_h": round(sum(e - b for b, e in outages[role]) / 3600, 3),
-            "delivered_gib": round(links[role].delivered / GIB, 3),
-            "busy_fraction": round(links[role].busy_s / end, 6),
-        } for role in caps},
+        "links": {
+            role: {
+                "site": caps[role][0],
+                "capacity_mbps": caps[role][1] * 8 / 1e6,
+                "reserved_mbps": round(links[role].reserved * 8 / 1e6, 3),
+                "paths": paths[role],
+                "path_outages": path_outages[role],
+                "outages": len(outages[role]),
+                "outage_h": round(sum(e - b for b, e in outages[role]) / 3600, 3),
+                "delivered_gib": round(links[role].delivered / GIB, 3),
+                "busy_fraction": round(links[role].busy_s / end, 6),
+            }
+            for role in caps
+        },
         "window": {
-            "window_h": settings.window_h, "nights": settings.days, "nights_over": over,
+            "window_h": settings.window_h,
+            "nights": settings.days,
+            "nights_over": over,
             "max_h": round(max(finished), 4) if finished else None,
             "p95_h": round(float(np.percentile(finished, 95)), 4) if finished else None,
             "mean_h": round(float(np.mean(finished)), 4) if finished else None,
         },
-        "nights": [{"night": n["night"], "window_h": None if w is None else round(w, 6), "jobs": n["jobs"],
-                    "skipped": n["skipped"], "gib": round(n["bytes"] / GIB, 3)} for n, w in zip(nights, windows, strict=True)],
+        "nights": [
+            {
+                "night": n["night"],
+                "window_h": None if w is None else round(w, 6),
+                "jobs": n["jobs"],
+                "skipped": n["skipped"],
+                "gib": round(n["bytes"] / GIB, 3),
+            }
+            for n, w in zip(nights, windows, strict=True)
+        ],
         "systems": rows,
         "rpo_violations": [r["id"] for r in rows if not r["rpo_ok"]],
         "rto_violations": [r["id"] for r in rows if r["rto_ok"] is False],
-        "by_level": {str(lv): {"systems": sum(1 for r in rows if r["dr_level"] == lv),
-                               "rpo_violations": sum(1 for r in rows if r["dr_level"] == lv and not r["rpo_ok"]),
-                               "worst_rpo_s": max((r["rpo_s"] for r in rows if r["dr_level"] == lv), default=None),
-                               "rpo_bound_s": drlevels.level(lv).rpo_bound_s}
-                     for lv in drlevels.LEVELS},
+        "by_level": {
+            str(lv): {
+                "systems": sum(1 for r in rows if r["dr_level"] == lv),
+                "rpo_violations": sum(1 for r in rows if r["dr_level"] == lv and not r["rpo_ok"]),
+                "worst_rpo_s": max((r["rpo_s"] for r in rows if r["dr_level"] == lv), default=None),
+                "rpo_bound_s": drlevels.level(lv).rpo_bound_s,
+            }
+            for lv in drlevels.LEVELS
+        },
     }
 
 
-def restore_times(model: CityModel, systems: list[System], caps: dict, settings: BackupSettings) -> dict[str, float]:
+def restore_times(
+    model: CityModel, systems: list[System], caps: dict, settings: BackupSettings
+) -> dict[str, float]:
     """RTO per system when the primary site is lost and all recover at once."""
     env = simpy.Environment()
     links = {role: Link(env, role, bps) for role, (_, bps) in caps.items()}

@@ -35,7 +35,9 @@ from simulate.settings import CapacitySettings
 
 SCHEMA_VERSION = 1
 WEEK_H = 168
-EPOCH_MONDAY_H = 96  # 1970-01-01 was a Thursday: hour-of-week of the epoch, counted from Monday 00:00
+EPOCH_MONDAY_H = (
+    96  # 1970-01-01 was a Thursday: hour-of-week of the epoch, counted from Monday 00:00
+)
 
 
 def _default_profile() -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +77,9 @@ def profiles(model: CityModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def arrivals(model: CityModel, settings: CapacitySettings, rng: random.Random, wave: int | None) -> list[tuple[float, System]]:
+def arrivals(
+    model: CityModel, settings: CapacitySettings, rng: random.Random, wave: int | None
+) -> list[tuple[float, System]]:
     """(hour, system) for every system on the cloud by the end: now, or by its wave."""
     waves = [s.wave for s in model.systems if s.state == SystemState.legacy and s.wave is not None]
     last = wave if wave is not None else (max(waves) if waves else None)
@@ -85,7 +89,11 @@ def arrivals(model: CityModel, settings: CapacitySettings, rng: random.Random, w
         if s.target_zone is None or s.target_zone not in model.zones:
             continue
         if s.state == SystemState.legacy:
-            day = settings.first_wave_day + (s.wave - first) * settings.wave_interval_days + rng.uniform(0, settings.wave_spread_days)
+            day = (
+                settings.first_wave_day
+                + (s.wave - first) * settings.wave_interval_days
+                + rng.uniform(0, settings.wave_spread_days)
+            )
             out.append((day * 24, s))
         else:
             out.append((0.0, s))
@@ -99,12 +107,12 @@ class ZoneSim:
     def __init__(self, zone, settings: CapacitySettings):
         self.zone = zone
         self.pool = NodePool(zone.nodes, zone.node_vcpu * zone.cpu_overcommit, zone.node_memory_gib)
-        self.use = np.zeros((2, WEEK_H))      # placed VMs: cores and GiB in use, by hour of week
+        self.use = np.zeros((2, WEEK_H))  # placed VMs: cores and GiB in use, by hour of week
         self.want_use = np.zeros((2, WEEK_H))  # every arrived VM, placed or not
-        self.req = [0.0, 0.0]                  # placed requests: vCPU, GiB
+        self.req = [0.0, 0.0]  # placed requests: vCPU, GiB
         self.want_req = [0.0, 0.0]
-        self.want: dict[tuple, list[float]] = {}   # vm -> wanted [cpu, mem]
-        self.prof: dict[tuple, np.ndarray] = {}    # vm -> (2, 168) use fractions
+        self.want: dict[tuple, list[float]] = {}  # vm -> wanted [cpu, mem]
+        self.prof: dict[tuple, np.ndarray] = {}  # vm -> (2, 168) use fractions
         self.siblings: dict[tuple, list[tuple]] = {}
         self.pending: set[tuple] = set()
         self.failures = {"arrival": 0, "evacuation": 0, "growth": 0}
@@ -146,7 +154,9 @@ class ZoneSim:
         self._account(vm, cpu, mem, 1.0)
         return True
 
-    def arrive(self, vms: list[tuple], cpu: float, mem: float, prof: np.ndarray, now: float) -> None:
+    def arrive(
+        self, vms: list[tuple], cpu: float, mem: float, prof: np.ndarray, now: float
+    ) -> None:
         for vm in vms:
             self.want[vm] = [cpu, mem]
             self.prof[vm] = prof
@@ -199,14 +209,20 @@ class ZoneSim:
             if pool.resize_all(node, {vm: tuple(self.want[vm]) for vm in old}):
                 moved = [(vm, True) for vm in old]
             else:
-                moved = [(vm, pool.resize(vm, *self.want[vm], self._avoid(vm)) is not None) for vm in old]
+                moved = [
+                    (vm, pool.resize(vm, *self.want[vm], self._avoid(vm)) is not None) for vm in old
+                ]
             for vm, ok in moved:
                 (cpu, mem), (want_cpu, want_mem) = old[vm], self.want[vm]
                 if not ok:
                     self._fail("growth", now)
-                    self._account(vm, cpu * (factor - 1), mem * (factor - 1), -1.0)  # it kept its old size
+                    self._account(
+                        vm, cpu * (factor - 1), mem * (factor - 1), -1.0
+                    )  # it kept its old size
                 elif abs(want_cpu - cpu * factor) > 1e-9 or abs(want_mem - mem * factor) > 1e-9:
-                    self._account(vm, want_cpu - cpu * factor, want_mem - mem * factor, 1.0)  # caught up on an old failure
+                    self._account(
+                        vm, want_cpu - cpu * factor, want_mem - mem * factor, 1.0
+                    )  # caught up on an old failure
         self.retry()
 
     def state(self) -> tuple:
@@ -215,8 +231,16 @@ class ZoneSim:
         The state changes rarely (arrivals, growth, failures) and is sampled hourly, so a
         sample is a reference to the current state; `_report` reads the hour out of it."""
         if self._lists is None:
-            self._lists = (*self.use.tolist(), self.req[0], self.req[1], self.pool.nodes_up,
-                           *self.want_use.tolist(), self.want_req[0], self.want_req[1], len(self.pending))
+            self._lists = (
+                *self.use.tolist(),
+                self.req[0],
+                self.req[1],
+                self.pool.nodes_up,
+                *self.want_use.tolist(),
+                self.want_req[0],
+                self.want_req[1],
+                len(self.pending),
+            )
         return self._lists
 
     def table(self) -> np.ndarray:
@@ -225,7 +249,21 @@ class ZoneSim:
         for k, st in enumerate(self.samples):
             t = k * self.step
             h = int(t) % WEEK_H
-            rows.append((t, st[0][h], st[1][h], st[2], st[3], st[4], st[5][h], st[6][h], st[7], st[8], st[9]))
+            rows.append(
+                (
+                    t,
+                    st[0][h],
+                    st[1][h],
+                    st[2],
+                    st[3],
+                    st[4],
+                    st[5][h],
+                    st[6][h],
+                    st[7],
+                    st[8],
+                    st[9],
+                )
+            )
         return np.array(rows, dtype=float)
 
 
@@ -240,9 +278,14 @@ def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
     alloc_cpu = req_cpu / (up_safe * zone.node_vcpu * zone.cpu_overcommit)
     alloc_mem = req_mem / (up_safe * zone.node_memory_gib)
     target = settings.target_utilisation
-    need = np.maximum.reduce([
-        a[:, 6] / (target * zone.node_vcpu), a[:, 7] / (target * zone.node_memory_gib),
-        a[:, 8] / (zone.node_vcpu * zone.cpu_overcommit), a[:, 9] / zone.node_memory_gib])
+    need = np.maximum.reduce(
+        [
+            a[:, 6] / (target * zone.node_vcpu),
+            a[:, 7] / (target * zone.node_memory_gib),
+            a[:, 8] / (zone.node_vcpu * zone.cpu_overcommit),
+            a[:, 9] / zone.node_memory_gib,
+        ]
+    )
     max_replicas = max((len(v) for v in z.siblings.values()), default=1)
     nodes_needed = max(int(math.ceil(float(need.max()) - 1e-9)), max_replicas) + z.max_down
     over = np.nonzero(util > target)[0]
@@ -261,7 +304,9 @@ def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
         "peak_cpu_allocation": round(float(alloc_cpu.max()), 6),
         "peak_memory_allocation": round(float(alloc_mem.max()), 6),
         "first_over_target_day": round(float(t[over[0]]) / 24, 3) if len(over) else None,
-        "exhaustion_day": round(z.first_failure_h / 24, 3) if z.first_failure_h is not None else None,
+        "exhaustion_day": round(z.first_failure_h / 24, 3)
+        if z.first_failure_h is not None
+        else None,
         "placement_failures": dict(z.failures, total=sum(z.failures.values())),
         "pending_at_end": len(z.pending),
         "max_nodes_down": z.max_down,
@@ -271,8 +316,13 @@ def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
     }
 
 
-def run(model: CityModel, settings: CapacitySettings | None = None, seed: int = 1, wave: int | None = None,
-        progress: Callable[[float], None] | None = None) -> dict:
+def run(
+    model: CityModel,
+    settings: CapacitySettings | None = None,
+    seed: int = 1,
+    wave: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> dict:
     """Simulate the zones over `settings.years`; return the per-zone report as plain data.
 
     `wave=N` brings only waves up to N (the systems `model.on_cloud_systems(N)`);
@@ -291,15 +341,28 @@ def run(model: CityModel, settings: CapacitySettings | None = None, seed: int = 
         "settings": settings.model_dump(),
         "horizon_days": round(settings.years * 365, 3),
         "events": env.scheduled,
-        "systems": {"planned": len(plan), "arrived": arrived, "beyond_horizon": len(plan) - arrived},
+        "systems": {
+            "planned": len(plan),
+            "arrived": arrived,
+            "beyond_horizon": len(plan) - arrived,
+        },
         "zones": reports,
-        "zones_over_target": sorted(n for n, r in reports.items() if r["peak_utilisation"] > target),
-        "zones_with_placement_failures": sorted(n for n, r in reports.items() if r["placement_failures"]["total"]),
+        "zones_over_target": sorted(
+            n for n, r in reports.items() if r["peak_utilisation"] > target
+        ),
+        "zones_with_placement_failures": sorted(
+            n for n, r in reports.items() if r["placement_failures"]["total"]
+        ),
     }
 
 
-def simulate(model: CityModel, settings: CapacitySettings, seed: int, wave: int | None = None,
-             progress: Callable[[float], None] | None = None) -> tuple[CountingEnvironment, dict[str, ZoneSim], list, int]:
+def simulate(
+    model: CityModel,
+    settings: CapacitySettings,
+    seed: int,
+    wave: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[CountingEnvironment, dict[str, ZoneSim], list, int]:
     """Run the model; return (env, zones, arrival plan, systems arrived) for reports and tests."""
     rng = random.Random(seed)
     env = CountingEnvironment()
@@ -337,7 +400,9 @@ def simulate(model: CityModel, settings: CapacitySettings, seed: int, wave: int 
                 continue
             node = frng.choice(up)
             z.node_down(node, env.now)
-            env.timeout(frng.expovariate(1 / settings.repair_mean_h)).callbacks.append(lambda _e, n=node, zz=z: zz.node_up(n))
+            env.timeout(frng.expovariate(1 / settings.repair_mean_h)).callbacks.append(
+                lambda _e, n=node, zz=z: zz.node_up(n)
+            )
 
     def sampler(z: ZoneSim):
         step = settings.sample_every_h

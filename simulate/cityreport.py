@@ -24,7 +24,10 @@ from model.yamlio import StagedDir, write_atomic  # noqa: E402
 from simulate import report as sim_report  # noqa: E402
 
 SCHEMA_VERSION = 1
-LEVEL_LABELS = {"ipv6_rollout": "IPv6 双栈 dual stack", "extranet_coverage": "外网覆盖 extranet coverage"}
+LEVEL_LABELS = {
+    "ipv6_rollout": "IPv6 双栈 dual stack",
+    "extranet_coverage": "外网覆盖 extranet coverage",
+}
 
 
 def _pct(x) -> str:
@@ -32,11 +35,20 @@ def _pct(x) -> str:
 
 
 def kpi_rows(k: dict) -> list[dict]:
-    rows = [{"label": t.label, "actual": k[t.key], "target": t.target, "source": t.source} for t in kpi_lib.TARGETS]
+    rows = [
+        {"label": t.label, "actual": k[t.key], "target": t.target, "source": t.source}
+        for t in kpi_lib.TARGETS
+    ]
     for key, label in LEVEL_LABELS.items():
         for level, actual in k[key].items():
-            rows.append({"label": f"{label} · {level}", "actual": actual, "target": kpi_lib.LEVEL_TARGETS[key],
-                         "source": "Nanchang 2023, Jiujiang 2025, Xiangtan 14th FYP"})
+            rows.append(
+                {
+                    "label": f"{label} · {level}",
+                    "actual": actual,
+                    "target": kpi_lib.LEVEL_TARGETS[key],
+                    "source": "Nanchang 2023, Jiujiang 2025, Xiangtan 14th FYP",
+                }
+            )
     return rows
 
 
@@ -65,13 +77,18 @@ def kpi_figure(rows: list[dict]) -> bytes:
 
 
 def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("simulate", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("simulate", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
     env.globals["pct"] = _pct
     return env.get_template("report.html.j2")
 
 
-def build(plan_summary: dict, capacity: dict | None, backup: dict | None, compress: dict, out: Path) -> Path:
+def build(
+    plan_summary: dict, capacity: dict | None, backup: dict | None, compress: dict, out: Path
+) -> Path:
     """Write `out/index.html`, its images and `out/report.json`; return the page's path.
 
     `plan_summary` is `simulate.gate.summary(...)`; `capacity`/`backup` the full simulation
@@ -83,9 +100,16 @@ def build(plan_summary: dict, capacity: dict | None, backup: dict | None, compre
     images.update(capacity_images)
     images.update(backup_images)
     html = _template().render(
-        city=plan_summary["city"], plan=plan_summary, kpis=rows, ipv6=plan_summary.get("ipv6"),
-        capacity_images=sorted(capacity_images), backup_images=sorted(backup_images),
-        compress=compress["compress"], totals=compress["totals"]["city"], source=compress["totals"]["source"])
+        city=plan_summary["city"],
+        plan=plan_summary,
+        kpis=rows,
+        ipv6=plan_summary.get("ipv6"),
+        capacity_images=sorted(capacity_images),
+        backup_images=sorted(backup_images),
+        compress=compress["compress"],
+        totals=compress["totals"]["city"],
+        source=compress["totals"]["source"],
+    )
     data = {"schema_version": SCHEMA_VERSION, "plan": plan_summary, "compress": compress}
     with StagedDir(Path(out)) as stage:
         for name, content in images.items():

@@ -101,8 +101,13 @@ class NodePool:
         Returns its (possibly new) node, or None — then it keeps its old size and node."""
         node = self.where[vm]
         old_cpu, old_mem = self.vms[node][vm]
-        if self.free_cpu[node] >= cpu - old_cpu - EPS and self.free_mem[node] >= mem - old_mem - EPS:
-            self._set_free(node, self.free_cpu[node] - (cpu - old_cpu), self.free_mem[node] - (mem - old_mem))
+        if (
+            self.free_cpu[node] >= cpu - old_cpu - EPS
+            and self.free_mem[node] >= mem - old_mem - EPS
+        ):
+            self._set_free(
+                node, self.free_cpu[node] - (cpu - old_cpu), self.free_mem[node] - (mem - old_mem)
+            )
             self.vms[node][vm] = (cpu, mem)
             return node
         target = self.best_fit(cpu, mem, set(avoid) | {node})
@@ -148,8 +153,12 @@ class NodePool:
             used_cpu = sum(c for c, _ in self.vms[node].values())
             used_mem = sum(m for _, m in self.vms[node].values())
             assert abs(self.free_cpu[node] + used_cpu - self.cpu) < 1e-6, f"node {node}: CPU books"
-            assert abs(self.free_mem[node] + used_mem - self.memory) < 1e-6, f"node {node}: memory books"
-            assert self.free_cpu[node] >= -1e-6 and self.free_mem[node] >= -1e-6, f"node {node} overfull"
+            assert abs(self.free_mem[node] + used_mem - self.memory) < 1e-6, (
+                f"node {node}: memory books"
+            )
+            assert self.free_cpu[node] >= -1e-6 and self.free_mem[node] >= -1e-6, (
+                f"node {node} overfull"
+            )
             assert self.up[node] or not self.vms[node], f"node {node} is down but holds VMs"
             for vm in self.vms[node]:
                 assert self.where[vm] == node

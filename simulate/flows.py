@@ -39,8 +39,8 @@ class Link:
         self.reserved = float(reserved)
         self.up = True
         self.flows: list[Flow] = []
-        self.delivered = 0.0   # bytes moved by flows, integrated over time
-        self.busy_s = 0.0      # time with at least one flow moving
+        self.delivered = 0.0  # bytes moved by flows, integrated over time
+        self.busy_s = 0.0  # time with at least one flow moving
         self._last = env.now
         self._gen = 0
 
@@ -94,7 +94,9 @@ class Link:
             for f in flows:
                 f.rate = share
         else:
-            for k, f in enumerate(sorted(flows, key=lambda f: f.cap if f.cap is not None else float("inf"))):
+            for k, f in enumerate(
+                sorted(flows, key=lambda f: f.cap if f.cap is not None else float("inf"))
+            ):
                 share = left / (n - k)
                 f.rate = share if f.cap is None or f.cap >= share else f.cap
                 left -= f.rate
@@ -113,8 +115,10 @@ class Link:
         for f in self.flows:
             # tolerances in bytes and in time: at t ≈ 3e7 s (a year) a float step is ~4e-9 s,
             # so anything finer would spin on zero-length timers
-            if f.remaining <= REL_EPS * f.size + 1.0 or (f.rate > 0 and f.remaining / f.rate <= TIME_EPS):
-                self.delivered += f.remaining   # the rounding crumb
+            if f.remaining <= REL_EPS * f.size + 1.0 or (
+                f.rate > 0 and f.remaining / f.rate <= TIME_EPS
+            ):
+                self.delivered += f.remaining  # the rounding crumb
                 f.remaining = 0.0
                 f.finished = now
                 f.done.succeed(f)

@@ -64,12 +64,21 @@ def _fit(run: GateRun) -> None:
     for s in systems:
         z = m.zones[s.target_zone]
         if s.vcpu > z.node_vcpu * z.cpu_overcommit or s.memory_gib > z.node_memory_gib:
-            run.stop("system_exceeds_node", s.id, f"{s.vcpu:g} vCPU / {s.memory_gib:g} GiB",
-                     f"{z.node_vcpu * z.cpu_overcommit:g} vCPU / {z.node_memory_gib} GiB",
-                     f"system {s.id} ({s.vcpu:g} vCPU, {s.memory_gib:g} GiB) is larger than any node of zone {z.name}")
+            run.stop(
+                "system_exceeds_node",
+                s.id,
+                f"{s.vcpu:g} vCPU / {s.memory_gib:g} GiB",
+                f"{z.node_vcpu * z.cpu_overcommit:g} vCPU / {z.node_memory_gib} GiB",
+                f"system {s.id} ({s.vcpu:g} vCPU, {s.memory_gib:g} GiB) is larger than any node of zone {z.name}",
+            )
         if s.replicas > z.nodes:
-            run.stop("anti_affinity", s.id, s.replicas, z.nodes,
-                     f"system {s.id} wants {s.replicas} replicas on distinct nodes; zone {z.name} has {z.nodes} nodes")
+            run.stop(
+                "anti_affinity",
+                s.id,
+                s.replicas,
+                z.nodes,
+                f"system {s.id} wants {s.replicas} replicas on distinct nodes; zone {z.name} has {z.nodes} nodes",
+            )
         d = demand[s.department]
         d[0] += s.vcpu * s.replicas
         d[1] += s.memory_gib * s.replicas
@@ -79,17 +88,33 @@ def _fit(run: GateRun) -> None:
         zd[1] += s.memory_gib * s.replicas
     for code, (cpu, mem, sto) in sorted(demand.items()):
         q = m.departments_by_code[code].quota
-        for what, used, hard, unit in (("cpu", cpu, q.cpu, "cores"), ("memory", mem, q.memory_gib, "GiB"),
-                                       ("storage", sto, q.storage_gib, "GiB")):
+        for what, used, hard, unit in (
+            ("cpu", cpu, q.cpu, "cores"),
+            ("memory", mem, q.memory_gib, "GiB"),
+            ("storage", sto, q.storage_gib, "GiB"),
+        ):
             if used > hard + 1e-9:
-                run.stop("quota_exceeded", code, round(used, 3), hard,
-                         f"department {code} needs {used:g} {unit} of {what} after wave {run.wave}; its quota is {hard:g}")
+                run.stop(
+                    "quota_exceeded",
+                    code,
+                    round(used, 3),
+                    hard,
+                    f"department {code} needs {used:g} {unit} of {what} after wave {run.wave}; its quota is {hard:g}",
+                )
     for name, (cpu, mem) in sorted(zone_demand.items()):
         z = m.zones[name]
-        for what, used, cap in (("vCPU", cpu, z.vcpu_capacity), ("memory GiB", mem, z.memory_capacity_gib)):
+        for what, used, cap in (
+            ("vCPU", cpu, z.vcpu_capacity),
+            ("memory GiB", mem, z.memory_capacity_gib),
+        ):
             if used > cap:
-                run.stop("zone_capacity", name, round(used, 3), cap,
-                         f"zone {name} is asked for {used:g} {what}; it has {cap:g}")
+                run.stop(
+                    "zone_capacity",
+                    name,
+                    round(used, 3),
+                    cap,
+                    f"zone {name} is asked for {used:g} {what}; it has {cap:g}",
+                )
     run.results["fit"] = {"systems": len(systems), "departments": len(demand)}
 
 
@@ -109,12 +134,24 @@ def _ipv6(run: GateRun) -> None:
     except PlanError as exc:
         run.stop("ipv6_block_exhausted", "ipv6", None, None, str(exc))
         return
-    run.results["ipv6"] = {"aggregate": plan.aggregate, "new_prefixes": plan.new, "links": len(plan.links),
-                           "loopbacks": len(plan.loopbacks),
-                           "levels": [{"level": s.level, "prefix_len": s.prefix_len, "active": s.active,
-                                       "capacity": s.capacity, "utilisation": round(s.utilisation, 4),
-                                       "tightest_parent": s.tightest_parent, "tightest_free": s.tightest_free}
-                                      for s in plan.stats]}
+    run.results["ipv6"] = {
+        "aggregate": plan.aggregate,
+        "new_prefixes": plan.new,
+        "links": len(plan.links),
+        "loopbacks": len(plan.loopbacks),
+        "levels": [
+            {
+                "level": s.level,
+                "prefix_len": s.prefix_len,
+                "active": s.active,
+                "capacity": s.capacity,
+                "utilisation": round(s.utilisation, 4),
+                "tightest_parent": s.tightest_parent,
+                "tightest_free": s.tightest_free,
+            }
+            for s in plan.stats
+        ],
+    }
 
 
 def _tenants(run: GateRun) -> None:
@@ -132,32 +169,50 @@ def _tenants(run: GateRun) -> None:
         return
     for v in offline.check(rendered.objects):
         run.stop("policy", v.resource, v.policy, None, f"{v.policy}: {v.message}")
-    run.results["tenants"] = {"objects": {c: len(o) for c, o in rendered.objects.items()},
-                              "adoption_rate": rendered.outputs.get("adoption_rate"),
-                              "dr_gaps": len(rendered.outputs.get("dr_gaps", {}))}
+    run.results["tenants"] = {
+        "objects": {c: len(o) for c, o in rendered.objects.items()},
+        "adoption_rate": rendered.outputs.get("adoption_rate"),
+        "dr_gaps": len(rendered.outputs.get("dr_gaps", {})),
+    }
 
 
 def _capacity(run: GateRun) -> None:
     """Capacity with the next wave added: peaks against the target, placements that failed."""
     gate = run.settings.gate
-    settings = run.settings.capacity.model_copy(update={"years": gate.capacity_years,
-                                                        "target_utilisation": gate.target_utilisation})
+    settings = run.settings.capacity.model_copy(
+        update={"years": gate.capacity_years, "target_utilisation": gate.target_utilisation}
+    )
     data = capacity_lib.run(run.model, settings, run.seed, run.wave)
     run.results["capacity"] = data
     for name, z in data["zones"].items():
         if z["peak_utilisation"] > gate.target_utilisation:
-            run.stop("zone_peak", name, z["peak_utilisation"], gate.target_utilisation,
-                     f"zone {name}'s simulated peak utilisation {z['peak_utilisation']:.1%} is above "
-                     f"{gate.target_utilisation:.0%}; {z['nodes_needed']} nodes needed, {z['nodes']} present")
+            run.stop(
+                "zone_peak",
+                name,
+                z["peak_utilisation"],
+                gate.target_utilisation,
+                f"zone {name}'s simulated peak utilisation {z['peak_utilisation']:.1%} is above "
+                f"{gate.target_utilisation:.0%}; {z['nodes_needed']} nodes needed, {z['nodes']} present",
+            )
         failures = z["placement_failures"]
         for kind in ("arrival", "growth"):
             if failures[kind]:
-                run.stop("placement_failure", name, failures[kind], 0,
-                         f"zone {name}: {failures[kind]} {kind} placement(s) found no node with room")
+                run.stop(
+                    "placement_failure",
+                    name,
+                    failures[kind],
+                    0,
+                    f"zone {name}: {failures[kind]} {kind} placement(s) found no node with room",
+                )
         if failures["evacuation"]:
             report = run.stop if gate.evacuation_failures_are_nogo else run.warn
-            report("evacuation_failure", name, failures["evacuation"], 0,
-                   f"zone {name}: {failures['evacuation']} VM(s) waited for a node after a failure (no N+1 headroom)")
+            report(
+                "evacuation_failure",
+                name,
+                failures["evacuation"],
+                0,
+                f"zone {name}: {failures['evacuation']} VM(s) waited for a node after a failure (no N+1 headroom)",
+            )
 
 
 def _backup(run: GateRun) -> None:
@@ -169,20 +224,35 @@ def _backup(run: GateRun) -> None:
     for row in data["systems"]:
         if not row["rpo_ok"]:
             bound = row["rpo_bound_s"]
-            run.stop("rpo", row["id"], row["rpo_s"], bound,
-                     f"system {row['id']} (DR level {row['dr_level']}): simulated RPO {row['rpo_s'] / 3600:.1f} h "
-                     f"is above the level's bound {bound / 3600:.1f} h")
+            run.stop(
+                "rpo",
+                row["id"],
+                row["rpo_s"],
+                bound,
+                f"system {row['id']} (DR level {row['dr_level']}): simulated RPO {row['rpo_s'] / 3600:.1f} h "
+                f"is above the level's bound {bound / 3600:.1f} h",
+            )
         if row["rto_ok"] is False:
             bound = row["rto_bound_s"]
             report = run.stop if gate.rto_is_nogo else run.warn
-            report("rto", row["id"], row["rto_s"], bound,
-                   f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
-                   f"is above the level's bound {bound / 3600:.1f} h")
+            report(
+                "rto",
+                row["id"],
+                row["rto_s"],
+                bound,
+                f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
+                f"is above the level's bound {bound / 3600:.1f} h",
+            )
     window = data["window"]
     if window["nights_over"]:
         report = run.stop if gate.backup_window_is_nogo else run.warn
-        report("backup_window", "backup", window["max_h"], window["window_h"],
-               f"{window['nights_over']} of {window['nights']} nights ran past the {window['window_h']:g} h backup window")
+        report(
+            "backup_window",
+            "backup",
+            window["max_h"],
+            window["window_h"],
+            f"{window['nights_over']} of {window['nights']} nights ran past the {window['window_h']:g} h backup window",
+        )
 
 
 CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
@@ -194,11 +264,19 @@ CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
 ]
 
 
-def evaluate(model: CityModel, wave: int | None = None, settings: Settings | None = None, seed: int = 1,
-             lock_path: Path | None = None, skip: set[str] = frozenset(),
-             progress: Callable[[str], None] | None = None) -> GateRun:
+def evaluate(
+    model: CityModel,
+    wave: int | None = None,
+    settings: Settings | None = None,
+    seed: int = 1,
+    lock_path: Path | None = None,
+    skip: set[str] = frozenset(),
+    progress: Callable[[str], None] | None = None,
+) -> GateRun:
     """Run every check; `wave` defaults to the model's next wave (None: nothing pending)."""
-    run = GateRun(model, model.next_wave if wave is None else wave, settings or Settings(), seed, lock_path)
+    run = GateRun(
+        model, model.next_wave if wave is None else wave, settings or Settings(), seed, lock_path
+    )
     for name, check in CHECKS:
         if name in skip:
             run.checks[name] = {"status": "skipped", "seconds": 0.0}
@@ -208,8 +286,10 @@ def evaluate(model: CityModel, wave: int | None = None, settings: Settings | Non
         before = len(run.reasons)
         t0 = time.perf_counter()
         check(run)
-        run.checks[name] = {"status": "fail" if len(run.reasons) > before else "pass",
-                            "seconds": round(time.perf_counter() - t0, 3)}
+        run.checks[name] = {
+            "status": "fail" if len(run.reasons) > before else "pass",
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
     return run
 
 
@@ -228,13 +308,32 @@ def summary(run: GateRun) -> dict:
         "warnings": [asdict(r) for r in run.warnings],
         "checks": run.checks,
         "kpi": kpi.compute(m),
-        "adoption_after_wave": kpi.cloud_adoption_rate(m, run.wave) if run.wave is not None else kpi.cloud_adoption_rate(m),
+        "adoption_after_wave": kpi.cloud_adoption_rate(m, run.wave)
+        if run.wave is not None
+        else kpi.cloud_adoption_rate(m),
         "ipv6": run.results.get("ipv6"),
         "tenants": run.results.get("tenants"),
-        "capacity": None if cap is None else {
-            name: {k: z[k] for k in ("nodes", "peak_utilisation", "p95_utilisation", "nodes_needed", "placement_failures")}
-            for name, z in cap["zones"].items()},
-        "backup": None if back is None else {
-            "window": back["window"], "rpo_violations": back["rpo_violations"], "rto_violations": back["rto_violations"]},
+        "capacity": None
+        if cap is None
+        else {
+            name: {
+                k: z[k]
+                for k in (
+                    "nodes",
+                    "peak_utilisation",
+                    "p95_utilisation",
+                    "nodes_needed",
+                    "placement_failures",
+                )
+            }
+            for name, z in cap["zones"].items()
+        },
+        "backup": None
+        if back is None
+        else {
+            "window": back["window"],
+            "rpo_violations": back["rpo_violations"],
+            "rto_violations": back["rto_violations"],
+        },
         "settings": run.settings.gate.model_dump(),
     }

@@ -19,8 +19,26 @@ from typing import Any
 import numpy as np
 
 # two-sided 95% quantiles of Student's t by degrees of freedom (a lower df is conservative)
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-         10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+_T975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    12: 2.179,
+    15: 2.131,
+    20: 2.086,
+    25: 2.060,
+    30: 2.042,
+    40: 2.021,
+    60: 2.000,
+    120: 1.980,
+}
 
 
 def t975(df: int) -> float:
@@ -31,7 +49,10 @@ def t975(df: int) -> float:
 
 def seeds(seed: int, n: int) -> list[int]:
     """`n` independent 63-bit seeds derived from `seed`."""
-    return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in np.random.SeedSequence(seed).spawn(n)]
+    return [
+        int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
+        for child in np.random.SeedSequence(seed).spawn(n)
+    ]
 
 
 def mean_ci(values: Sequence[float]) -> dict:
@@ -46,8 +67,16 @@ def _run_chunk(fn: Callable, args: Any, chunk: list[tuple[int, int]]) -> list[tu
     return [(i, fn(args, s)) for i, s in chunk]
 
 
-def run(fn: Callable[[Any, int], Any], args: Any, seed: int, n: int, *, jobs: int | None = None,
-        scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> list[Any]:
+def run(
+    fn: Callable[[Any, int], Any],
+    args: Any,
+    seed: int,
+    n: int,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
     """Run `n` replications of `fn(args, seed_i)`; results in replication order.
 
     jobs=1 runs inline; otherwise a process pool of `jobs` workers (default: CPU count).
@@ -64,7 +93,7 @@ def run(fn: Callable[[Any, int], Any], args: Any, seed: int, n: int, *, jobs: in
                 progress(1)
         return out
     size = max(1, math.ceil(n / (workers * 4)))
-    chunks = [pairs[k:k + size] for k in range(0, n, size)]
+    chunks = [pairs[k : k + size] for k in range(0, n, size)]
     results: dict[int, Any] = {}
     if scheduler is not None:
         _on_dask(scheduler, fn, args, chunks, results, progress)
@@ -84,10 +113,14 @@ def _on_dask(address: str, fn, args, chunks, results: dict, progress) -> None:
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise RuntimeError("--scheduler needs dask.distributed: pip install 'govcloud[dask]'") from None
+        raise RuntimeError(
+            "--scheduler needs dask.distributed: pip install 'govcloud[dask]'"
+        ) from None
     with Client(address, set_as_default=False) as client:
         shared = client.scatter(args, broadcast=True)
-        futures = client.map(_run_chunk, [fn] * len(chunks), [shared] * len(chunks), chunks, pure=False)
+        futures = client.map(
+            _run_chunk, [fn] * len(chunks), [shared] * len(chunks), chunks, pure=False
+        )
         for fut in dask_completed(futures, loop=client.loop):
             done = fut.result()
             results.update(done)

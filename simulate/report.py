@@ -36,25 +36,43 @@ def _num(x, fmt="{:.2f}") -> str:
 
 # --- capacity ------------------------------------------------------------------------
 
+
 def capacity_markdown(d: dict) -> str:
     s = d["settings"]
-    lines = [f"# Capacity simulation — {d['city']}", "",
-             f"Seed {d['seed']}, {d['horizon_days']:g} days, waves up to {d['wave'] if d['wave'] is not None else 'all planned'}; "
-             f"growth {s['growth_per_year']:.0%}/year, node MTBF {s['node_mtbf_days']:g} days, repair {s['repair_mean_h']:g} h. "
-             f"{d['systems']['arrived']} of {d['systems']['planned']} systems on the cloud by the end; {d['events']:,} events.", "",
-             "| zone | nodes | VMs | peak | p95 | peak alloc CPU | peak alloc mem | over target from day | exhausted on day | placement failures | nodes needed |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Capacity simulation — {d['city']}",
+        "",
+        f"Seed {d['seed']}, {d['horizon_days']:g} days, waves up to {d['wave'] if d['wave'] is not None else 'all planned'}; "
+        f"growth {s['growth_per_year']:.0%}/year, node MTBF {s['node_mtbf_days']:g} days, repair {s['repair_mean_h']:g} h. "
+        f"{d['systems']['arrived']} of {d['systems']['planned']} systems on the cloud by the end; {d['events']:,} events.",
+        "",
+        "| zone | nodes | VMs | peak | p95 | peak alloc CPU | peak alloc mem | over target from day | exhausted on day | placement failures | nodes needed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, z in d["zones"].items():
         f = z["placement_failures"]
-        lines.append(f"| {name} | {z['nodes']} | {z['vms']} | {_pct(z['peak_utilisation'])} | {_pct(z['p95_utilisation'])} | "
-                     f"{_pct(z['peak_cpu_allocation'])} | {_pct(z['peak_memory_allocation'])} | {_num(z['first_over_target_day'], '{:.0f}')} | "
-                     f"{_num(z['exhaustion_day'], '{:.0f}')} | {f['total']} ({f['arrival']}/{f['growth']}/{f['evacuation']}) | "
-                     f"{z['nodes_needed']} (+{z['extra_nodes_needed']}) |")
-    lines += ["", f"Utilisation is use (the load profile × the request) over the physical capacity of the nodes that are up, "
-              f"the larger of CPU and memory. Nodes needed keep peak use ≤ {s['target_utilisation']:.0%} and every request placed, "
-              "plus as many spare nodes as were ever down at once. Placement failures: arrival/growth/evacuation.", ""]
+        lines.append(
+            f"| {name} | {z['nodes']} | {z['vms']} | {_pct(z['peak_utilisation'])} | {_pct(z['p95_utilisation'])} | "
+            f"{_pct(z['peak_cpu_allocation'])} | {_pct(z['peak_memory_allocation'])} | {_num(z['first_over_target_day'], '{:.0f}')} | "
+            f"{_num(z['exhaustion_day'], '{:.0f}')} | {f['total']} ({f['arrival']}/{f['growth']}/{f['evacuation']}) | "
+            f"{z['nodes_needed']} (+{z['extra_nodes_needed']}) |"
+        )
+    lines += [
+        "",
+        f"Utilisation is use (the load profile × the request) over the physical capacity of the nodes that are up, "
+        f"the larger of CPU and memory. Nodes needed keep peak use ≤ {s['target_utilisation']:.0%} and every request placed, "
+        "plus as many spare nodes as were ever down at once. Placement failures: arrival/growth/evacuation.",
+        "",
+    ]
     verdict = d["zones_over_target"] or d["zones_with_placement_failures"]
-    lines.append("**Zones needing attention:** " + (", ".join(sorted(set(d["zones_over_target"]) | set(d["zones_with_placement_failures"]))) if verdict else "none"))
+    lines.append(
+        "**Zones needing attention:** "
+        + (
+            ", ".join(sorted(set(d["zones_over_target"]) | set(d["zones_with_placement_failures"])))
+            if verdict
+            else "none"
+        )
+    )
     lines += ["", *[f"![{n}](capacity-{n}.png)" for n in d["zones"]], ""]
     return "\n".join(lines)
 
@@ -65,7 +83,12 @@ def capacity_figures(d: dict) -> dict[str, bytes]:
     for name, z in d["zones"].items():
         fig = Figure(figsize=(8, 3.2))
         ax = fig.subplots()
-        ax.plot(range(len(z["daily_peak_utilisation"])), [v * 100 for v in z["daily_peak_utilisation"]], lw=1, label="daily peak use")
+        ax.plot(
+            range(len(z["daily_peak_utilisation"])),
+            [v * 100 for v in z["daily_peak_utilisation"]],
+            lw=1,
+            label="daily peak use",
+        )
         ax.axhline(target * 100, color="red", ls="--", lw=1, label=f"target {target:.0%}")
         ax.set_xlabel("day")
         ax.set_ylabel("utilisation %")
@@ -77,37 +100,67 @@ def capacity_figures(d: dict) -> dict[str, bytes]:
 
 # --- backup --------------------------------------------------------------------------
 
+
 def _hours(seconds) -> str:
     return "—" if seconds is None else f"{seconds / 3600:.2f} h"
 
 
 def backup_markdown(d: dict) -> str:
     w = d["window"]
-    lines = [f"# Backup and DR simulation — {d['city']}", "",
-             f"Seed {d['seed']}, {w['nights']} nights, {len(d['systems'])} systems, {d['events']:,} events.", "",
-             "## Links", "", "| site | role | Mbps | reserved for replication | outages | outage hours | GiB moved | busy |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Backup and DR simulation — {d['city']}",
+        "",
+        f"Seed {d['seed']}, {w['nights']} nights, {len(d['systems'])} systems, {d['events']:,} events.",
+        "",
+        "## Links",
+        "",
+        "| site | role | Mbps | reserved for replication | outages | outage hours | GiB moved | busy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for role, link in d["links"].items():
-        lines.append(f"| {link['site']} | {role} | {link['capacity_mbps']:g} | {link['reserved_mbps']:g} | {link['outages']} | "
-                     f"{link['outage_h']:g} | {link['delivered_gib']:,.0f} | {_pct(link['busy_fraction'])} |")
-    lines += ["", "## Backup window", "",
-              f"Window {w['window_h']:g} h: {w['nights_over']} of {w['nights']} nights over (or unfinished); "
-              f"mean {_num(w['mean_h'])} h, p95 {_num(w['p95_h'])} h, max {_num(w['max_h'])} h.", "",
-              "![backup window](backup-window.png)", "",
-              "## RPO and RTO by GB/T 20988 level", "",
-              "| level | systems | RPO bound | worst RPO | RPO violations | RTO bound | worst RTO |", "|---:|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {link['site']} | {role} | {link['capacity_mbps']:g} | {link['reserved_mbps']:g} | {link['outages']} | "
+            f"{link['outage_h']:g} | {link['delivered_gib']:,.0f} | {_pct(link['busy_fraction'])} |"
+        )
+    lines += [
+        "",
+        "## Backup window",
+        "",
+        f"Window {w['window_h']:g} h: {w['nights_over']} of {w['nights']} nights over (or unfinished); "
+        f"mean {_num(w['mean_h'])} h, p95 {_num(w['p95_h'])} h, max {_num(w['max_h'])} h.",
+        "",
+        "![backup window](backup-window.png)",
+        "",
+        "## RPO and RTO by GB/T 20988 level",
+        "",
+        "| level | systems | RPO bound | worst RPO | RPO violations | RTO bound | worst RTO |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for lv, b in d["by_level"].items():
         rtos = [r["rto_s"] for r in d["systems"] if str(r["dr_level"]) == lv]
         bound = drlevels.level(int(lv)).rto_bound_s
-        lines.append(f"| {lv} | {b['systems']} | {_hours(b['rpo_bound_s'])} | {_hours(b['worst_rpo_s'])} | {b['rpo_violations']} | "
-                     f"{_hours(bound) if bound is not None else 'none'} | {_hours(max(rtos)) if rtos else '—'} |")
+        lines.append(
+            f"| {lv} | {b['systems']} | {_hours(b['rpo_bound_s'])} | {_hours(b['worst_rpo_s'])} | {b['rpo_violations']} | "
+            f"{_hours(bound) if bound is not None else 'none'} | {_hours(max(rtos)) if rtos else '—'} |"
+        )
     bad = [r for r in d["systems"] if not r["rpo_ok"] or r["rto_ok"] is False]
-    lines += ["", "![RPO by system](backup-rpo.png)", "", f"## Systems missing their bounds ({len(bad)})", ""]
+    lines += [
+        "",
+        "![RPO by system](backup-rpo.png)",
+        "",
+        f"## Systems missing their bounds ({len(bad)})",
+        "",
+    ]
     if bad:
-        lines += ["| system | level | mode | copy at | RPO | bound | RTO | bound |", "|---|---:|---|---|---:|---:|---:|---:|"]
+        lines += [
+            "| system | level | mode | copy at | RPO | bound | RTO | bound |",
+            "|---|---:|---|---|---:|---:|---:|---:|",
+        ]
         for r in bad[:200]:
-            lines.append(f"| {r['id']} | {r['dr_level']} | {r['mode']} | {r['copy_site']} | {_hours(r['rpo_s'])} | {_hours(r['rpo_bound_s'])} | "
-                         f"{_hours(r['rto_s'])} | {_hours(r['rto_bound_s'])} |")
+            lines.append(
+                f"| {r['id']} | {r['dr_level']} | {r['mode']} | {r['copy_site']} | {_hours(r['rpo_s'])} | {_hours(r['rpo_bound_s'])} | "
+                f"{_hours(r['rto_s'])} | {_hours(r['rto_bound_s'])} |"
+            )
         if len(bad) > 200:
             lines.append(f"\n… and {len(bad) - 200} more (see backup.json).")
     else:
@@ -132,8 +185,12 @@ def backup_figures(d: dict) -> dict[str, bytes]:
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
     rows = d["systems"]
-    ax.scatter([r["dr_level"] + (i % 17 - 8) * 0.02 for i, r in enumerate(rows)], [max(r["rpo_s"], 1.0) / 3600 for r in rows],
-               c=["tab:red" if not r["rpo_ok"] else "tab:green" for r in rows], s=8)
+    ax.scatter(
+        [r["dr_level"] + (i % 17 - 8) * 0.02 for i, r in enumerate(rows)],
+        [max(r["rpo_s"], 1.0) / 3600 for r in rows],
+        c=["tab:red" if not r["rpo_ok"] else "tab:green" for r in rows],
+        s=8,
+    )
     for lv, lvl in drlevels.LEVELS.items():
         ax.hlines(max(lvl.rpo_bound_s, 1.0) / 3600, lv - 0.4, lv + 0.4, colors="black", lw=1.5)
     ax.set_yscale("log")
@@ -145,19 +202,30 @@ def backup_figures(d: dict) -> dict[str, bytes]:
 
 # --- rollout -------------------------------------------------------------------------
 
+
 def rollout_markdown(d: dict) -> str:
     t, s = d["total_h"], d["settings"]
-    lines = [f"# Rollout duration — {d['city']}", "",
-             f"Seed {d['seed']}, {s['replications']} replications, {s['forks']} forks; push time log-normal, median "
-             f"{s['push_median_s']:g} s (σ {s['push_sigma']:g}) + {s['connect_s']:g} s connect; failure rate {s['failure_rate']:.1%}, "
-             f"{s['retries']} retries after {s['retry_backoff_s']:g} s.", "",
-             "| level | devices | mean duration |", "|---|---:|---:|"]
+    lines = [
+        f"# Rollout duration — {d['city']}",
+        "",
+        f"Seed {d['seed']}, {s['replications']} replications, {s['forks']} forks; push time log-normal, median "
+        f"{s['push_median_s']:g} s (σ {s['push_sigma']:g}) + {s['connect_s']:g} s connect; failure rate {s['failure_rate']:.1%}, "
+        f"{s['retries']} retries after {s['retry_backoff_s']:g} s.",
+        "",
+        "| level | devices | mean duration |",
+        "|---|---:|---:|",
+    ]
     for lvl, n in d["devices"].items():
         lines.append(f"| {lvl} | {n:,} | {d['levels_h'][lvl]:.2f} h |")
-    lines += ["", f"**Total:** mean {t['mean']:.2f} h (95% CI {t['ci95'][0]}–{t['ci95'][1]}), p50 {t['p50']:.2f} h, "
-              f"p90 {t['p90']:.2f} h, p95 {t['p95']:.2f} h, max {t['max']:.2f} h. "
-              f"Devices left failed after retries: {d['failed_devices_mean']:.2f} on average.", "",
-              "![rollout duration](rollout-duration.png)", ""]
+    lines += [
+        "",
+        f"**Total:** mean {t['mean']:.2f} h (95% CI {t['ci95'][0]}–{t['ci95'][1]}), p50 {t['p50']:.2f} h, "
+        f"p90 {t['p90']:.2f} h, p95 {t['p95']:.2f} h, max {t['max']:.2f} h. "
+        f"Devices left failed after retries: {d['failed_devices_mean']:.2f} on average.",
+        "",
+        "![rollout duration](rollout-duration.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -183,7 +251,10 @@ def write(out: Path, data: dict) -> list[Path]:
     """Write `<simulation>.json`, `.md` and its plots into `out`; return the paths written."""
     name = data["simulation"]
     markdown, figures = RENDERERS[name]
-    files = {f"{name}.json": json.dumps(data, ensure_ascii=False, indent=1) + "\n", f"{name}.md": markdown(data)}
+    files = {
+        f"{name}.json": json.dumps(data, ensure_ascii=False, indent=1) + "\n",
+        f"{name}.md": markdown(data),
+    }
     files.update(figures(data))
     with StagedDir(Path(out)) as stage:
         for fname, content in files.items():

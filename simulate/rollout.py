@@ -73,13 +73,27 @@ def replication(args: tuple, seed: int) -> dict:
     return {"total_s": env.now, "levels_s": per_level, **stats}
 
 
-def run(model: CityModel, settings: RolloutSettings | None = None, seed: int = 1, *, jobs: int | None = None,
-        scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> dict:
+def run(
+    model: CityModel,
+    settings: RolloutSettings | None = None,
+    seed: int = 1,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """The distribution of the rollout's total duration over `settings.replications` runs."""
     settings = settings or RolloutSettings()
     levels = devices_by_level(model)
-    reps = run_replications(replication, (levels, settings.model_dump()), seed, settings.replications,
-                            jobs=jobs, scheduler=scheduler, progress=progress)
+    reps = run_replications(
+        replication,
+        (levels, settings.model_dump()),
+        seed,
+        settings.replications,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
     totals = np.array([r["total_s"] for r in reps]) / 3600
     q = {f"p{p}": round(float(np.percentile(totals, p)), 4) for p in (5, 50, 90, 95, 99)}
     ci = mean_ci(list(totals)) if len(totals) > 1 else {"ci95": [None, None]}
@@ -90,11 +104,18 @@ def run(model: CityModel, settings: RolloutSettings | None = None, seed: int = 1
         "seed": seed,
         "settings": settings.model_dump(),
         "devices": {lvl: len(p) for lvl, p in levels},
-        "total_h": {"mean": round(float(totals.mean()), 4),
-                    "ci95": [None if x is None else round(x, 4) for x in ci["ci95"]],
-                    "sd": round(statistics.stdev(totals), 4) if len(totals) > 1 else 0.0,
-                    "min": round(float(totals.min()), 4), "max": round(float(totals.max()), 4), **q},
-        "levels_h": {lvl: round(statistics.fmean(r["levels_s"][lvl] for r in reps) / 3600, 4) for lvl, _ in levels},
+        "total_h": {
+            "mean": round(float(totals.mean()), 4),
+            "ci95": [None if x is None else round(x, 4) for x in ci["ci95"]],
+            "sd": round(statistics.stdev(totals), 4) if len(totals) > 1 else 0.0,
+            "min": round(float(totals.min()), 4),
+            "max": round(float(totals.max()), 4),
+            **q,
+        },
+        "levels_h": {
+            lvl: round(statistics.fmean(r["levels_s"][lvl] for r in reps) / 3600, 4)
+            for lvl, _ in levels
+        },
         "attempts_mean": round(statistics.fmean(r["attempts"] for r in reps), 2),
         "failed_devices_mean": round(statistics.fmean(r["failed_devices"] for r in reps), 3),
         "totals_h": [round(float(x), 4) for x in totals],

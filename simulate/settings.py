@@ -28,52 +28,108 @@ class _Strict(BaseModel):
 class CapacitySettings(_Strict):
     years: float = Field(3.0, gt=0, le=20, description="simulated horizon")
     first_wave_day: float = Field(30.0, ge=0, description="day the first migration wave starts")
-    wave_interval_days: float = Field(120.0, gt=0, description="days between the starts of successive waves")
-    wave_spread_days: float = Field(30.0, ge=0, description="a wave's systems arrive uniformly over this many days")
-    growth_per_year: float = Field(0.15, ge=-0.5, le=5, description="yearly growth of every system's resources and load")
-    growth_step_days: float = Field(30.0, gt=0, description="growth is applied in steps of this many days")
-    node_mtbf_days: float = Field(365.0, gt=0, description="mean time between failures of one node (Poisson)")
-    repair_mean_h: float = Field(24.0, gt=0, description="mean repair time of a failed node (exponential)")
+    wave_interval_days: float = Field(
+        120.0, gt=0, description="days between the starts of successive waves"
+    )
+    wave_spread_days: float = Field(
+        30.0, ge=0, description="a wave's systems arrive uniformly over this many days"
+    )
+    growth_per_year: float = Field(
+        0.15, ge=-0.5, le=5, description="yearly growth of every system's resources and load"
+    )
+    growth_step_days: float = Field(
+        30.0, gt=0, description="growth is applied in steps of this many days"
+    )
+    node_mtbf_days: float = Field(
+        365.0, gt=0, description="mean time between failures of one node (Poisson)"
+    )
+    repair_mean_h: float = Field(
+        24.0, gt=0, description="mean repair time of a failed node (exponential)"
+    )
     sample_every_h: float = Field(1.0, gt=0, le=24, description="utilisation sampling interval")
-    target_utilisation: float = Field(0.8, gt=0, le=1, description="peak utilisation the nodes-needed figure keeps under")
+    target_utilisation: float = Field(
+        0.8, gt=0, le=1, description="peak utilisation the nodes-needed figure keeps under"
+    )
 
 
 class BackupSettings(_Strict):
     days: int = Field(30, ge=1, le=3660, description="nights simulated")
-    window_start_h: float = Field(1.0, ge=0, lt=24, description="hour of the night the backup window opens")
+    window_start_h: float = Field(
+        1.0, ge=0, lt=24, description="hour of the night the backup window opens"
+    )
     window_h: float = Field(6.0, gt=0, le=24, description="length of the backup window")
-    compression: float = Field(0.5, gt=0, le=1, description="bytes after compression / bytes before")
-    dedup: float = Field(0.7, gt=0, le=1, description="bytes after deduplication / bytes before (backups only, not restores)")
+    compression: float = Field(
+        0.5, gt=0, le=1, description="bytes after compression / bytes before"
+    )
+    dedup: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="bytes after deduplication / bytes before (backups only, not restores)",
+    )
     streams: int = Field(16, ge=1, le=1024, description="parallel backup streams per link")
-    stream_mbps: float | None = Field(None, gt=0, description="throughput cap of one stream (None: only the link limits)")
-    full_every_days: int = Field(7, ge=1, le=366, description="a full backup every N nights (staggered by system), incremental otherwise")
-    batch_interval_h: float = Field(6.0, gt=0, le=24, description="interval of the DR batches of levels with mode 'batch'")
-    link_mtbf_days: float = Field(30.0, gt=0, description="mean time between outages of one link (Poisson)")
+    stream_mbps: float | None = Field(
+        None, gt=0, description="throughput cap of one stream (None: only the link limits)"
+    )
+    full_every_days: int = Field(
+        7,
+        ge=1,
+        le=366,
+        description="a full backup every N nights (staggered by system), incremental otherwise",
+    )
+    batch_interval_h: float = Field(
+        6.0, gt=0, le=24, description="interval of the DR batches of levels with mode 'batch'"
+    )
+    link_mtbf_days: float = Field(
+        30.0, gt=0, description="mean time between outages of one link (Poisson)"
+    )
     outage_mean_h: float = Field(2.0, gt=0, description="mean outage duration (exponential)")
     link_outages: bool = Field(True, description="simulate link outages at all")
 
 
 class RolloutSettings(_Strict):
-    forks: int = Field(20, ge=1, le=10_000, description="devices pushed in parallel (Ansible forks)")
-    push_median_s: float = Field(40.0, gt=0, description="median push time of one device (placeholder until lab pushes are measured)")
-    platform_push_median_s: dict[str, float] = Field(default_factory=dict, description="median push time by platform (huawei_vrp, …), overriding push_median_s")
+    forks: int = Field(
+        20, ge=1, le=10_000, description="devices pushed in parallel (Ansible forks)"
+    )
+    push_median_s: float = Field(
+        40.0,
+        gt=0,
+        description="median push time of one device (placeholder until lab pushes are measured)",
+    )
+    platform_push_median_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="median push time by platform (huawei_vrp, …), overriding push_median_s",
+    )
     push_sigma: float = Field(0.5, ge=0, le=3, description="log-normal shape of push times")
     connect_s: float = Field(3.0, ge=0, description="SSH connect and login time per attempt")
     failure_rate: float = Field(0.03, ge=0, lt=1, description="probability one push attempt fails")
     retries: int = Field(2, ge=0, le=20, description="retries after a failed attempt")
     retry_backoff_s: float = Field(30.0, ge=0, description="wait before a retry")
-    replications: int = Field(200, ge=1, le=1_000_000, description="independent runs for the duration distribution")
+    replications: int = Field(
+        200, ge=1, le=1_000_000, description="independent runs for the duration distribution"
+    )
 
 
 class GateSettings(_Strict):
     """Thresholds of `govctl plan`'s go/no-go decision (section `gate:`)."""
 
-    target_utilisation: float = Field(0.8, gt=0, le=1, description="a zone's simulated peak above this is a no-go")
-    capacity_years: float = Field(1.0, gt=0, le=20, description="horizon of the plan's capacity simulation")
+    target_utilisation: float = Field(
+        0.8, gt=0, le=1, description="a zone's simulated peak above this is a no-go"
+    )
+    capacity_years: float = Field(
+        1.0, gt=0, le=20, description="horizon of the plan's capacity simulation"
+    )
     backup_days: int = Field(14, ge=1, le=366, description="nights of the plan's backup simulation")
-    rto_is_nogo: bool = Field(True, description="a simulated RTO above the DR level's bound is a no-go (else a warning)")
-    backup_window_is_nogo: bool = Field(False, description="a night over the backup window is a no-go (else a warning)")
-    evacuation_failures_are_nogo: bool = Field(False, description="VMs that could not be re-placed after a node failure are a no-go (else a warning)")
+    rto_is_nogo: bool = Field(
+        True, description="a simulated RTO above the DR level's bound is a no-go (else a warning)"
+    )
+    backup_window_is_nogo: bool = Field(
+        False, description="a night over the backup window is a no-go (else a warning)"
+    )
+    evacuation_failures_are_nogo: bool = Field(
+        False,
+        description="VMs that could not be re-placed after a node failure are a no-go (else a warning)",
+    )
 
 
 class Settings(_Strict):

@@ -93,7 +93,11 @@ def replication(args: tuple, seed: int) -> dict:
     env.run(env.process(arrivals()))
     n = stats["arrivals"]
     if queued:
-        return {"p_wait": stats["waited"] / n, "mean_wait": stats["wait"] / n, "events": env.scheduled}
+        return {
+            "p_wait": stats["waited"] / n,
+            "mean_wait": stats["wait"] / n,
+            "events": env.scheduled,
+        }
     return {"p_block": stats["blocked"] / n, "events": env.scheduled}
 
 
@@ -102,24 +106,52 @@ def replication(args: tuple, seed: int) -> dict:
 DEFAULT_RUN = {"erlang-b": (10, 60_000), "erlang-c": (20, 400_000)}
 
 
-def run(model: str, servers: int, load: float, seed: int, *, replications: int | None = None,
-        customers: int | None = None, warmup: int = 5_000, jobs: int | None = None, scheduler: str | None = None, progress=None) -> dict:
+def run(
+    model: str,
+    servers: int,
+    load: float,
+    seed: int,
+    *,
+    replications: int | None = None,
+    customers: int | None = None,
+    warmup: int = 5_000,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress=None,
+) -> dict:
     """Estimate the model's figures; return them with their intervals and the closed forms."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     if servers < 1 or load <= 0:
         raise ValueError("servers must be ≥ 1 and load > 0")
     if model == "erlang-c" and load >= servers:
-        raise ValueError(f"erlang-c needs load < servers for a steady state (got load {load} ≥ {servers} servers)")
+        raise ValueError(
+            f"erlang-c needs load < servers for a steady state (got load {load} ≥ {servers} servers)"
+        )
     replications = replications or DEFAULT_RUN[model][0]
     customers = customers or DEFAULT_RUN[model][1]
     if replications < 2:
         raise ValueError("at least 2 replications are needed for a confidence interval")
-    reps = run_replications(replication, (model, servers, load, warmup, customers), seed, replications,
-                            jobs=jobs, scheduler=scheduler, progress=progress)
+    reps = run_replications(
+        replication,
+        (model, servers, load, warmup, customers),
+        seed,
+        replications,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
     truth = exact(model, servers, load)
-    out: dict = {"schema_version": SCHEMA_VERSION, "model": model, "servers": servers, "load": load, "seed": seed,
-                 "replications": replications, "customers_per_replication": customers, "warmup": warmup}
+    out: dict = {
+        "schema_version": SCHEMA_VERSION,
+        "model": model,
+        "servers": servers,
+        "load": load,
+        "seed": seed,
+        "replications": replications,
+        "customers_per_replication": customers,
+        "warmup": warmup,
+    }
     for key, true_value in truth.items():
         est = mean_ci([r[key] for r in reps])
         out[key] = est["mean"]

@@ -36,9 +36,18 @@ def pods(city_dir: Path) -> list[dict]:
         s = model.systems_by_id[system_id]
         ns = model.departments_by_code[s.department].slug
         for r in range(s.replicas):
-            out.append({"namespace": ns, "pod": f"{s.id}-{r}", "system": s.id,
-                        "cpu": float(series.cpu[-1]) / s.replicas, "memory": float(series.memory[-1]) / s.replicas})
-    out.append({"namespace": "kube-system", "pod": "coredns-0", "system": None, "cpu": 5.0, "memory": 9e9})
+            out.append(
+                {
+                    "namespace": ns,
+                    "pod": f"{s.id}-{r}",
+                    "system": s.id,
+                    "cpu": float(series.cpu[-1]) / s.replicas,
+                    "memory": float(series.memory[-1]) / s.replicas,
+                }
+            )
+    out.append(
+        {"namespace": "kube-system", "pod": "coredns-0", "system": None, "cpu": 5.0, "memory": 9e9}
+    )
     return out
 
 
@@ -49,16 +58,27 @@ class Workloads:
 
     def collect(self):
         elapsed = time.time() - self.t0
-        cpu = CounterMetricFamily("container_cpu_usage_seconds_total", "Cumulative cpu time consumed.",
-                                  labels=["namespace", "pod", "container"])
-        mem = GaugeMetricFamily("container_memory_working_set_bytes", "Current working set.",
-                                labels=["namespace", "pod", "container"])
-        labels = GaugeMetricFamily("kube_pod_labels", "Kubernetes labels converted to Prometheus labels.",
-                                   labels=["namespace", "pod", "label_govcloud_system"])
+        cpu = CounterMetricFamily(
+            "container_cpu_usage_seconds_total",
+            "Cumulative cpu time consumed.",
+            labels=["namespace", "pod", "container"],
+        )
+        mem = GaugeMetricFamily(
+            "container_memory_working_set_bytes",
+            "Current working set.",
+            labels=["namespace", "pod", "container"],
+        )
+        labels = GaugeMetricFamily(
+            "kube_pod_labels",
+            "Kubernetes labels converted to Prometheus labels.",
+            labels=["namespace", "pod", "label_govcloud_system"],
+        )
         for p in self.pods:
             ns, pod = p["namespace"], p["pod"]
             cpu.add_metric([ns, pod, "app"], 1000 + p["cpu"] * elapsed)
-            cpu.add_metric([ns, pod, ""], 5000 + 7 * p["cpu"] * elapsed)  # pod-level total: must be ignored
+            cpu.add_metric(
+                [ns, pod, ""], 5000 + 7 * p["cpu"] * elapsed
+            )  # pod-level total: must be ignored
             cpu.add_metric([ns, pod, "POD"], 10 + 3 * elapsed)  # pause container: must be ignored
             mem.add_metric([ns, pod, "app"], p["memory"])
             mem.add_metric([ns, pod, ""], 3 * p["memory"] + 1e9)

@@ -10,7 +10,9 @@ from model.synth import SynthSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CITY = ROOT / "examples" / "sample-city"
-SMALL_SPEC = SynthSpec(seed=7, counties=2, townships_per=2, villages_per=3, departments=10, systems=40, machine_rooms=6)
+SMALL_SPEC = SynthSpec(
+    seed=7, counties=2, townships_per=2, villages_per=3, departments=10, systems=40, machine_rooms=6
+)
 
 
 def edit_yaml(city: Path, name: str, change) -> None:

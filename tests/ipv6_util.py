@@ -10,7 +10,9 @@ CITY = "369900"
 CORE = "369900000000"
 
 
-def tree(counties: dict[int, dict[int, list[int]]], parallel: dict[str, int] | None = None) -> list[SiteInput]:
+def tree(
+    counties: dict[int, dict[int, list[int]]], parallel: dict[str, int] | None = None
+) -> list[SiteInput]:
     """Sites from {county: {township: [village, …]}} numbers (one device per site). `parallel`
     gives a county or township device (by hostname) that many parallel links to its parent."""
     many = parallel or {}
@@ -24,9 +26,21 @@ def tree(counties: dict[int, dict[int, list[int]]], parallel: dict[str, int] | N
         out.append(SiteInput(ccode, "county", CORE, f"c{c}", (up(f"c{c}-agg", "core-01"),)))
         for t, villages in sorted(towns.items()):
             tcode = f"3699{c:02d}{t:03d}000"
-            out.append(SiteInput(tcode, "township", ccode, f"t{c}.{t}", (up(f"c{c}t{t}-acc", f"c{c}-agg"),)))
-            out += [SiteInput(f"3699{c:02d}{t:03d}{v:03d}", "village", tcode, f"v{c}.{t}.{v}",
-                              ((f"c{c}t{t}v{v}-cpe", (f"c{c}t{t}-acc",)),)) for v in villages]
+            out.append(
+                SiteInput(
+                    tcode, "township", ccode, f"t{c}.{t}", (up(f"c{c}t{t}-acc", f"c{c}-agg"),)
+                )
+            )
+            out += [
+                SiteInput(
+                    f"3699{c:02d}{t:03d}{v:03d}",
+                    "village",
+                    tcode,
+                    f"v{c}.{t}.{v}",
+                    ((f"c{c}t{t}v{v}-cpe", (f"c{c}t{t}-acc",)),),
+                )
+                for v in villages
+            ]
     return out
 
 

@@ -19,13 +19,25 @@ PolicyPack(
     name="govcloud",
     enforcement_level=MANDATORY,
     policies=[
-        ResourceValidationPolicy(name="sensitive-only-isolated", description=rules.sensitive_only_isolated.__doc__,
-                                 validate=rules.sensitive_only_isolated),
-        ResourceValidationPolicy(name="workload-requests-limits", description=rules.requests_and_limits.__doc__,
-                                 validate=rules.requests_and_limits),
-        ResourceValidationPolicy(name="no-privileged-containers", description=rules.no_privileged.__doc__,
-                                 validate=rules.no_privileged),
-        StackValidationPolicy(name="tenant-namespace-hardened", description=rules.tenants_hardened.__doc__,
-                              validate=rules.tenants_hardened),
+        ResourceValidationPolicy(
+            name="sensitive-only-isolated",
+            description=rules.sensitive_only_isolated.__doc__,
+            validate=rules.sensitive_only_isolated,
+        ),
+        ResourceValidationPolicy(
+            name="workload-requests-limits",
+            description=rules.requests_and_limits.__doc__,
+            validate=rules.requests_and_limits,
+        ),
+        ResourceValidationPolicy(
+            name="no-privileged-containers",
+            description=rules.no_privileged.__doc__,
+            validate=rules.no_privileged,
+        ),
+        StackValidationPolicy(
+            name="tenant-namespace-hardened",
+            description=rules.tenants_hardened.__doc__,
+            validate=rules.tenants_hardened,
+        ),
     ],
 )

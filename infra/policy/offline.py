@@ -21,8 +21,15 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from infra.policy import rules
 
-OPTS = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
-                             additional_secret_outputs=[], custom_timeouts=None, parent=None)
+OPTS = PolicyResourceOptions(
+    protect=False,
+    ignore_changes=[],
+    delete_before_replace=None,
+    aliases=[],
+    additional_secret_outputs=[],
+    custom_timeouts=None,
+    parent=None,
+)
 RESOURCE_RULES = {
     "sensitive-only-isolated": rules.sensitive_only_isolated,
     "workload-requests-limits": rules.requests_and_limits,
@@ -47,15 +54,24 @@ def check(objects: dict[str, list[dict]]) -> list[Violation]:
     out: list[Violation] = []
     resources = []
     for cluster, objs in objects.items():
-        prov = PolicyProviderResource("pulumi:providers:kubernetes", {}, f"urn:provider::{cluster}", cluster)
+        prov = PolicyProviderResource(
+            "pulumi:providers:kubernetes", {}, f"urn:provider::{cluster}", cluster
+        )
         for o in objs:
             token = type_token(o)
             name = f"{cluster}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
             props = unknown_checking_proxy(o)
             a = ResourceValidationArgs(token, props, f"urn:{token}::{name}", name, OPTS, prov)
             for policy, rule in RESOURCE_RULES.items():
-                rule(a, lambda msg, urn=None, policy=policy, name=name: out.append(Violation(policy, name, msg)))
+                rule(
+                    a,
+                    lambda msg, urn=None, policy=policy, name=name: out.append(
+                        Violation(policy, name, msg)
+                    ),
+                )
             resources.append(PolicyResource(token, props, a.urn, name, OPTS, prov, None, [], {}))
-    rules.tenants_hardened(StackValidationArgs(resources),
-                           lambda msg, urn=None: out.append(Violation("tenant-namespace-hardened", urn or "", msg)))
+    rules.tenants_hardened(
+        StackValidationArgs(resources),
+        lambda msg, urn=None: out.append(Violation("tenant-namespace-hardened", urn or "", msg)),
+    )
     return out

@@ -58,8 +58,10 @@ def sensitive_only_isolated(args, report_violation: Report) -> None:
     runs on a shared or xinchuang cluster."""
     labels = _labels(args.props)
     if labels.get(cv.DATA_CLASS) == "sensitive" and labels.get(cv.ZONE_KIND) != "isolated":
-        report_violation(f"{args.resource_type} {args.name} holds sensitive data but targets a "
-                         f"{labels.get(cv.ZONE_KIND, 'unlabelled')} cluster; sensitive data stays in the isolated zone")
+        report_violation(
+            f"{args.resource_type} {args.name} holds sensitive data but targets a "
+            f"{labels.get(cv.ZONE_KIND, 'unlabelled')} cluster; sensitive data stays in the isolated zone"
+        )
 
 
 def requests_and_limits(args, report_violation: Report) -> None:
@@ -69,10 +71,16 @@ def requests_and_limits(args, report_violation: Report) -> None:
         return
     for c in containers(spec):
         res = c.get("resources") or {}
-        missing = [f"{kind}.{r}" for kind in ("requests", "limits") for r in ("cpu", "memory")
-                   if not (res.get(kind) or {}).get(r)]
+        missing = [
+            f"{kind}.{r}"
+            for kind in ("requests", "limits")
+            for r in ("cpu", "memory")
+            if not (res.get(kind) or {}).get(r)
+        ]
         if missing:
-            report_violation(f"container {c.get('name')!r} of {args.name} has no {', '.join(missing)}")
+            report_violation(
+                f"container {c.get('name')!r} of {args.name} has no {', '.join(missing)}"
+            )
 
 
 def no_privileged(args, report_violation: Report) -> None:
@@ -88,13 +96,19 @@ def no_privileged(args, report_violation: Report) -> None:
         if sc.get("privileged"):
             report_violation(f"container {c.get('name')!r} of {args.name} is privileged")
         if sc.get("allowPrivilegeEscalation", True) is not False:
-            report_violation(f"container {c.get('name')!r} of {args.name} does not set allowPrivilegeEscalation: false")
+            report_violation(
+                f"container {c.get('name')!r} of {args.name} does not set allowPrivilegeEscalation: false"
+            )
 
 
 def _is_default_deny(props) -> bool:
     spec = props.get("spec") or {}
-    return (not (spec.get("podSelector") or {}) and set(spec.get("policyTypes") or []) == {"Ingress", "Egress"}
-            and not spec.get("ingress") and not spec.get("egress"))
+    return (
+        not (spec.get("podSelector") or {})
+        and set(spec.get("policyTypes") or []) == {"Ingress", "Egress"}
+        and not spec.get("ingress")
+        and not spec.get("egress")
+    )
 
 
 def tenants_hardened(args, report_violation: Report) -> None:
@@ -108,13 +122,21 @@ def tenants_hardened(args, report_violation: Report) -> None:
         md = r.props.get("metadata") or {}
         if r.resource_type == NAMESPACE and cv.DEPARTMENT in (md.get("labels") or {}):
             tenants.append((cluster, md.get("name"), r))
-        elif r.resource_type in (QUOTA, LIMIT_RANGE) or (r.resource_type == NETWORK_POLICY and _is_default_deny(r.props)):
+        elif r.resource_type in (QUOTA, LIMIT_RANGE) or (
+            r.resource_type == NETWORK_POLICY and _is_default_deny(r.props)
+        ):
             found.setdefault((cluster, md.get("namespace")), set()).add(r.resource_type)
-    needs = {QUOTA: "ResourceQuota", LIMIT_RANGE: "LimitRange", NETWORK_POLICY: "default-deny NetworkPolicy"}
+    needs = {
+        QUOTA: "ResourceQuota",
+        LIMIT_RANGE: "LimitRange",
+        NETWORK_POLICY: "default-deny NetworkPolicy",
+    }
     for cluster, ns, r in tenants:
         have = found.get((cluster, ns), set())
         missing = [label for t, label in needs.items() if t not in have]
         if missing:
             report_violation(f"tenant namespace {ns} has no {', '.join(missing)}", r.urn)
         if _labels(r.props).get("pod-security.kubernetes.io/enforce") != cv.PSA_LEVEL:
-            report_violation(f"tenant namespace {ns} does not enforce Pod Security {cv.PSA_LEVEL}", r.urn)
+            report_violation(
+                f"tenant namespace {ns} does not enforce Pod Security {cv.PSA_LEVEL}", r.urn
+            )

@@ -40,7 +40,9 @@ class InventoryModule(BaseInventoryPlugin):
         try:
             from playbooks.inventory import from_plugin_config
 
-            data = from_plugin_config({k: self.get_option(k) for k in ("model", "lock", "vars")}, Path(path).parent)
+            data = from_plugin_config(
+                {k: self.get_option(k) for k in ("model", "lock", "vars")}, Path(path).parent
+            )
         except Exception as exc:  # a model error is the user's to fix: show it, no traceback
             errors = getattr(exc, "errors", None)
             detail = "; ".join(map(str, errors)) if errors else str(exc)

@@ -46,7 +46,8 @@ def main() -> None:
     except ImportError as exc:
         AnsibleModule(argument_spec={}, bypass_checks=True).fail_json(
             msg=f"playbooks.device_rollout is not importable ({exc}): run with the project's Python "
-                "(ansible_python_interpreter: '{{ ansible_playbook_python }}')")
+            "(ansible_python_interpreter: '{{ ansible_playbook_python }}')"
+        )
     module = AnsibleModule(argument_spec=device_rollout.ARGUMENT_SPEC, supports_check_mode=True)
     result = device_rollout.run(module.params, module.check_mode, module._diff)
     if result.pop("failed", False):

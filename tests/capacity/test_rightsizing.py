@@ -54,7 +54,9 @@ def test_short_history_is_never_compressed_and_gets_more_margin(city):
     cpu, mem = np.full(24, 0.2), np.full(24, GIB)
     short = assess_system(system, "shared", _series(cpu, mem), Settings())
     assert not short.compress and "only 1.0 of 30 days" in short.reason
-    long = assess_system(system, "shared", _series(np.full(720, 0.2), np.full(720, GIB)), Settings())
+    long = assess_system(
+        system, "shared", _series(np.full(720, 0.2), np.full(720, GIB)), Settings()
+    )
     assert long.compress
     assert short.cpu_recommended > long.cpu_recommended
     assert short.memory_recommended_bytes > long.memory_recommended_bytes
@@ -86,13 +88,17 @@ def test_recommendation_properties(city, level, noise, days, margin, threshold):
     conf = confidence_factor(days, opts)
     # covers the percentile with its margin, never below the floor, rounded up at most one step
     assert a.cpu_recommended >= max(np.percentile(cpu, 95) * (1 + margin) * conf, 0.025) - 1e-9
-    assert a.cpu_recommended <= max(np.percentile(cpu, 95) * (1 + margin) * conf, 0.025) + 0.001 + 1e-9
+    assert (
+        a.cpu_recommended <= max(np.percentile(cpu, 95) * (1 + margin) * conf, 0.025) + 0.001 + 1e-9
+    )
     assert a.memory_recommended_bytes >= mem.max() * (1 + margin) * conf - 1
     # compression iff the p99 stays under the threshold over a full 30 days
     assert a.compress == (days >= 30 * 0.98 and np.percentile(cpu, 99) < threshold * 4)
     assert 0 <= a.cpu_freed <= a.cpu_request
     # more margin never lowers the recommendation
-    b = assess_system(system, "shared", _series(cpu, mem), opts.model_copy(update={"cpu_margin": margin + 0.5}))
+    b = assess_system(
+        system, "shared", _series(cpu, mem), opts.model_copy(update={"cpu_margin": margin + 0.5})
+    )
     assert b.cpu_recommended >= a.cpu_recommended
 
 
@@ -118,11 +124,19 @@ def test_totals_add_up_per_department_and_zone(city, history):
     for key in ("department", "zone"):
         groups = a.totals_by(key)
         assert sum(g["systems"] for g in groups.values()) == city_t["systems"]
-        assert sum(g["compress_candidates"] for g in groups.values()) == city_t["compress_candidates"]
-        assert sum(g["cpu_freed_cores"] for g in groups.values()) == pytest.approx(city_t["cpu_freed_cores"], abs=0.05)
-        assert sum(g["memory_request_bytes"] for g in groups.values()) == pytest.approx(city_t["memory_request_bytes"], abs=len(groups))
+        assert (
+            sum(g["compress_candidates"] for g in groups.values()) == city_t["compress_candidates"]
+        )
+        assert sum(g["cpu_freed_cores"] for g in groups.values()) == pytest.approx(
+            city_t["cpu_freed_cores"], abs=0.05
+        )
+        assert sum(g["memory_request_bytes"] for g in groups.values()) == pytest.approx(
+            city_t["memory_request_bytes"], abs=len(groups)
+        )
     zones = a.totals_by("zone")
-    sensitive = [s for s in a.systems if city.systems_by_id[s.system].classification.value == "sensitive"]
+    sensitive = [
+        s for s in a.systems if city.systems_by_id[s.system].classification.value == "sensitive"
+    ]
     assert all(s.zone == "isolated" for s in sensitive)
     assert set(zones) <= set(city.zones)
     expected_freed = sum(max(0.0, s.cpu_request - s.cpu_recommended) for s in a.candidates)
@@ -133,8 +147,15 @@ def test_report_json_shape(city, history):
     data = report.build(city, assess(city, history), "history")
     assert list(data) == ["schema_version", "compress", "totals"]
     assert data["schema_version"] == 1
-    keys = {"system", "department", "cpu_request", "cpu_recommended", "memory_request_bytes",
-            "memory_recommended_bytes", "reason"}
+    keys = {
+        "system",
+        "department",
+        "cpu_request",
+        "cpu_recommended",
+        "memory_request_bytes",
+        "memory_recommended_bytes",
+        "reason",
+    }
     assert data["compress"] and all(set(c) == keys for c in data["compress"])
     assert {c["department"] for c in data["compress"]} <= set(city.departments_by_code)
     assert data["totals"]["city"]["compress_candidates"] == len(data["compress"])

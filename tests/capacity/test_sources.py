@@ -48,32 +48,48 @@ def test_metrics_file_round_trip(city, history, tmp_path):
 
 def test_metrics_file_errors_are_located(city, tmp_path):
     path = tmp_path / "bad.om"
-    path.write_text("\n".join([
-        f"# TYPE {CPU_METRIC} gauge",
-        f'{CPU_METRIC}{{system="fgw-001"}} 1.5 1000',       # 2 ok
-        f'{CPU_METRIC}{{system="nope-001"}} 1.5 1000',      # 3 unknown system
-        f'{CPU_METRIC}{{system="fgw-001"}} -1 2000',        # 4 negative
-        f'{CPU_METRIC}{{sys="fgw-001"}} 1 3000',            # 5 no system label
-        f'{CPU_METRIC}{{system="fgw-001"}} abc 4000',       # 6 not a number
-        "garbage",                                           # 7 not a sample
-        f'{MEMORY_METRIC}{{system="fgw-001"}} 100 1000',    # 8 ok, pairs with line 2
-        f'{CPU_METRIC}{{system="fgw-001"}} 1.5 1000',       # 9 duplicate of line 2
-        "# EOF",
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                f"# TYPE {CPU_METRIC} gauge",
+                f'{CPU_METRIC}{{system="fgw-001"}} 1.5 1000',  # 2 ok
+                f'{CPU_METRIC}{{system="nope-001"}} 1.5 1000',  # 3 unknown system
+                f'{CPU_METRIC}{{system="fgw-001"}} -1 2000',  # 4 negative
+                f'{CPU_METRIC}{{sys="fgw-001"}} 1 3000',  # 5 no system label
+                f'{CPU_METRIC}{{system="fgw-001"}} abc 4000',  # 6 not a number
+                "garbage",  # 7 not a sample
+                f'{MEMORY_METRIC}{{system="fgw-001"}} 100 1000',  # 8 ok, pairs with line 2
+                f'{CPU_METRIC}{{system="fgw-001"}} 1.5 1000',  # 9 duplicate of line 2
+                "# EOF",
+            ]
+        )
+        + "\n"
+    )
     with pytest.raises(InvalidModel) as exc:
         read_metrics_file(path, known_systems=set(city.systems_by_id))
     lines = {(e.line, e.field) for e in exc.value.errors}
-    assert lines == {(3, "system"), (4, "value"), (5, "system"), (6, "value"), (7, ""), (9, "timestamp")}
+    assert lines == {
+        (3, "system"),
+        (4, "value"),
+        (5, "system"),
+        (6, "value"),
+        (7, ""),
+        (9, "timestamp"),
+    }
     assert all(e.path.endswith("bad.om") for e in exc.value.errors)
 
 
 def test_metrics_file_needs_eof_and_paired_samples(tmp_path):
     path = tmp_path / "noeof.om"
-    path.write_text(f'{CPU_METRIC}{{system="fgw-001"}} 1 1000\n{MEMORY_METRIC}{{system="fgw-001"}} 1 1000\n')
+    path.write_text(
+        f'{CPU_METRIC}{{system="fgw-001"}} 1 1000\n{MEMORY_METRIC}{{system="fgw-001"}} 1 1000\n'
+    )
     with pytest.raises(InvalidModel, match="EOF"):
         read_metrics_file(path)
-    path.write_text(f'{CPU_METRIC}{{system="fgw-001"}} 1 1000\n{CPU_METRIC}{{system="fgw-001"}} 1 2000\n'
-                    f'{MEMORY_METRIC}{{system="fgw-001"}} 1 1000\n# EOF\n')
+    path.write_text(
+        f'{CPU_METRIC}{{system="fgw-001"}} 1 1000\n{CPU_METRIC}{{system="fgw-001"}} 1 2000\n'
+        f'{MEMORY_METRIC}{{system="fgw-001"}} 1 1000\n# EOF\n'
+    )
     with pytest.raises(InvalidModel) as exc:
         read_metrics_file(path)
     assert [(e.line, e.field) for e in exc.value.errors] == [(2, "timestamp")]
@@ -81,7 +97,10 @@ def test_metrics_file_needs_eof_and_paired_samples(tmp_path):
         read_metrics_file(tmp_path / "absent.om")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30d", 2592000), ("5m", 300), ("1h30m", 5400), ("15s", 15), ("250ms", 0.25)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30d", 2592000), ("5m", 300), ("1h30m", 5400), ("15s", 15), ("250ms", 0.25)],
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -124,14 +143,28 @@ def fake_prometheus():
 
 
 def _matrix(series: dict[str, list[tuple[float, float]]]) -> dict:
-    return {"status": "success", "data": {"resultType": "matrix", "result": [
-        {"metric": {"label_govcloud_system": k}, "values": [[t, str(v)] for t, v in pts]} for k, pts in series.items()]}}
+    return {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": {"label_govcloud_system": k}, "values": [[t, str(v)] for t, v in pts]}
+                for k, pts in series.items()
+            ],
+        },
+    }
 
 
 def test_prometheus_source_queries_and_pairs_samples(city, fake_prometheus):
     def answer(query, form):
         if "container_cpu_usage_seconds_total" in query:
-            return 200, _matrix({"fgw-001": [(3600, 1.5), (7200, 2.5)], "unknown-9": [(3600, 9)], "gaj-001": [(3600, 1)]})
+            return 200, _matrix(
+                {
+                    "fgw-001": [(3600, 1.5), (7200, 2.5)],
+                    "unknown-9": [(3600, 9)],
+                    "gaj-001": [(3600, 1)],
+                }
+            )
         return 200, _matrix({"fgw-001": [(3600, 1e9), (7200, 2e9), (10800, 3e9)]})
 
     fake_prometheus.answer = answer
@@ -146,12 +179,21 @@ def test_prometheus_source_queries_and_pairs_samples(city, fake_prometheus):
     assert "rate(container_cpu_usage_seconds_total{" in cpu_q and "[10m]" in cpu_q
     assert "container_memory_working_set_bytes{" in mem_q
     for q in (cpu_q, mem_q):
-        assert 'container!="POD"' in q and "kube_pod_labels" in q and "sum by (label_govcloud_system)" in q
-    assert {s["start"] for s in fake_prometheus.seen} == {"3600.000"} and fake_prometheus.seen[0]["end"] == "10800.000"
+        assert (
+            'container!="POD"' in q
+            and "kube_pod_labels" in q
+            and "sum by (label_govcloud_system)" in q
+        )
+    assert {s["start"] for s in fake_prometheus.seen} == {"3600.000"} and fake_prometheus.seen[0][
+        "end"
+    ] == "10800.000"
 
 
 def test_prometheus_source_errors(city, fake_prometheus):
-    fake_prometheus.answer = lambda q, f: (400, {"status": "error", "errorType": "bad_data", "error": "parse error at char 3"})
+    fake_prometheus.answer = lambda q, f: (
+        400,
+        {"status": "error", "errorType": "bad_data", "error": "parse error at char 3"},
+    )
     url = f"http://127.0.0.1:{fake_prometheus.server_port}"
     with pytest.raises(SourceError, match="HTTP 400: parse error at char 3"):
         PrometheusSource(url).fetch(city)

@@ -29,11 +29,22 @@ def test_report_files(report_dir):
         assert (report_dir / img).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium (Debian package chromium) is not installed")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium (Debian package chromium) is not installed"
+)
 def test_report_renders_in_chromium(report_dir, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright (dev extra) is not installed"
+    )
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
@@ -41,7 +52,9 @@ def test_report_renders_in_chromium(report_dir, tmp_path):
             failed: list[str] = []
             page.on("requestfailed", lambda req: failed.append(req.url))
             page.goto((report_dir / "index.html").as_uri(), wait_until="load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
+            images = page.evaluate(
+                "Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
+            )
             assert len(images) >= 6
             broken = [src for src, complete, width in images if not (complete and width > 0)]
             assert broken == [] and failed == []

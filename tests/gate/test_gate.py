@@ -33,18 +33,35 @@ def test_sample_city_is_a_go(capsys):
 
 def big_wave(d, zone: str, dept: str, room: str, n: int, vcpu: int, memory: int) -> None:
     for i in range(n):
-        d["systems"].append({
-            "id": f"bulk-{i:03d}", "department": dept, "name": f"批量迁移系统{i}", "classification": "non_classified",
-            "state": "legacy", "location": room, "target_zone": zone, "wave": 1, "vcpu": vcpu, "memory_gib": memory,
-            "storage_gib": 100.0, "data_gib": 10.0, "daily_change_ratio": 0.01, "dr_level": 2, "ipv6_ready": True,
-            "network": "extranet"})
+        d["systems"].append(
+            {
+                "id": f"bulk-{i:03d}",
+                "department": dept,
+                "name": f"批量迁移系统{i}",
+                "classification": "non_classified",
+                "state": "legacy",
+                "location": room,
+                "target_zone": zone,
+                "wave": 1,
+                "vcpu": vcpu,
+                "memory_gib": memory,
+                "storage_gib": 100.0,
+                "data_gib": 10.0,
+                "daily_change_ratio": 0.01,
+                "dr_level": 2,
+                "ipv6_ready": True,
+                "network": "extranet",
+            }
+        )
 
 
 def xinchuang_dept(city):
     import yaml
 
     depts = yaml.safe_load((city / "departments.yaml").read_text(encoding="utf-8"))["departments"]
-    rooms = yaml.safe_load((city / "machine_rooms.yaml").read_text(encoding="utf-8"))["machine_rooms"]
+    rooms = yaml.safe_load((city / "machine_rooms.yaml").read_text(encoding="utf-8"))[
+        "machine_rooms"
+    ]
     dept = next(d["code"] for d in depts if d["zone"] == "xinchuang")
     room = next(r["id"] for r in rooms if r["state"] == "active")
     return dept, room
@@ -52,7 +69,11 @@ def xinchuang_dept(city):
 
 def test_a_wave_too_big_for_its_zone_is_a_no_go(small_city, tmp_path, capsys):
     dept, room = xinchuang_dept(small_city)
-    edit_yaml(small_city, "systems.yaml", lambda d: big_wave(d, "xinchuang", dept, room, n=60, vcpu=16, memory=64))
+    edit_yaml(
+        small_city,
+        "systems.yaml",
+        lambda d: big_wave(d, "xinchuang", dept, room, n=60, vcpu=16, memory=64),
+    )
     code, data = plan(capsys, small_city, "--lock", str(tmp_path / "lock.yaml"))
     assert code == 3 and data["decision"] == "no-go"
     subjects = {(r["check"], r["subject"]) for r in data["reasons"]}
@@ -65,10 +86,16 @@ def test_a_wave_too_big_for_its_zone_is_a_no_go(small_city, tmp_path, capsys):
 
 def test_a_system_larger_than_any_node_is_a_no_go_not_an_input_error(small_city, tmp_path, capsys):
     dept, room = xinchuang_dept(small_city)
-    edit_yaml(small_city, "systems.yaml", lambda d: big_wave(d, "xinchuang", dept, room, n=1, vcpu=1000, memory=4000))
+    edit_yaml(
+        small_city,
+        "systems.yaml",
+        lambda d: big_wave(d, "xinchuang", dept, room, n=1, vcpu=1000, memory=4000),
+    )
     assert main(["validate", str(small_city)]) == 0
     capsys.readouterr()
-    code, data = plan(capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "capacity")
+    code, data = plan(
+        capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "capacity"
+    )
     assert code == 3
     (r,) = checks_of(data, "system_exceeds_node")
     assert r["subject"] == "bulk-000"
@@ -79,18 +106,33 @@ def test_an_offsite_link_too_slow_for_the_rpo_is_a_no_go(small_city, tmp_path, c
         for site in d["city"]["sites"]:
             if site["role"] == "backup_offsite":
                 site["link_mbps"] = 1
+
     edit_yaml(small_city, "city.yaml", slow)
     code, data = plan(capsys, small_city, "--lock", str(tmp_path / "lock.yaml"))
     assert code == 3
     rpo = checks_of(data, "rpo")
     assert rpo, data["reasons"]
     assert all(r["value"] > r["limit"] for r in rpo)
-    assert data["checks"]["backup"]["status"] == "fail" and data["checks"]["capacity"]["status"] == "pass"
+    assert (
+        data["checks"]["backup"]["status"] == "fail"
+        and data["checks"]["capacity"]["status"] == "pass"
+    )
 
 
 def test_an_exhausted_ipv6_block_is_a_no_go(tmp_path, capsys):
     city = tmp_path / "city"
-    write(SynthSpec(seed=3, counties=1, townships_per=1, villages_per=20, departments=8, systems=20, history_days=1), city)
+    write(
+        SynthSpec(
+            seed=3,
+            counties=1,
+            townships_per=1,
+            villages_per=20,
+            departments=8,
+            systems=20,
+            history_days=1,
+        ),
+        city,
+    )
     edit_yaml(city, "city.yaml", lambda d: d["city"].update(ipv6_prefix="2001:db8::/48"))
     code, data = plan(capsys, city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "tenants")
     assert code == 3
@@ -102,8 +144,18 @@ def test_an_exhausted_ipv6_block_is_a_no_go(tmp_path, capsys):
 def test_thresholds_are_settings(small_city, tmp_path, capsys):
     settings = tmp_path / "gate.yaml"
     settings.write_text("gate:\n  target_utilisation: 0.01\n", encoding="utf-8")
-    code, data = plan(capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--settings", str(settings),
-                      "--skip", "tenants", "--skip", "backup")
+    code, data = plan(
+        capsys,
+        small_city,
+        "--lock",
+        str(tmp_path / "lock.yaml"),
+        "--settings",
+        str(settings),
+        "--skip",
+        "tenants",
+        "--skip",
+        "backup",
+    )
     assert code == 3 and checks_of(data, "zone_peak")
     assert data["settings"]["target_utilisation"] == 0.01
 

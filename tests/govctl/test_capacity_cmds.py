@@ -15,7 +15,9 @@ def test_report_json_names_the_systems_to_compress(capsys):
     assert main(["capacity", "report", CITY, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema_version"] == 1
-    assert data["compress"] and all(c["cpu_recommended"] < c["cpu_request"] for c in data["compress"])
+    assert data["compress"] and all(
+        c["cpu_recommended"] < c["cpu_request"] for c in data["compress"]
+    )
     assert data["totals"]["city"]["compress_candidates"] == len(data["compress"])
 
 
@@ -45,11 +47,26 @@ def test_export_then_report_from_the_file(capsys, tmp_path):
     from_file = json.loads(capsys.readouterr().out)
     assert main(["capacity", "report", CITY, "--json"]) == 0
     from_history = json.loads(capsys.readouterr().out)
-    assert [c["system"] for c in from_file["compress"]] == [c["system"] for c in from_history["compress"]]
+    assert [c["system"] for c in from_file["compress"]] == [
+        c["system"] for c in from_history["compress"]
+    ]
 
 
 def test_bad_input_exits_2_without_traceback(capsys, tmp_path):
-    assert main(["capacity", "report", CITY, "--prometheus", "http://127.0.0.1:9", "--metrics-file", "x.om"]) == 2
+    assert (
+        main(
+            [
+                "capacity",
+                "report",
+                CITY,
+                "--prometheus",
+                "http://127.0.0.1:9",
+                "--metrics-file",
+                "x.om",
+            ]
+        )
+        == 2
+    )
     assert "at most one" in capsys.readouterr().err
     assert main(["capacity", "report", CITY, "--set", "compress_threshold=2"]) == 2
     assert "compress_threshold" in capsys.readouterr().err

@@ -11,9 +11,23 @@ from lab import k8s
 from tests.helpers import SAMPLE_CITY
 
 
-def test_failover_of_a_system_below_level_5_is_refused_before_the_engine_runs(city, tmp_path, capsys):
+def test_failover_of_a_system_below_level_5_is_refused_before_the_engine_runs(
+    city, tmp_path, capsys
+):
     s = next(s for s in city.on_cloud_systems() if s.dr_level < 5)
-    code = main(["dr", "failover", str(SAMPLE_CITY), "--system", s.id, "--stack", "nope", "--state", str(tmp_path / "st")])
+    code = main(
+        [
+            "dr",
+            "failover",
+            str(SAMPLE_CITY),
+            "--system",
+            s.id,
+            "--stack",
+            "nope",
+            "--state",
+            str(tmp_path / "st"),
+        ]
+    )
     assert code == 2
     assert f"system {s.id} has DR level {s.dr_level}" in capsys.readouterr().err
     assert not (tmp_path / "st").exists()
@@ -21,8 +35,21 @@ def test_failover_of_a_system_below_level_5_is_refused_before_the_engine_runs(ci
 
 def test_failover_of_a_dr_gap_or_an_unknown_system_is_refused(city, tmp_path, capsys):
     gap = next(iter(planner.plan(city).dr_gaps))
-    for system, says in ((gap, "stays in the isolated zone"), ("nope-001", "unknown system 'nope-001'")):
-        code = main(["dr", "failback", str(SAMPLE_CITY), "--system", system, "--state", str(tmp_path / "st")])
+    for system, says in (
+        (gap, "stays in the isolated zone"),
+        ("nope-001", "unknown system 'nope-001'"),
+    ):
+        code = main(
+            [
+                "dr",
+                "failback",
+                str(SAMPLE_CITY),
+                "--system",
+                system,
+                "--state",
+                str(tmp_path / "st"),
+            ]
+        )
         assert code == 2
         assert says in capsys.readouterr().err.replace("\n", " ")
 
@@ -31,7 +58,11 @@ def test_lab_k8s_status_without_a_lab(tmp_path, capsys):
     assert main(["lab", "k8s", "status", "--lab-dir", str(tmp_path)]) == 0
     assert "no control planes" in capsys.readouterr().out
     assert main(["lab", "k8s", "status", "--lab-dir", str(tmp_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"schema_version": 1, "kubeconfig": None, "clusters": {}}
+    assert json.loads(capsys.readouterr().out) == {
+        "schema_version": 1,
+        "kubeconfig": None,
+        "clusters": {},
+    }
     assert main(["lab", "k8s", "down", "--lab-dir", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["removed"] == []
 

@@ -26,13 +26,28 @@ def test_kpis_match_a_count_of_the_raw_yaml(small_city):
     rooms = raw(small_city, "machine_rooms.yaml")["machine_rooms"]
     data = kpi.compute(load_city(small_city))
     assert data["schema_version"] == 1
-    assert data["cloud_adoption_rate"] == pytest.approx(sum(s["state"] == "on_cloud" for s in bound) / len(bound), abs=1e-6)
-    assert data["machine_room_consolidation_rate"] == pytest.approx(sum(r["state"] == "consolidated" for r in rooms) / len(rooms), abs=1e-6)
-    assert data["private_network_migration_rate"] == pytest.approx(sum(s["network"] == "extranet" for s in bound) / len(bound), abs=1e-6)
-    villages = [v for c in raw(small_city, "network.yaml")["counties"] for t in c["townships"] for v in t["villages"]]
+    assert data["cloud_adoption_rate"] == pytest.approx(
+        sum(s["state"] == "on_cloud" for s in bound) / len(bound), abs=1e-6
+    )
+    assert data["machine_room_consolidation_rate"] == pytest.approx(
+        sum(r["state"] == "consolidated" for r in rooms) / len(rooms), abs=1e-6
+    )
+    assert data["private_network_migration_rate"] == pytest.approx(
+        sum(s["network"] == "extranet" for s in bound) / len(bound), abs=1e-6
+    )
+    villages = [
+        v
+        for c in raw(small_city, "network.yaml")["counties"]
+        for t in c["townships"]
+        for v in t["villages"]
+    ]
     covered = [v for v in villages if v["devices"]]
-    assert data["extranet_coverage"]["village"] == pytest.approx(len(covered) / len(villages), abs=1e-6)
-    assert data["ipv6_rollout"]["village"] == pytest.approx(sum(v["ipv6"] == "dual_stack" for v in covered) / len(covered), abs=1e-6)
+    assert data["extranet_coverage"]["village"] == pytest.approx(
+        len(covered) / len(villages), abs=1e-6
+    )
+    assert data["ipv6_rollout"]["village"] == pytest.approx(
+        sum(v["ipv6"] == "dual_stack" for v in covered) / len(covered), abs=1e-6
+    )
 
 
 def test_adoption_after_a_wave_counts_the_wave(small_city):
@@ -50,7 +65,10 @@ def test_all_on_cloud_is_full_adoption(small_city):
             if s["classification"] != "classified" and s["state"] != "retired":
                 s["state"] = "on_cloud"
                 s.pop("location", None)
-                s.setdefault("target_zone", "isolated" if s["classification"] == "sensitive" else "shared")
+                s.setdefault(
+                    "target_zone", "isolated" if s["classification"] == "sensitive" else "shared"
+                )
+
     edit_yaml(small_city, "systems.yaml", change)
     assert kpi.compute(load_city(small_city))["cloud_adoption_rate"] == 1.0
 
@@ -76,18 +94,50 @@ def test_synth_is_deterministic_and_seed_sensitive():
 
 @pytest.mark.parametrize("counties,townships,villages", [(1, 1, 1), (3, 2, 5), (101, 1, 1)])
 def test_synth_sizes_validate(tmp_path, counties, townships, villages):
-    spec = SynthSpec(seed=counties, counties=counties, townships_per=townships, villages_per=villages,
-                     departments=60, systems=120, machine_rooms=10, history_days=2)
+    spec = SynthSpec(
+        seed=counties,
+        counties=counties,
+        townships_per=townships,
+        villages_per=villages,
+        departments=60,
+        systems=120,
+        machine_rooms=10,
+        history_days=2,
+    )
     counts = write(spec, tmp_path)
     m = load_city(tmp_path)
-    assert counts["villages"] == counties * townships * villages == sum(1 for s in m.sites() if s.level == "village")
+    assert (
+        counts["villages"]
+        == counties * townships * villages
+        == sum(1 for s in m.sites() if s.level == "village")
+    )
     assert len(m.departments) == 60 and len({d.slug for d in m.departments}) == 60
 
 
 def test_synth_command_writes_a_valid_city(tmp_path, capsys):
     out = tmp_path / "c"
-    code = main(["model", "synth", "--out", str(out), "--seed", "5", "--counties", "2", "--townships-per", "2",
-                 "--villages-per", "2", "--departments", "6", "--systems", "20", "--machine-rooms", "4"])
+    code = main(
+        [
+            "model",
+            "synth",
+            "--out",
+            str(out),
+            "--seed",
+            "5",
+            "--counties",
+            "2",
+            "--townships-per",
+            "2",
+            "--villages-per",
+            "2",
+            "--departments",
+            "6",
+            "--systems",
+            "20",
+            "--machine-rooms",
+            "4",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert main(["validate", str(out)]) == 0
     assert not list(tmp_path.glob(".c.staging-*")), "staging folder left behind"

@@ -23,16 +23,32 @@ def test_plan_writes_lock_and_json_then_is_stable(small_city, tmp_path, capsys):
 
 def test_corrupt_lock_exits_2_with_a_located_message(small_city, tmp_path, capsys):
     lock = tmp_path / "ipam.lock.yaml"
-    lock.write_text("schema_version: 1\nkind: govcloud/ipam-lock\ncity: '369900'\naggregate: nonsense\n"
-                    "settings: {county_len: 40, township_len: 48, village_len: 56}\n", encoding="utf-8")
+    lock.write_text(
+        "schema_version: 1\nkind: govcloud/ipam-lock\ncity: '369900'\naggregate: nonsense\n"
+        "settings: {county_len: 40, township_len: 48, village_len: 56}\n",
+        encoding="utf-8",
+    )
     assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 2
     err = capsys.readouterr().err
     assert "ipam.lock.yaml:4: aggregate: not an IPv6 prefix" in err and "Traceback" not in err
 
 
 def test_bad_settings_exit_2_and_write_nothing(small_city, tmp_path, capsys):
-    code = main(["ipv6", "plan", str(small_city), "--lock", str(tmp_path / "l.yaml"),
-                 "--county-len", "40", "--township-len", "48", "--village-len", "50"])
+    code = main(
+        [
+            "ipv6",
+            "plan",
+            str(small_city),
+            "--lock",
+            str(tmp_path / "l.yaml"),
+            "--county-len",
+            "40",
+            "--township-len",
+            "48",
+            "--village-len",
+            "50",
+        ]
+    )
     assert code == 2
     assert "nibble" in capsys.readouterr().err
     assert not (tmp_path / "l.yaml").exists()
@@ -45,13 +61,16 @@ def test_release_flow_and_show(small_city, tmp_path, capsys):
 
     def drop_village(data):
         gone["code"] = data["counties"][0]["townships"][0]["villages"].pop()["code"]
+
     edit_yaml(small_city, "network.yaml", drop_village)
     assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
     assert f"- {gone['code']} village" in lock.read_text(encoding="utf-8")
     capsys.readouterr()
     assert main(["ipv6", "show", str(small_city), gone["code"], "--lock", str(lock)]) == 0
     assert "reserved until --release" in capsys.readouterr().out
-    assert main(["ipv6", "plan", str(small_city), "--lock", str(lock), "--release", gone["code"]]) == 0
+    assert (
+        main(["ipv6", "plan", str(small_city), "--lock", str(lock), "--release", gone["code"]]) == 0
+    )
     assert f"- {gone['code']} " not in lock.read_text(encoding="utf-8")
 
 
@@ -71,7 +90,22 @@ def test_net_render_needs_an_up_to_date_lock(small_city, tmp_path, capsys):
     assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock)]) == 2
     assert "run `govctl ipv6 plan" in capsys.readouterr().err
     assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
-    assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "net",
+                "render",
+                str(small_city),
+                "--out",
+                str(out),
+                "--lock",
+                str(lock),
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert len(list(out.glob("*.rollback.cfg"))) == len(list(out.glob("*.cfg"))) // 2 > 0
     assert not any("ospf6 hello-interval" in p.read_text() for p in out.glob("*.cfg"))
 
@@ -79,9 +113,44 @@ def test_net_render_needs_an_up_to_date_lock(small_city, tmp_path, capsys):
 def test_net_render_ospf_timer_flags(small_city, tmp_path, capsys):
     lock, out = tmp_path / "l.yaml", tmp_path / "cfg"
     assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
-    assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--ospf-dead", "4"]) == 2
+    assert (
+        main(
+            [
+                "net",
+                "render",
+                str(small_city),
+                "--out",
+                str(out),
+                "--lock",
+                str(lock),
+                "--ospf-dead",
+                "4",
+            ]
+        )
+        == 2
+    )
     assert "needs --ospf-hello" in capsys.readouterr().err and not out.exists()
-    assert main(["net", "render", str(small_city), "--out", str(out), "--lock", str(lock), "--workers", "2",
-                 "--ospf-hello", "1", "--ospf-dead", "4", "--ospf-retransmit", "1"]) == 0
+    assert (
+        main(
+            [
+                "net",
+                "render",
+                str(small_city),
+                "--out",
+                str(out),
+                "--lock",
+                str(lock),
+                "--workers",
+                "2",
+                "--ospf-hello",
+                "1",
+                "--ospf-dead",
+                "4",
+                "--ospf-retransmit",
+                "1",
+            ]
+        )
+        == 0
+    )
     texts = [p.read_text() for p in out.glob("*.cfg") if not p.name.endswith(".rollback.cfg")]
     assert texts and all(("timer dead 4" in t) or ("dead-interval 4" in t) for t in texts)

@@ -11,10 +11,32 @@ CITY = "examples/sample-city"
 
 def test_rollout_writes_json_markdown_and_plot(tmp_path, capsys):
     out = tmp_path / "sim"
-    assert main(["simulate", "rollout", CITY, "--out", str(out), "--seed", "3", "--forks", "40",
-                 "--replications", "4", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "rollout",
+                CITY,
+                "--out",
+                str(out),
+                "--seed",
+                "3",
+                "--forks",
+                "40",
+                "--replications",
+                "4",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     data = json.loads((out / "rollout.json").read_text())
-    assert data["schema_version"] == 1 and data["settings"]["forks"] == 40 and len(data["totals_h"]) == 4
+    assert (
+        data["schema_version"] == 1
+        and data["settings"]["forks"] == 40
+        and len(data["totals_h"]) == 4
+    )
     assert (out / "rollout.md").read_text().startswith("# Rollout duration")
     assert (out / "rollout-duration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "rollout of 1,565 devices" in capsys.readouterr().out
@@ -25,9 +47,18 @@ def test_backup_and_capacity_write_their_reports(tmp_path):
     assert main(["simulate", "backup", CITY, "--out", str(out), "--days", "2"]) == 0
     assert main(["simulate", "capacity", CITY, "--out", str(out), "--years", "0.2"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"backup.json", "backup.md", "backup-window.png", "backup-rpo.png", "capacity.json", "capacity.md",
-            "capacity-shared.png"} <= names
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no staging folder left behind"
+    assert {
+        "backup.json",
+        "backup.md",
+        "backup-window.png",
+        "backup-rpo.png",
+        "capacity.json",
+        "capacity.md",
+        "capacity-shared.png",
+    } <= names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], (
+        "no staging folder left behind"
+    )
 
 
 def test_bad_settings_file_is_located_and_nothing_is_written(tmp_path, capsys):
@@ -41,13 +72,35 @@ def test_bad_settings_file_is_located_and_nothing_is_written(tmp_path, capsys):
 
 
 def test_validate_prints_json_with_the_closed_form(capsys):
-    assert main(["simulate", "validate", "--model", "erlang-b", "--servers", "3", "--load", "2",
-                 "--replications", "3", "--customers", "2000", "--jobs", "1", "--json"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "validate",
+                "--model",
+                "erlang-b",
+                "--servers",
+                "3",
+                "--load",
+                "2",
+                "--replications",
+                "3",
+                "--customers",
+                "2000",
+                "--jobs",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["schema_version"] == 1 and 0 < data["p_block"] < 1
-    assert abs(data["p_block_exact"] - 0.210526) < 1e-6   # Erlang B(3, 2) = 4/19
+    assert abs(data["p_block_exact"] - 0.210526) < 1e-6  # Erlang B(3, 2) = 4/19
 
 
 def test_validate_rejects_an_unstable_queue(capsys):
-    assert main(["simulate", "validate", "--model", "erlang-c", "--servers", "2", "--load", "2"]) == 2
+    assert (
+        main(["simulate", "validate", "--model", "erlang-c", "--servers", "2", "--load", "2"]) == 2
+    )
     assert "load < servers" in capsys.readouterr().err

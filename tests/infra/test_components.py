@@ -21,21 +21,44 @@ from infra.workload import DrReplica, SystemWorkload
 from model.schema import Department, System, Zone, ZoneKind
 from tests.helpers import ROOT
 
-ZONES = {k: Zone(name=k, kind=ZoneKind(k), site="primary-dc", nodes=3, node_vcpu=64, node_memory_gib=256)
-         for k in ("shared", "isolated", "xinchuang")}
-CLUSTERS = {k: Cluster(k, k, "primary-dc", z) for k, z in ZONES.items()} | {"dr-dc": Cluster("dr-dc", "dr", "dr-dc")}
+ZONES = {
+    k: Zone(name=k, kind=ZoneKind(k), site="primary-dc", nodes=3, node_vcpu=64, node_memory_gib=256)
+    for k in ("shared", "isolated", "xinchuang")
+}
+CLUSTERS = {k: Cluster(k, k, "primary-dc", z) for k, z in ZONES.items()} | {
+    "dr-dc": Cluster("dr-dc", "dr", "dr-dc")
+}
 
 
 def dept(**kw) -> Department:
-    base = dict(code="FGW", slug="fgw", name="市发展和改革委员会", mlps_level=2, zone="shared",
-                quota={"cpu": 20.5, "memory_gib": 64, "storage_gib": 1000})
+    base = dict(
+        code="FGW",
+        slug="fgw",
+        name="市发展和改革委员会",
+        mlps_level=2,
+        zone="shared",
+        quota={"cpu": 20.5, "memory_gib": 64, "storage_gib": 1000},
+    )
     return Department(**(base | kw))
 
 
 def system(**kw) -> System:
-    base = dict(id="fgw-001", department="FGW", name="办公自动化系统", classification="non_classified", state="on_cloud",
-                target_zone="shared", vcpu=2, memory_gib=4.5, storage_gib=100, data_gib=0, daily_change_ratio=0.05,
-                dr_level=3, ipv6_ready=True, network="extranet")
+    base = dict(
+        id="fgw-001",
+        department="FGW",
+        name="办公自动化系统",
+        classification="non_classified",
+        state="on_cloud",
+        target_zone="shared",
+        vcpu=2,
+        memory_gib=4.5,
+        storage_gib=100,
+        data_gib=0,
+        daily_change_ratio=0.05,
+        dr_level=3,
+        ipv6_ready=True,
+        network="extranet",
+    )
     return System(**(base | kw))
 
 
@@ -51,7 +74,9 @@ def run(build) -> None:
 
 
 def provider(name: str) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(provider=k8s.Provider(name, render_yaml_to_directory=f"rendered/{name}"))
+    return pulumi.ResourceOptions(
+        provider=k8s.Provider(name, render_yaml_to_directory=f"rendered/{name}")
+    )
 
 
 def by_kind(cap: Capture, cluster: str) -> dict[str, list[dict]]:
@@ -63,8 +88,16 @@ def by_kind(cap: Capture, cluster: str) -> dict[str, list[dict]]:
 
 def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
     d = dept(mlps_level=3, egress_allow=["10.20.0.0/16", "2001:db8:100::/48"])
-    run(lambda: DepartmentTenant("shared-fgw", d, CLUSTERS["shared"], data_class="non_classified",
-                                 ingress_namespace="ingress-nginx", opts=provider("shared")))
+    run(
+        lambda: DepartmentTenant(
+            "shared-fgw",
+            d,
+            CLUSTERS["shared"],
+            data_class="non_classified",
+            ingress_namespace="ingress-nginx",
+            opts=provider("shared"),
+        )
+    )
     objs = by_kind(capture, "shared")
     ns = objs["Namespace"][0]
     labels = ns["metadata"]["labels"]
@@ -73,30 +106,63 @@ def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels.items() >= cv.MLPS3_AUDIT_LABELS.items()
     hard = objs["ResourceQuota"][0]["spec"]["hard"]
-    assert hard == {"requests.cpu": "20500m", "limits.cpu": "20500m", "requests.memory": "64Gi",
-                    "limits.memory": "64Gi", "requests.storage": "1000Gi"}
+    assert hard == {
+        "requests.cpu": "20500m",
+        "limits.cpu": "20500m",
+        "requests.memory": "64Gi",
+        "limits.memory": "64Gi",
+        "requests.storage": "1000Gi",
+    }
     lr = objs["LimitRange"][0]["spec"]["limits"][0]
     assert lr["type"] == "Container" and lr["defaultRequest"] == {"cpu": "100m", "memory": "128Mi"}
     pols = {p["metadata"]["name"]: p["spec"] for p in objs["NetworkPolicy"]}
-    assert set(pols) == {"default-deny", "allow-same-namespace", "allow-dns", "allow-from-ingress", "allow-declared-egress"}
+    assert set(pols) == {
+        "default-deny",
+        "allow-same-namespace",
+        "allow-dns",
+        "allow-from-ingress",
+        "allow-declared-egress",
+    }
     assert pols["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    assert [p["ipBlock"]["cidr"] for p in pols["allow-declared-egress"]["egress"][0]["to"]] == ["10.20.0.0/16", "2001:db8:100::/48"]
-    assert pols["allow-from-ingress"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "ingress-nginx"}
+    assert [p["ipBlock"]["cidr"] for p in pols["allow-declared-egress"]["egress"][0]["to"]] == [
+        "10.20.0.0/16",
+        "2001:db8:100::/48",
+    ]
+    assert pols["allow-from-ingress"]["ingress"][0]["from"][0]["namespaceSelector"][
+        "matchLabels"
+    ] == {"kubernetes.io/metadata.name": "ingress-nginx"}
     assert {p["protocol"] for p in pols["allow-dns"]["egress"][0]["ports"]} == {"UDP", "TCP"}
     binding = objs["RoleBinding"][0]
-    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "govcloud:fgw:admins"}]
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "govcloud:fgw:admins"}
+    ]
     assert binding["roleRef"]["name"] == objs["Role"][0]["metadata"]["name"] == "tenant-admin"
-    assert all(o["metadata"].get("namespace") == "fgw" for k, v in objs.items() if k != "Namespace" for o in v)
+    assert all(
+        o["metadata"].get("namespace") == "fgw"
+        for k, v in objs.items()
+        if k != "Namespace"
+        for o in v
+    )
     assert capture.rendered.components == {"govcloud:infra:DepartmentTenant": 1}
 
 
 def test_tenant_mlps2_has_open_egress_and_no_audit_labels(capture):
-    run(lambda: DepartmentTenant("shared-fgw", dept(), CLUSTERS["shared"], data_class="non_classified",
-                                 ingress_namespace="ingress", opts=provider("shared")))
+    run(
+        lambda: DepartmentTenant(
+            "shared-fgw",
+            dept(),
+            CLUSTERS["shared"],
+            data_class="non_classified",
+            ingress_namespace="ingress",
+            opts=provider("shared"),
+        )
+    )
     objs = by_kind(capture, "shared")
     pols = {p["metadata"]["name"]: p["spec"] for p in objs["NetworkPolicy"]}
-    assert [p["ipBlock"]["cidr"] for p in pols["allow-egress"]["egress"][0]["to"]] == ["0.0.0.0/0", "::/0"]
+    assert [p["ipBlock"]["cidr"] for p in pols["allow-egress"]["egress"][0]["to"]] == [
+        "0.0.0.0/0",
+        "::/0",
+    ]
     assert cv.PREFIX + "audit" not in objs["Namespace"][0]["metadata"]["labels"]
 
 
@@ -106,68 +172,135 @@ def _pod(obj):
 
 def test_stateless_system_is_a_restricted_deployment_with_dual_stack_service(capture):
     s = system()
-    run(lambda: SystemWorkload("shared-fgw-001", s, dept(), CLUSTERS["shared"], replicas=1, registry="reg.example",
-                               opts=provider("shared")))
+    run(
+        lambda: SystemWorkload(
+            "shared-fgw-001",
+            s,
+            dept(),
+            CLUSTERS["shared"],
+            replicas=1,
+            registry="reg.example",
+            opts=provider("shared"),
+        )
+    )
     objs = by_kind(capture, "shared")
     assert "StatefulSet" not in objs
     dep = objs["Deployment"][0]
     assert dep["metadata"] == {**dep["metadata"], "name": "fgw-001", "namespace": "fgw"}
     assert dep["metadata"]["labels"][cv.SYSTEM] == "fgw-001"
-    assert dep["spec"]["selector"]["matchLabels"] == {cv.SYSTEM: "fgw-001"} and dep["spec"]["replicas"] == 1
+    assert (
+        dep["spec"]["selector"]["matchLabels"] == {cv.SYSTEM: "fgw-001"}
+        and dep["spec"]["replicas"] == 1
+    )
     pod = _pod(dep)
     c = pod["containers"][0]
-    assert c["resources"] == {"requests": {"cpu": "2", "memory": "4608Mi"}, "limits": {"cpu": "2", "memory": "4608Mi"}}
+    assert c["resources"] == {
+        "requests": {"cpu": "2", "memory": "4608Mi"},
+        "limits": {"cpu": "2", "memory": "4608Mi"},
+    }
     assert c["image"] == "reg.example/fgw/fgw-001:stable"
-    assert c["securityContext"]["allowPrivilegeEscalation"] is False and c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False and c["securityContext"][
+        "capabilities"
+    ] == {"drop": ["ALL"]}
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"][
+        "seccompProfile"
+    ] == {"type": "RuntimeDefault"}
     assert "affinity" not in pod
     svc = objs["Service"][0]["spec"]
     assert svc["ipFamilyPolicy"] == "PreferDualStack" and svc["selector"] == {cv.SYSTEM: "fgw-001"}
     pvc = objs["PersistentVolumeClaim"][0]
-    assert pvc["metadata"]["name"] == "fgw-001-data" and pvc["spec"]["resources"]["requests"]["storage"] == "100Gi"
-    assert {"name": "data", "persistentVolumeClaim": {"claimName": "fgw-001-data"}} in pod["volumes"]
+    assert (
+        pvc["metadata"]["name"] == "fgw-001-data"
+        and pvc["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    )
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "fgw-001-data"}} in pod[
+        "volumes"
+    ]
 
 
 def test_system_with_data_is_a_statefulset_and_xinchuang_pins_arm64(capture):
     s = system(data_gib=50, target_zone="xinchuang", replicas=2)
-    run(lambda: SystemWorkload("xinchuang-fgw-001", s, dept(), CLUSTERS["xinchuang"], replicas=2, registry="r",
-                               opts=provider("xinchuang")))
+    run(
+        lambda: SystemWorkload(
+            "xinchuang-fgw-001",
+            s,
+            dept(),
+            CLUSTERS["xinchuang"],
+            replicas=2,
+            registry="r",
+            opts=provider("xinchuang"),
+        )
+    )
     objs = by_kind(capture, "xinchuang")
     assert "Deployment" not in objs
     sts = objs["StatefulSet"][0]
     assert sts["spec"]["serviceName"] == "fgw-001" and sts["spec"]["replicas"] == 2
-    term = _pod(sts)["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
-    assert term["matchExpressions"] == [{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]}]
+    term = _pod(sts)["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ][0]
+    assert term["matchExpressions"] == [
+        {"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]}
+    ]
     assert objs["PersistentVolumeClaim"][0]["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
 def test_dr_replica_is_labelled_and_scaled_as_told(capture):
     s = system(data_gib=10, dr_level=5)
-    run(lambda: DrReplica("dr-dc-fgw-001", s, dept(), CLUSTERS["dr-dc"], replicas=0, registry="r", opts=provider("dr-dc")))
+    run(
+        lambda: DrReplica(
+            "dr-dc-fgw-001",
+            s,
+            dept(),
+            CLUSTERS["dr-dc"],
+            replicas=0,
+            registry="r",
+            opts=provider("dr-dc"),
+        )
+    )
     sts = by_kind(capture, "dr-dc")["StatefulSet"][0]
     assert sts["spec"]["replicas"] == 0
-    assert sts["metadata"]["labels"][cv.ROLE] == "dr-replica" and sts["metadata"]["labels"][cv.ZONE_KIND] == "dr"
+    assert (
+        sts["metadata"]["labels"][cv.ROLE] == "dr-replica"
+        and sts["metadata"]["labels"][cv.ZONE_KIND] == "dr"
+    )
     assert capture.rendered.components == {"govcloud:infra:DrReplica": 1}
 
 
 def test_backup_schedule_and_locations_are_velero_objects(capture):
-    b = Backup("fgw-001-rpo", "shared", "FGW", "fgw", "dr-dc-shared", "17 */12 * * *", 168, "fgw-001")
+    b = Backup(
+        "fgw-001-rpo", "shared", "FGW", "fgw", "dr-dc-shared", "17 */12 * * *", 168, "fgw-001"
+    )
 
     def build():
         opts = provider("shared")
-        BackupLocations("shared-backup-locations", {"dr-dc-shared": ("govcloud-shared", "dr-dc", "https://s3.dr", False)}, opts=opts)
+        BackupLocations(
+            "shared-backup-locations",
+            {"dr-dc-shared": ("govcloud-shared", "dr-dc", "https://s3.dr", False)},
+            opts=opts,
+        )
         BackupSchedule("shared-fgw-001-rpo", b, opts=opts)
 
     run(build)
     objs = by_kind(capture, "shared")
     sched = objs["Schedule"][0]
-    assert sched["apiVersion"] == "velero.io/v1" and sched["metadata"] == {**sched["metadata"], "name": "fgw-001-rpo", "namespace": "velero"}
+    assert sched["apiVersion"] == "velero.io/v1" and sched["metadata"] == {
+        **sched["metadata"],
+        "name": "fgw-001-rpo",
+        "namespace": "velero",
+    }
     assert sched["spec"]["schedule"] == "17 */12 * * *"
     tpl = sched["spec"]["template"]
-    assert tpl["includedNamespaces"] == ["fgw"] and tpl["storageLocation"] == "dr-dc-shared" and tpl["ttl"] == "168h0m0s"
+    assert (
+        tpl["includedNamespaces"] == ["fgw"]
+        and tpl["storageLocation"] == "dr-dc-shared"
+        and tpl["ttl"] == "168h0m0s"
+    )
     assert tpl["labelSelector"] == {"matchLabels": {cv.SYSTEM: "fgw-001"}}
     bsl = objs["BackupStorageLocation"][0]
-    assert bsl["metadata"]["name"] == "dr-dc-shared" and bsl["spec"]["objectStorage"]["bucket"] == "govcloud-shared"
+    assert (
+        bsl["metadata"]["name"] == "dr-dc-shared"
+        and bsl["spec"]["objectStorage"]["bucket"] == "govcloud-shared"
+    )
     assert bsl["spec"]["accessMode"] == "ReadWrite"
 
 
@@ -175,8 +308,14 @@ def test_children_are_parented_to_their_component(capture):
     seen = []
 
     def build():
-        t = DepartmentTenant("shared-fgw", dept(), CLUSTERS["shared"], data_class="non_classified",
-                             ingress_namespace="i", opts=provider("shared"))
+        t = DepartmentTenant(
+            "shared-fgw",
+            dept(),
+            CLUSTERS["shared"],
+            data_class="non_classified",
+            ingress_namespace="i",
+            opts=provider("shared"),
+        )
         return t.namespace.apply(seen.append)
 
     pulumi.runtime.test(build)()
@@ -188,8 +327,9 @@ def test_children_are_parented_to_their_component(capture):
 
 
 def test_the_pulumi_entry_point_reads_config_once_and_exports_outputs(capture, small_city):
-    pulumi.runtime.set_all_config({"govcloud:model": str(small_city), "govcloud:wave": "1",
-                                   "govcloud:registry": "reg.test"})
+    pulumi.runtime.set_all_config(
+        {"govcloud:model": str(small_city), "govcloud:wave": "1", "govcloud:registry": "reg.test"}
+    )
     exported = {}
     real_export = pulumi.export
 
@@ -207,16 +347,31 @@ def test_the_pulumi_entry_point_reads_config_once_and_exports_outputs(capture, s
         pulumi.runtime.set_all_config({})
     assert exported["wave"] == 1 and 0 <= exported["adoption_rate"] <= 1
     assert set(capture.rendered.objects) >= {"shared", "isolated", "xinchuang", "dr-dc"}
-    images = [c["image"] for objs in capture.rendered.objects.values() for o in objs
-              if o["kind"] in ("Deployment", "StatefulSet") for c in _pod(o)["containers"]]
+    images = [
+        c["image"]
+        for objs in capture.rendered.objects.values()
+        for o in objs
+        if o["kind"] in ("Deployment", "StatefulSet")
+        for c in _pod(o)["containers"]
+    ]
     assert images and all(i.startswith("reg.test/") for i in images)
 
 
 @pytest.mark.parametrize("skip_await", [False, True])
 def test_skip_await_marks_what_waits_for_nodes_only_when_asked(capture, skip_await):
     s = system()
-    run(lambda: SystemWorkload("shared-fgw-001", s, dept(), CLUSTERS["shared"], replicas=1, registry="reg.example",
-                               skip_await=skip_await, opts=provider("shared")))
+    run(
+        lambda: SystemWorkload(
+            "shared-fgw-001",
+            s,
+            dept(),
+            CLUSTERS["shared"],
+            replicas=1,
+            registry="reg.example",
+            skip_await=skip_await,
+            opts=provider("shared"),
+        )
+    )
     objs = by_kind(capture, "shared")
     for kind in ("Deployment", "PersistentVolumeClaim", "Service"):
         annotations = objs[kind][0]["metadata"].get("annotations") or {}
@@ -226,11 +381,37 @@ def test_skip_await_marks_what_waits_for_nodes_only_when_asked(capture, skip_awa
 def test_tenant_guard_rails_are_platform_owned_and_workloads_are_not(capture):
     def build():
         on_shared = provider("shared")
-        DepartmentTenant("shared-fgw", dept(), CLUSTERS["shared"], data_class="non_classified",
-                         ingress_namespace="ingress-nginx", opts=on_shared)
-        SystemWorkload("shared-fgw-001", system(), dept(), CLUSTERS["shared"], replicas=1, registry="reg.example",
-                       opts=on_shared)
+        DepartmentTenant(
+            "shared-fgw",
+            dept(),
+            CLUSTERS["shared"],
+            data_class="non_classified",
+            ingress_namespace="ingress-nginx",
+            opts=on_shared,
+        )
+        SystemWorkload(
+            "shared-fgw-001",
+            system(),
+            dept(),
+            CLUSTERS["shared"],
+            replicas=1,
+            registry="reg.example",
+            opts=on_shared,
+        )
+
     run(build)
     objs = by_kind(capture, "shared")
-    forced = {k for k, v in objs.items() for o in v if o["metadata"].get("annotations", {}).get("pulumi.com/patchForce")}
-    assert forced == {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "Role", "RoleBinding"}
+    forced = {
+        k
+        for k, v in objs.items()
+        for o in v
+        if o["metadata"].get("annotations", {}).get("pulumi.com/patchForce")
+    }
+    assert forced == {
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "Role",
+        "RoleBinding",
+    }

@@ -18,7 +18,10 @@ def test_every_warm_replica_of_the_plan_is_a_standby_and_nothing_else_is(city):
         if s.id in warm:
             got = drill.standby(city, s.id)
             assert (got.cluster, got.namespace, got.replicas) == (
-                p.dr_cluster, city.departments_by_code[s.department].slug, s.replicas)
+                p.dr_cluster,
+                city.departments_by_code[s.department].slug,
+                s.replicas,
+            )
             assert got.kind == ("StatefulSet" if s.data_gib > 0 else "Deployment")
             assert s.dr_level >= 5
         else:
@@ -28,7 +31,10 @@ def test_every_warm_replica_of_the_plan_is_a_standby_and_nothing_else_is(city):
 
 def test_a_system_below_level_5_is_refused_with_how_it_recovers(city):
     s = next(s for s in city.on_cloud_systems() if s.dr_level < 5)
-    with pytest.raises(drill.DrillError, match=rf"{s.id} has DR level {s.dr_level} .*only levels 5–6 .*Velero restore"):
+    with pytest.raises(
+        drill.DrillError,
+        match=rf"{s.id} has DR level {s.dr_level} .*only levels 5–6 .*Velero restore",
+    ):
         drill.standby(city, s.id)
 
 
@@ -44,8 +50,11 @@ def test_an_unknown_system_is_refused(city):
         drill.standby(city, "nope-001")
 
 
-@given(st.lists(st.sampled_from(["a-001", "b-002", "c-003", "d-004"])), st.sampled_from(["a-001", "e-005"]),
-       st.booleans())
+@given(
+    st.lists(st.sampled_from(["a-001", "b-002", "c-003", "d-004"])),
+    st.sampled_from(["a-001", "e-005"]),
+    st.booleans(),
+)
 def test_failover_list_adds_or_removes_exactly_one_id(current, system_id, active):
     new = drill.failover_list(current, system_id, active)
     assert new == sorted(set(new))

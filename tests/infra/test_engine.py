@@ -32,7 +32,11 @@ settings_strategy = st.builds(
     model=names,
     wave=st.none() | st.integers(0, 9),
     failover=st.frozensets(names, max_size=3),
-    clusters=st.dictionaries(names, st.builds(ClusterConfig, st.none() | names, st.none() | names, st.none() | names), max_size=3),
+    clusters=st.dictionaries(
+        names,
+        st.builds(ClusterConfig, st.none() | names, st.none() | names, st.none() | names),
+        max_size=3,
+    ),
     render_dir=st.none() | names,
     registry=st.sampled_from([StackSettings.registry, "harbor.example"]),
     object_stores=st.dictionaries(names, names, max_size=2),
@@ -45,22 +49,39 @@ def test_stack_config_reads_back_as_the_same_settings(s):
     values = to_config(s)
     assert from_config(ConfigValues(values)) == s
     # as `pulumi config --json` hands them back: objects as JSON strings, namespaced keys
-    as_cli = {f"govcloud:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    as_cli = {
+        f"govcloud:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()
+    }
     assert from_config(ConfigValues(as_cli)) == s
 
 
 def test_config_leaves_defaults_out():
-    assert to_config(StackSettings(model="examples/sample-city")) == {"model": "examples/sample-city"}
+    assert to_config(StackSettings(model="examples/sample-city")) == {
+        "model": "examples/sample-city"
+    }
 
 
 def test_rooted_and_portable_paths(tmp_path):
-    s = StackSettings(model="examples/sample-city", render_dir="out/x",
-                      clusters={"shared": ClusterConfig(context="c", kubeconfig="kube/config"),
-                                "dr": ClusterConfig(kubeconfig="apiVersion: v1\nkind: Config\n")})
+    s = StackSettings(
+        model="examples/sample-city",
+        render_dir="out/x",
+        clusters={
+            "shared": ClusterConfig(context="c", kubeconfig="kube/config"),
+            "dr": ClusterConfig(kubeconfig="apiVersion: v1\nkind: Config\n"),
+        },
+    )
     r = rooted(s, "/proj")
-    assert (r.model, r.render_dir, r.clusters["shared"].kubeconfig) == ("/proj/examples/sample-city", "/proj/out/x", "/proj/kube/config")
-    assert r.clusters["dr"].kubeconfig == s.clusters["dr"].kubeconfig, "a kubeconfig's text is not a path"
-    inside = engine._portable(StackSettings(model=str(SAMPLE_CITY), render_dir=str(tmp_path / "o")), ROOT)
+    assert (r.model, r.render_dir, r.clusters["shared"].kubeconfig) == (
+        "/proj/examples/sample-city",
+        "/proj/out/x",
+        "/proj/kube/config",
+    )
+    assert r.clusters["dr"].kubeconfig == s.clusters["dr"].kubeconfig, (
+        "a kubeconfig's text is not a path"
+    )
+    inside = engine._portable(
+        StackSettings(model=str(SAMPLE_CITY), render_dir=str(tmp_path / "o")), ROOT
+    )
     assert inside.model == "examples/sample-city" and inside.render_dir == str(tmp_path / "o")
 
 
@@ -115,20 +136,40 @@ def test_passphrase_from_the_environment_only(tmp_path, monkeypatch):
         engine.environment(tools, tmp_path)
     env = engine.environment(tools, tmp_path, throwaway=True)
     assert env["PULUMI_CONFIG_PASSPHRASE"] == engine.THROWAWAY_PASSPHRASE
-    assert env["PULUMI_BACKEND_URL"] == tmp_path.resolve().as_uri() and env["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    assert (
+        env["PULUMI_BACKEND_URL"] == tmp_path.resolve().as_uri()
+        and env["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    )
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
     env = engine.environment(tools, tmp_path, checkpoints=True)
     assert "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_SKIP_CHECKPOINTS" not in env
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ([], "exactly one of --render-dir"),
-    (["--render-dir", "o", "--kubeconfig", "k"], "exactly one of --render-dir"),
-    (["--kubeconfig", "no/such/file"], "no such kubeconfig"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "exactly one of --render-dir"),
+        (["--render-dir", "o", "--kubeconfig", "k"], "exactly one of --render-dir"),
+        (["--kubeconfig", "no/such/file"], "no such kubeconfig"),
+    ],
+)
 def test_cli_refuses_bad_targets(extra, message, tmp_path, capsys):
-    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"), *extra]) == 2
+    assert (
+        main(
+            [
+                "tenants",
+                "up",
+                str(SAMPLE_CITY),
+                "--stack",
+                "t",
+                "--state",
+                str(tmp_path / "s"),
+                *extra,
+            ]
+        )
+        == 2
+    )
     assert message in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
 
@@ -136,14 +177,46 @@ def test_cli_refuses_bad_targets(extra, message, tmp_path, capsys):
 def test_cli_refuses_unknown_context_cluster(tmp_path, capsys):
     kube = tmp_path / "kubeconfig"
     kube.write_text("apiVersion: v1\nkind: Config\n")
-    assert main(["tenants", "preview", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
-                 "--kubeconfig", str(kube), "--context", "nowhere=ctx"]) == 2
+    assert (
+        main(
+            [
+                "tenants",
+                "preview",
+                str(SAMPLE_CITY),
+                "--stack",
+                "t",
+                "--state",
+                str(tmp_path / "s"),
+                "--kubeconfig",
+                str(kube),
+                "--context",
+                "nowhere=ctx",
+            ]
+        )
+        == 2
+    )
     assert "CLUSTER one of dr-dc, isolated, shared, xinchuang" in capsys.readouterr().err
 
 
 def test_cli_refuses_unknown_failover_before_the_engine(tmp_path, capsys):
-    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
-                 "--render-dir", str(tmp_path / "o"), "--failover", "nope-001"]) == 2
+    assert (
+        main(
+            [
+                "tenants",
+                "up",
+                str(SAMPLE_CITY),
+                "--stack",
+                "t",
+                "--state",
+                str(tmp_path / "s"),
+                "--render-dir",
+                str(tmp_path / "o"),
+                "--failover",
+                "nope-001",
+            ]
+        )
+        == 2
+    )
     assert "nope-001" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
@@ -152,7 +225,21 @@ def test_cli_needs_a_passphrase(tmp_path, monkeypatch, capsys):
         pytest.skip("the passphrase is checked once the engine is found (make tools)")
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
-    assert main(["tenants", "up", str(SAMPLE_CITY), "--stack", "t", "--state", str(tmp_path / "s"),
-                 "--render-dir", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "tenants",
+                "up",
+                str(SAMPLE_CITY),
+                "--stack",
+                "t",
+                "--state",
+                str(tmp_path / "s"),
+                "--render-dir",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "PULUMI_CONFIG_PASSPHRASE is not set" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -45,7 +45,9 @@ def _missing() -> str:
 
 
 MISSING = _missing()
-CITY_SPEC = SynthSpec(seed=7, counties=1, townships_per=1, villages_per=1, departments=6, systems=20, machine_rooms=2)
+CITY_SPEC = SynthSpec(
+    seed=7, counties=1, townships_per=1, villages_per=1, departments=6, systems=20, machine_rooms=2
+)
 STACK = "lab"
 
 
@@ -75,14 +77,33 @@ def lab(tmp_path_factory):
         for name in ("NO_PROXY", "no_proxy"):  # the Kubernetes client honours proxy variables
             env.setenv(name, "127.0.0.1,localhost")
         env.setenv("PULUMI_CONFIG_PASSPHRASE", "lab-test")
-        env.setattr(engine, "PROJECT_DIR", engine.scratch_project(tmp / "project"))  # no Pulumi.lab.yaml in the repo
+        env.setattr(
+            engine, "PROJECT_DIR", engine.scratch_project(tmp / "project")
+        )  # no Pulumi.lab.yaml in the repo
         try:
             up = govctl_json("lab", "k8s", "up", "--city", city_dir, "--lab-dir", lab_dir)
-            applied = govctl_json("tenants", "up", city_dir, "--stack", STACK, "--kubeconfig", up["kubeconfig"],
-                                  "--state", state)
+            applied = govctl_json(
+                "tenants",
+                "up",
+                city_dir,
+                "--stack",
+                STACK,
+                "--kubeconfig",
+                up["kubeconfig"],
+                "--state",
+                state,
+            )
             m = load_city(city_dir)
-            yield {"model": m, "plan": planner.plan(m), "city": city_dir, "lab": lab_dir, "state": state,
-                   "kubeconfig": up["kubeconfig"], "up": up, "applied": applied}
+            yield {
+                "model": m,
+                "plan": planner.plan(m),
+                "city": city_dir,
+                "lab": lab_dir,
+                "state": state,
+                "kubeconfig": up["kubeconfig"],
+                "up": up,
+                "applied": applied,
+            }
         finally:
             govctl("lab", "k8s", "down", "--lab-dir", lab_dir)
 
@@ -106,14 +127,24 @@ def restricted_pod(name: str, cpu: str = "100m", privileged: bool = False) -> cl
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1PodSpec(
             security_context=client.V1PodSecurityContext(
-                run_as_non_root=True, run_as_user=10001,
-                seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault")),
-            containers=[client.V1Container(
-                name="app", image="registry.invalid/app:1",
-                resources=client.V1ResourceRequirements(requests=amount, limits=amount),
-                security_context=client.V1SecurityContext(
-                    privileged=privileged or None, allow_privilege_escalation=privileged,
-                    capabilities=client.V1Capabilities(drop=["ALL"])))]))
+                run_as_non_root=True,
+                run_as_user=10001,
+                seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault"),
+            ),
+            containers=[
+                client.V1Container(
+                    name="app",
+                    image="registry.invalid/app:1",
+                    resources=client.V1ResourceRequirements(requests=amount, limits=amount),
+                    security_context=client.V1SecurityContext(
+                        privileged=privileged or None,
+                        allow_privilege_escalation=privileged,
+                        capabilities=client.V1Capabilities(drop=["ALL"]),
+                    ),
+                )
+            ],
+        ),
+    )
 
 
 def tenants_on(lab, cluster: str) -> dict:
@@ -133,7 +164,11 @@ def test_every_tenant_has_its_guard_rails_on_its_cluster_and_nowhere_else(lab):
     checked = 0
     for cluster in lab["plan"].clusters:
         a = api(lab, cluster)
-        core, net, rbac = client.CoreV1Api(a), client.NetworkingV1Api(a), client.RbacAuthorizationV1Api(a)
+        core, net, rbac = (
+            client.CoreV1Api(a),
+            client.NetworkingV1Api(a),
+            client.RbacAuthorizationV1Api(a),
+        )
         expected = tenants_on(lab, cluster)
         live = {n.metadata.name: n for n in core.list_namespace(label_selector=cv.DEPARTMENT).items}
         assert set(live) == set(expected), cluster
@@ -141,10 +176,16 @@ def test_every_tenant_has_its_guard_rails_on_its_cluster_and_nowhere_else(lab):
             assert live[slug].metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
             assert live[slug].metadata.labels[cv.DEPARTMENT] == d.code
             hard = core.read_namespaced_resource_quota("quota", slug).spec.hard
-            want = {"requests.cpu": cv.cpu(d.quota.cpu), "limits.cpu": cv.cpu(d.quota.cpu),
-                    "requests.memory": cv.gib(d.quota.memory_gib), "limits.memory": cv.gib(d.quota.memory_gib),
-                    "requests.storage": cv.gib(d.quota.storage_gib)}
-            assert {k: parse_quantity(v) for k, v in hard.items()} == {k: parse_quantity(v) for k, v in want.items()}
+            want = {
+                "requests.cpu": cv.cpu(d.quota.cpu),
+                "limits.cpu": cv.cpu(d.quota.cpu),
+                "requests.memory": cv.gib(d.quota.memory_gib),
+                "limits.memory": cv.gib(d.quota.memory_gib),
+                "requests.storage": cv.gib(d.quota.storage_gib),
+            }
+            assert {k: parse_quantity(v) for k, v in hard.items()} == {
+                k: parse_quantity(v) for k, v in want.items()
+            }
             limit = core.read_namespaced_limit_range("limits", slug).spec.limits[0]
             assert parse_quantity(limit.max["cpu"]) == parse_quantity(cv.cpu(d.quota.cpu))
             policies = {p.metadata.name for p in net.list_namespaced_network_policy(slug).items}
@@ -161,9 +202,14 @@ def test_every_workload_is_admitted_where_the_plan_puts_it_with_dual_stack_servi
     for cluster in p.clusters:
         a = api(lab, cluster)
         apps, core = client.AppsV1Api(a), client.CoreV1Api(a)
-        live = {(o.metadata.name, o.spec.replicas) for kind in (apps.list_deployment_for_all_namespaces,
-                                                                apps.list_stateful_set_for_all_namespaces)
-                for o in kind(label_selector=cv.SYSTEM).items}
+        live = {
+            (o.metadata.name, o.spec.replicas)
+            for kind in (
+                apps.list_deployment_for_all_namespaces,
+                apps.list_stateful_set_for_all_namespaces,
+            )
+            for o in kind(label_selector=cv.SYSTEM).items
+        }
         assert live == {(s.id, r) for c, s, r in p.workloads if c == cluster}, cluster
         for svc in core.list_service_for_all_namespaces(label_selector=cv.SYSTEM).items:
             assert svc.spec.ip_families == ["IPv4", "IPv6"] and len(svc.spec.cluster_ips) == 2
@@ -172,7 +218,9 @@ def test_every_workload_is_admitted_where_the_plan_puts_it_with_dual_stack_servi
 def test_admission_refuses_a_privileged_pod_in_a_tenant_namespace(lab):
     slug = next(iter(tenants_on(lab, "shared")))
     core = client.CoreV1Api(api(lab, "shared"))
-    message = refused(lambda: core.create_namespaced_pod(slug, restricted_pod("root", privileged=True)))
+    message = refused(
+        lambda: core.create_namespaced_pod(slug, restricted_pod("root", privileged=True))
+    )
     assert "violates PodSecurity" in message and "privileged" in message
 
 
@@ -184,7 +232,9 @@ def test_admission_refuses_a_pod_beyond_the_tenant_quota(lab):
         try:
             core.create_namespaced_pod(slug, restricted_pod(f"half-{i}", cpu=half))
         except ApiException as exc:
-            assert exc.status == 403 and "exceeded quota: quota" in json.loads(exc.body)["message"], exc.body
+            assert (
+                exc.status == 403 and "exceeded quota: quota" in json.loads(exc.body)["message"]
+            ), exc.body
             break
     else:
         pytest.fail(f"three pods of {half} CPU each fitted into a quota of {d.quota.cpu} CPU")
@@ -196,12 +246,25 @@ def test_a_tenant_admin_works_in_its_namespace_only_and_cannot_loosen_its_quota(
     core = client.CoreV1Api(config.new_client_from_config(config_file=str(user)))
     assert core.list_namespaced_pod(own) is not None
     refused(lambda: core.list_namespaced_pod(other))
-    refused(lambda: core.patch_namespaced_resource_quota("quota", own, {"spec": {"hard": {"requests.cpu": "999"}}}))
+    refused(
+        lambda: core.patch_namespaced_resource_quota(
+            "quota", own, {"spec": {"hard": {"requests.cpu": "999"}}}
+        )
+    )
 
 
 def test_a_second_up_changes_nothing(lab):
-    again = govctl_json("tenants", "up", lab["city"], "--stack", STACK, "--kubeconfig", lab["kubeconfig"],
-                        "--state", lab["state"])
+    again = govctl_json(
+        "tenants",
+        "up",
+        lab["city"],
+        "--stack",
+        STACK,
+        "--kubeconfig",
+        lab["kubeconfig"],
+        "--state",
+        lab["state"],
+    )
     c = again["changes"]
     assert (c["create"], c["update"], c["delete"], c["replace"]) == (0, 0, 0, 0)
     assert c["same"] == lab["applied"]["changes"]["create"]
@@ -216,9 +279,20 @@ def test_refresh_shows_a_manual_quota_change_and_up_takes_it_back(lab):
     assert refreshed["changes"]["update"] == 1
     # The state now holds the live value: the next preview names the object to take back.
     pending = engine.preview(st)["steps"]
-    assert [(s["op"], s["urn"].rsplit("::", 1)[-1]) for s in pending] == [("update", f"isolated-{slug}-quota")]
-    restored = govctl_json("tenants", "up", lab["city"], "--stack", STACK, "--kubeconfig", lab["kubeconfig"],
-                           "--state", lab["state"])
+    assert [(s["op"], s["urn"].rsplit("::", 1)[-1]) for s in pending] == [
+        ("update", f"isolated-{slug}-quota")
+    ]
+    restored = govctl_json(
+        "tenants",
+        "up",
+        lab["city"],
+        "--stack",
+        STACK,
+        "--kubeconfig",
+        lab["kubeconfig"],
+        "--state",
+        lab["state"],
+    )
     assert restored["changes"]["update"] == 1
     hard = core.read_namespaced_resource_quota("quota", slug).spec.hard
     assert parse_quantity(hard["requests.cpu"]) == parse_quantity(cv.cpu(d.quota.cpu))
@@ -226,7 +300,11 @@ def test_refresh_shows_a_manual_quota_change_and_up_takes_it_back(lab):
 
 def _replicas(lab, cluster: str, namespace: str, kind: str, name: str) -> int:
     apps = client.AppsV1Api(api(lab, cluster))
-    read = apps.read_namespaced_stateful_set if kind == "StatefulSet" else apps.read_namespaced_deployment
+    read = (
+        apps.read_namespaced_stateful_set
+        if kind == "StatefulSet"
+        else apps.read_namespaced_deployment
+    )
     return read(name, namespace).spec.replicas
 
 
@@ -248,14 +326,20 @@ def test_dr_drill_scales_the_warm_replica_up_and_back(lab):
 
 def test_dr_drill_refuses_a_system_without_a_warm_replica(lab):
     s = next(s for _, s, _ in lab["plan"].workloads if s.dr_level < 5)
-    code, _ = govctl("dr", "failover", lab["city"], "--system", s.id, "--stack", STACK, "--state", lab["state"])
+    code, _ = govctl(
+        "dr", "failover", lab["city"], "--system", s.id, "--stack", STACK, "--state", lab["state"]
+    )
     assert code == 2
     assert engine.settings_of(engine.open_stack(STACK, lab["state"])).failover == frozenset()
 
 
 def test_lab_down_leaves_nothing_running(lab):
-    pids = [p["pid"] for c in k8s.status(lab["lab"] / "k8s").values() for p in c["processes"].values()]
+    pids = [
+        p["pid"] for c in k8s.status(lab["lab"] / "k8s").values() for p in c["processes"].values()
+    ]
     assert len(pids) == 12
-    assert govctl_json("lab", "k8s", "down", "--lab-dir", lab["lab"])["removed"] == list(lab["plan"].clusters)
+    assert govctl_json("lab", "k8s", "down", "--lab-dir", lab["lab"])["removed"] == list(
+        lab["plan"].clusters
+    )
     assert not (lab["lab"] / "k8s").exists() and not Path(lab["kubeconfig"]).exists()
     assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []

@@ -15,8 +15,13 @@ from simulate.drlevels import LEVELS
 def full(city):
     """The sample city after its last wave, with one warm replica failed over."""
     last = max(s.wave for s in city.systems if s.wave is not None)
-    failover = next(s.id for s in city.on_cloud_systems(last) if s.dr_level >= 5 and s.classification == Classification.non_classified
-                    and s.department not in planner.sensitive_departments(city))
+    failover = next(
+        s.id
+        for s in city.on_cloud_systems(last)
+        if s.dr_level >= 5
+        and s.classification == Classification.non_classified
+        and s.department not in planner.sensitive_departments(city)
+    )
     return planner.plan(city, last, {failover}), failover
 
 
@@ -33,20 +38,34 @@ def test_sensitive_systems_and_their_departments_only_on_isolated_clusters(city,
 
 
 def _sensitive_system(city):
-    return next(s for s in city.systems if s.classification == Classification.sensitive and s.state == SystemState.on_cloud)
+    return next(
+        s
+        for s in city.systems
+        if s.classification == Classification.sensitive and s.state == SystemState.on_cloud
+    )
 
 
 def _colleague_of_sensitive(city):
     depts = planner.sensitive_departments(city)
-    return next(s for s in city.on_cloud_systems() if s.department in depts and s.classification != Classification.sensitive)
+    return next(
+        s
+        for s in city.on_cloud_systems()
+        if s.department in depts and s.classification != Classification.sensitive
+    )
 
 
-@pytest.mark.parametrize("pick", [_sensitive_system, _colleague_of_sensitive], ids=["sensitive", "same-department"])
+@pytest.mark.parametrize(
+    "pick", [_sensitive_system, _colleague_of_sensitive], ids=["sensitive", "same-department"]
+)
 def test_a_move_out_of_the_isolated_zone_is_refused(city, pick):
     bad = pick(city)
     shared = next(z.name for z in city.city.zones if z.kind.value == "shared")
-    systems = [s.model_copy(update={"target_zone": shared}) if s.id == bad.id else s for s in city.systems]
-    m = type(city)(city.source, city.city, city.departments, systems, city.machine_rooms, city.network)
+    systems = [
+        s.model_copy(update={"target_zone": shared}) if s.id == bad.id else s for s in city.systems
+    ]
+    m = type(city)(
+        city.source, city.city, city.departments, systems, city.machine_rooms, city.network
+    )
     with pytest.raises(planner.PlacementError, match=bad.id):
         planner.plan(m)
 
@@ -57,12 +76,20 @@ def test_unknown_failover_system_is_refused(city):
 
 
 def test_legacy_systems_appear_only_from_their_wave(city):
-    legacy = [s for s in city.systems if s.state == SystemState.legacy and s.wave is not None and s.target_zone]
+    legacy = [
+        s
+        for s in city.systems
+        if s.state == SystemState.legacy and s.wave is not None and s.target_zone
+    ]
     for wave in (None, 1, 2, 3):
         placed = {s.id for _, s, _ in planner.plan(city, wave).workloads}
         for s in legacy:
             assert (s.id in placed) == (wave is not None and s.wave <= wave), (s.id, s.wave, wave)
-    never = {s.id for s in city.systems if s.classification == Classification.classified or s.state == SystemState.retired}
+    never = {
+        s.id
+        for s in city.systems
+        if s.classification == Classification.classified or s.state == SystemState.retired
+    }
     assert never and not never & {s.id for _, s, _ in planner.plan(city, 99).workloads}
 
 
@@ -92,7 +119,11 @@ def test_every_migrated_system_is_covered_by_a_daily_offsite_backup(full):
     for cluster, s, _ in p.workloads:
         if cluster != p.dr_cluster:
             assert (cluster, next(d.slug for c, d in p.tenants if d.code == s.department)) in daily
-    assert all(b.location == p.offsite_site and b.cron.count(" ") == 4 for b in p.backups if b.system is None)
+    assert all(
+        b.location == p.offsite_site and b.cron.count(" ") == 4
+        for b in p.backups
+        if b.system is None
+    )
 
 
 def test_rpo_schedules_meet_the_level_bound():

@@ -21,7 +21,14 @@ DEPLOY = "kubernetes:apps/v1:Deployment"
 
 
 def args(resource_type: str, props: dict, name: str = "r") -> ResourceValidationArgs:
-    return ResourceValidationArgs(resource_type, unknown_checking_proxy(props), f"urn:pulumi:s::p::{resource_type}::{name}", name, OPTS, None)
+    return ResourceValidationArgs(
+        resource_type,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:s::p::{resource_type}::{name}",
+        name,
+        OPTS,
+        None,
+    )
 
 
 def violations(rule, a) -> list[str]:
@@ -31,10 +38,19 @@ def violations(rule, a) -> list[str]:
 
 
 def deployment(**container) -> dict:
-    c = {"name": "app", "image": "i",
-         "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
-         "securityContext": {"allowPrivilegeEscalation": False}} | container
-    return {"metadata": {"name": "x", "labels": {}}, "spec": {"template": {"spec": {"containers": [c]}}}}
+    c = {
+        "name": "app",
+        "image": "i",
+        "resources": {
+            "requests": {"cpu": "1", "memory": "1Gi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        },
+        "securityContext": {"allowPrivilegeEscalation": False},
+    } | container
+    return {
+        "metadata": {"name": "x", "labels": {}},
+        "spec": {"template": {"spec": {"containers": [c]}}},
+    }
 
 
 def test_sensitive_only_isolated():
@@ -44,21 +60,45 @@ def test_sensitive_only_isolated():
         bad = {"metadata": {"labels": {cv.DATA_CLASS: "sensitive", cv.ZONE_KIND: kind}}}
         assert len(violations(rules.sensitive_only_isolated, args(DEPLOY, bad))) == 1
     plain = {"metadata": {"labels": {cv.DATA_CLASS: "non_classified", cv.ZONE_KIND: "shared"}}}
-    assert violations(rules.sensitive_only_isolated, args("kubernetes:core/v1:Namespace", plain)) == []
+    assert (
+        violations(rules.sensitive_only_isolated, args("kubernetes:core/v1:Namespace", plain)) == []
+    )
 
 
 def test_requests_and_limits():
     assert violations(rules.requests_and_limits, args(DEPLOY, deployment())) == []
-    v = violations(rules.requests_and_limits, args(DEPLOY, deployment(resources={"requests": {"cpu": "1"}})))
+    v = violations(
+        rules.requests_and_limits, args(DEPLOY, deployment(resources={"requests": {"cpu": "1"}}))
+    )
     assert len(v) == 1 and "requests.memory" in v[0] and "limits.cpu" in v[0]
-    cron = {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}}}}
-    assert len(violations(rules.requests_and_limits, args("kubernetes:batch/v1:CronJob", cron))) == 1
-    assert violations(rules.requests_and_limits, args("kubernetes:core/v1:Service", {"spec": {}})) == []
+    cron = {
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}}}
+    }
+    assert (
+        len(violations(rules.requests_and_limits, args("kubernetes:batch/v1:CronJob", cron))) == 1
+    )
+    assert (
+        violations(rules.requests_and_limits, args("kubernetes:core/v1:Service", {"spec": {}}))
+        == []
+    )
 
 
 def test_no_privileged():
     assert violations(rules.no_privileged, args(DEPLOY, deployment())) == []
-    assert len(violations(rules.no_privileged, args(DEPLOY, deployment(securityContext={"privileged": True, "allowPrivilegeEscalation": False})))) == 1
+    assert (
+        len(
+            violations(
+                rules.no_privileged,
+                args(
+                    DEPLOY,
+                    deployment(
+                        securityContext={"privileged": True, "allowPrivilegeEscalation": False}
+                    ),
+                ),
+            )
+        )
+        == 1
+    )
     assert len(violations(rules.no_privileged, args(DEPLOY, deployment(securityContext={})))) == 1
     host = deployment()
     host["spec"]["template"]["spec"]["hostNetwork"] = True
@@ -66,19 +106,60 @@ def test_no_privileged():
 
 
 def _res(resource_type: str, props: dict, cluster: str = "shared") -> PolicyResource:
-    prov = PolicyProviderResource("pulumi:providers:kubernetes", {}, f"urn:pulumi:s::p::pulumi:providers:kubernetes::{cluster}", cluster)
+    prov = PolicyProviderResource(
+        "pulumi:providers:kubernetes",
+        {},
+        f"urn:pulumi:s::p::pulumi:providers:kubernetes::{cluster}",
+        cluster,
+    )
     name = props["metadata"]["name"]
-    return PolicyResource(resource_type, unknown_checking_proxy(props), f"urn:{cluster}:{resource_type}:{name}", name, OPTS, prov, None, [], {})
+    return PolicyResource(
+        resource_type,
+        unknown_checking_proxy(props),
+        f"urn:{cluster}:{resource_type}:{name}",
+        name,
+        OPTS,
+        prov,
+        None,
+        [],
+        {},
+    )
 
 
 def _tenant(cluster: str = "shared") -> list[PolicyResource]:
     md = {"namespace": "fgw", "labels": {}}
     return [
-        _res(rules.NAMESPACE, {"metadata": {"name": "fgw", "labels": {cv.DEPARTMENT: "FGW", "pod-security.kubernetes.io/enforce": "restricted"}}}, cluster),
-        _res(rules.QUOTA, {"metadata": {**md, "name": "quota"}, "spec": {"hard": {"requests.cpu": "1"}}}, cluster),
-        _res(rules.LIMIT_RANGE, {"metadata": {**md, "name": "limits"}, "spec": {"limits": []}}, cluster),
-        _res(rules.NETWORK_POLICY, {"metadata": {**md, "name": "default-deny"},
-                                    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}, cluster),
+        _res(
+            rules.NAMESPACE,
+            {
+                "metadata": {
+                    "name": "fgw",
+                    "labels": {
+                        cv.DEPARTMENT: "FGW",
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                    },
+                }
+            },
+            cluster,
+        ),
+        _res(
+            rules.QUOTA,
+            {"metadata": {**md, "name": "quota"}, "spec": {"hard": {"requests.cpu": "1"}}},
+            cluster,
+        ),
+        _res(
+            rules.LIMIT_RANGE,
+            {"metadata": {**md, "name": "limits"}, "spec": {"limits": []}},
+            cluster,
+        ),
+        _res(
+            rules.NETWORK_POLICY,
+            {
+                "metadata": {**md, "name": "default-deny"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            },
+            cluster,
+        ),
     ]
 
 
@@ -97,13 +178,30 @@ def test_tenants_hardened():
         assert len(v) == 1 and label in v[0]
     # a policy that also allows something is not a default deny
     res = _tenant()
-    res[3] = _res(rules.NETWORK_POLICY, {"metadata": {"namespace": "fgw", "name": "default-deny"}, "spec": {
-        "podSelector": {}, "policyTypes": ["Ingress", "Egress"], "egress": [{"to": [{"podSelector": {}}]}]}})
+    res[3] = _res(
+        rules.NETWORK_POLICY,
+        {
+            "metadata": {"namespace": "fgw", "name": "default-deny"},
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "egress": [{"to": [{"podSelector": {}}]}],
+            },
+        },
+    )
     assert len(stack_violations(res)) == 1
     # the guard rails must be on the same cluster as the namespace
     assert stack_violations(_tenant("shared")[:1] + _tenant("dr-dc")[1:]) == [
-        "tenant namespace fgw has no ResourceQuota, LimitRange, default-deny NetworkPolicy"]
+        "tenant namespace fgw has no ResourceQuota, LimitRange, default-deny NetworkPolicy"
+    ]
     res = _tenant()
-    ns = {"metadata": {"name": "fgw", "labels": {cv.DEPARTMENT: "FGW", "pod-security.kubernetes.io/enforce": "baseline"}}}
+    ns = {
+        "metadata": {
+            "name": "fgw",
+            "labels": {cv.DEPARTMENT: "FGW", "pod-security.kubernetes.io/enforce": "baseline"},
+        }
+    }
     res[0] = _res(rules.NAMESPACE, ns)
-    assert stack_violations(res) == ["tenant namespace fgw does not enforce Pod Security restricted"]
+    assert stack_violations(res) == [
+        "tenant namespace fgw does not enforce Pod Security restricted"
+    ]

@@ -23,22 +23,44 @@ from tests.helpers import SAMPLE_CITY
 K8S_VERSION = "1.30"
 VELERO_FIELDS = {  # the velero.io/v1 fields govcloud sets (Velero 1.10+ CRDs)
     "Schedule": {"schedule", "template", "useOwnerReferencesInBackup"},
-    "BackupStorageLocation": {"provider", "objectStorage", "config", "accessMode", "credential", "default"},
+    "BackupStorageLocation": {
+        "provider",
+        "objectStorage",
+        "config",
+        "accessMode",
+        "credential",
+        "default",
+    },
 }
-BACKUP_SPEC = {"includedNamespaces", "labelSelector", "includeClusterResources", "storageLocation", "snapshotVolumes",
-               "defaultVolumesToFsBackup", "ttl"}
+BACKUP_SPEC = {
+    "includedNamespaces",
+    "labelSelector",
+    "includeClusterResources",
+    "storageLocation",
+    "snapshotVolumes",
+    "defaultVolumesToFsBackup",
+    "ttl",
+}
 
 
 def warm_standby(city) -> str:
     """A non-classified system with a warm DR replica (level 5–6) on the shared cluster."""
-    return next(s.id for s in city.on_cloud_systems() if s.dr_level >= 5 and s.target_zone == "shared"
-                and s.classification.value == "non_classified" and s.data_gib > 0)
+    return next(
+        s.id
+        for s in city.on_cloud_systems()
+        if s.dr_level >= 5
+        and s.target_zone == "shared"
+        and s.classification.value == "non_classified"
+        and s.data_gib > 0
+    )
 
 
 @pytest.fixture(scope="module")
 def rendered(city):
     last = max(s.wave for s in city.systems if s.wave is not None)
-    settings = StackSettings(model=str(SAMPLE_CITY), wave=last, failover=frozenset({warm_standby(city)}))
+    settings = StackSettings(
+        model=str(SAMPLE_CITY), wave=last, failover=frozenset({warm_standby(city)})
+    )
     return render(city, settings), planner.plan(city, last, settings.failover)
 
 
@@ -65,7 +87,11 @@ def test_objects_have_explicit_names_and_namespaces(rendered, city):
     standby = warm_standby(city)
     for cluster, o in all_objects(r):
         md = o["metadata"]
-        assert md["name"] and (o["kind"] == "Namespace") == ("namespace" not in md), (cluster, o["kind"], md)
+        assert md["name"] and (o["kind"] == "Namespace") == ("namespace" not in md), (
+            cluster,
+            o["kind"],
+            md,
+        )
     names = {(c, o["kind"], o["metadata"]["name"]) for c, o in all_objects(r)}
     dept = city.departments_by_code[city.systems_by_id[standby].department].slug
     assert ("shared", "StatefulSet", standby) in names and ("shared", "Namespace", dept) in names
@@ -79,27 +105,46 @@ def test_velero_references_resolve_within_their_cluster(rendered):
         for o in objs:
             if o["kind"] == "Schedule":
                 t = o["spec"]["template"]
-                assert t["storageLocation"] in locations and set(t["includedNamespaces"]) <= namespaces
-    dr_locations = {o["metadata"]["name"]: o["spec"] for o in r.objects[p.dr_cluster] if o["kind"] == "BackupStorageLocation"}
+                assert (
+                    t["storageLocation"] in locations and set(t["includedNamespaces"]) <= namespaces
+                )
+    dr_locations = {
+        o["metadata"]["name"]: o["spec"]
+        for o in r.objects[p.dr_cluster]
+        if o["kind"] == "BackupStorageLocation"
+    }
     for zone_cluster in ("shared", "isolated", "xinchuang"):
         loc = planner.dr_location(p.dr_site, zone_cluster)
         assert dr_locations[loc]["accessMode"] == "ReadOnly"
         writer = next(o["spec"] for o in r.objects[zone_cluster] if o["metadata"]["name"] == loc)
-        assert writer["objectStorage"] == dr_locations[loc]["objectStorage"] and writer["accessMode"] == "ReadWrite"
+        assert (
+            writer["objectStorage"] == dr_locations[loc]["objectStorage"]
+            and writer["accessMode"] == "ReadWrite"
+        )
 
 
 def test_every_planned_workload_is_in_its_cluster(rendered, city):
     r, p = rendered
-    workloads = {(c, o["metadata"]["labels"][cv.SYSTEM]): o for c, o in all_objects(r) if o["kind"] in ("Deployment", "StatefulSet")}
+    workloads = {
+        (c, o["metadata"]["labels"][cv.SYSTEM]): o
+        for c, o in all_objects(r)
+        if o["kind"] in ("Deployment", "StatefulSet")
+    }
     assert len(workloads) == len(p.workloads)
     for cluster, s, replicas in p.workloads:
         o = workloads[(cluster, s.id)]
         assert o["kind"] == ("StatefulSet" if s.data_gib > 0 else "Deployment")
-        assert o["spec"]["replicas"] == replicas and o["metadata"]["namespace"] == city.departments_by_code[s.department].slug
+        assert (
+            o["spec"]["replicas"] == replicas
+            and o["metadata"]["namespace"] == city.departments_by_code[s.department].slug
+        )
         affinity = o["spec"]["template"]["spec"].get("affinity")
         assert (affinity is not None) == (p.clusters[cluster].kind == "xinchuang")
     standby = warm_standby(city)
-    assert workloads[(p.dr_cluster, standby)]["spec"]["replicas"] == city.systems_by_id[standby].replicas
+    assert (
+        workloads[(p.dr_cluster, standby)]["spec"]["replicas"]
+        == city.systems_by_id[standby].replicas
+    )
     last = max(s.wave for s in city.systems if s.wave is not None)
     assert {s.id for _, s, _ in p.workloads} == {s.id for s in city.on_cloud_systems(last)}
 
@@ -124,9 +169,13 @@ def test_workloads_fit_their_tenants_quota(rendered):
             elif o["kind"] in ("Deployment", "StatefulSet"):
                 for c in o["spec"]["template"]["spec"]["containers"]:
                     for res in ("cpu", "memory"):
-                        used[(ns, f"requests.{res}")] += _quantity(c["resources"]["requests"][res]) * max(o["spec"]["replicas"], 1)
+                        used[(ns, f"requests.{res}")] += _quantity(
+                            c["resources"]["requests"][res]
+                        ) * max(o["spec"]["replicas"], 1)
             elif o["kind"] == "PersistentVolumeClaim":
-                used[(ns, "requests.storage")] += _quantity(o["spec"]["resources"]["requests"]["storage"])
+                used[(ns, "requests.storage")] += _quantity(
+                    o["spec"]["resources"]["requests"]["storage"]
+                )
         assert used
         for (ns, key), amount in used.items():
             assert amount <= _quantity(hard[ns][key]) + 1e-6, (cluster, ns, key)
@@ -135,7 +184,11 @@ def test_workloads_fit_their_tenants_quota(rendered):
 def test_rendered_stack_passes_the_policy_pack(rendered):
     r, _ = rendered
     assert offline.check(r.objects) == []
-    sensitive = [o for _, o in all_objects(r) if o["metadata"].get("labels", {}).get(cv.DATA_CLASS) == "sensitive"]
+    sensitive = [
+        o
+        for _, o in all_objects(r)
+        if o["metadata"].get("labels", {}).get(cv.DATA_CLASS) == "sensitive"
+    ]
     assert sensitive, "the sample city has sensitive objects the policy looked at"
 
 
@@ -153,7 +206,9 @@ def test_outputs_report_kpis(rendered, city):
     r, p = rendered
     o = r.outputs
     assert o["schema_version"] == 1 and o["adoption_target"] == 0.8
-    assert o["systems_per_zone"] == {z: sum(1 for c, _, _ in p.workloads if c == z) for z in city.zones}
+    assert o["systems_per_zone"] == {
+        z: sum(1 for c, _, _ in p.workloads if c == z) for z in city.zones
+    }
     assert o["dr"]["warm_replicas"] == sum(1 for c, _, _ in p.workloads if c == p.dr_cluster)
     assert set(o["blocking_systems"]).isdisjoint({s.id for _, s, _ in p.workloads})
 
@@ -170,7 +225,13 @@ def test_write_round_trips_and_is_all_or_nothing(rendered, tmp_path):
     for cluster, objs in r.objects.items():
         assert sorted(back[cluster], key=key) == sorted(objs, key=key)
     assert json.loads((out / "outputs.json").read_text())["wave"] == r.outputs["wave"]
-    assert sorted(p.name for p in out.iterdir()) == ["dr-dc", "isolated", "outputs.json", "shared", "xinchuang"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "dr-dc",
+        "isolated",
+        "outputs.json",
+        "shared",
+        "xinchuang",
+    ]
     assert not list(tmp_path.glob(".out.staging-*"))
 
 
@@ -179,13 +240,30 @@ def test_sharded_render_equals_single_process(small_city):
     s = StackSettings(model=str(small_city), wave=2)
     one, two = render(m, s), render(m, s, workers=2)
     key = lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])  # noqa: E731
-    assert {c: sorted(v, key=key) for c, v in one.objects.items()} == {c: sorted(v, key=key) for c, v in two.objects.items()}
+    assert {c: sorted(v, key=key) for c, v in one.objects.items()} == {
+        c: sorted(v, key=key) for c, v in two.objects.items()
+    }
     assert one.outputs == two.outputs and one.components == two.components
 
 
 def test_cli_render_small_city(small_city, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["tenants", "render", str(small_city), "--out", str(out), "--wave", "1", "--mock", "--json"]) == 0
+    assert (
+        main(
+            [
+                "tenants",
+                "render",
+                str(small_city),
+                "--out",
+                str(out),
+                "--wave",
+                "1",
+                "--mock",
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["schema_version"] == 1 and data["wave"] == 1
     assert (out / "shared" / "00-cluster.yaml").exists()
@@ -193,7 +271,10 @@ def test_cli_render_small_city(small_city, tmp_path, capsys):
 
 def test_cli_refuses_unknown_failover_and_writes_nothing(small_city, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["tenants", "render", str(small_city), "--out", str(out), "--failover", "nope-001"]) == 2
+    assert (
+        main(["tenants", "render", str(small_city), "--out", str(out), "--failover", "nope-001"])
+        == 2
+    )
     assert "nope-001" in capsys.readouterr().err and not out.exists()
 
 

@@ -266,10 +266,17 @@ def test_up_restarts_a_cluster_whose_process_died(lab, admin):
 
 def test_services_get_an_address_of_each_family_from_the_lab_ranges(admin):
     ns = namespace(admin, "dual-stack")
-    service = client.CoreV1Api(admin).create_namespaced_service(ns, client.V1Service(
-        metadata=client.V1ObjectMeta(name="web"),
-        spec=client.V1ServiceSpec(ip_family_policy="PreferDualStack", selector={"app": "web"},
-                                  ports=[client.V1ServicePort(port=80)])))
+    service = client.CoreV1Api(admin).create_namespaced_service(
+        ns,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1ServiceSpec(
+                ip_family_policy="PreferDualStack",
+                selector={"app": "web"},
+                ports=[client.V1ServicePort(port=80)],
+            ),
+        ),
+    )
     assert service.spec.ip_families == ["IPv4", "IPv6"]
     ranges = [ipaddress.ip_network(c) for c in k8s.SERVICE_CIDRS]
     for address, lab_range in zip(service.spec.cluster_ips, ranges, strict=True):
@@ -280,14 +287,29 @@ def test_services_get_an_address_of_each_family_from_the_lab_ranges(admin):
 
 def test_the_platform_crds_are_served_and_prune_unknown_fields(admin):
     custom = client.CustomObjectsApi(admin)
-    schedule = {"apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": {"name": "nightly"},
-                "spec": {"schedule": "0 1 * * *", "template": {"ttl": "720h0m0s", "noSuchField": True}}}
-    created = custom.create_namespaced_custom_object("velero.io", "v1", "velero", "schedules", schedule)
+    schedule = {
+        "apiVersion": "velero.io/v1",
+        "kind": "Schedule",
+        "metadata": {"name": "nightly"},
+        "spec": {"schedule": "0 1 * * *", "template": {"ttl": "720h0m0s", "noSuchField": True}},
+    }
+    created = custom.create_namespaced_custom_object(
+        "velero.io", "v1", "velero", "schedules", schedule
+    )
     assert created["spec"]["template"] == {"ttl": "720h0m0s"}
     with pytest.raises(ApiException) as caught:  # required fields are enforced
-        custom.create_namespaced_custom_object("velero.io", "v1", "velero", "backupstoragelocations", {
-            "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": {"name": "x"},
-            "spec": {"provider": "aws"}})
+        custom.create_namespaced_custom_object(
+            "velero.io",
+            "v1",
+            "velero",
+            "backupstoragelocations",
+            {
+                "apiVersion": "velero.io/v1",
+                "kind": "BackupStorageLocation",
+                "metadata": {"name": "x"},
+                "spec": {"provider": "aws"},
+            },
+        )
     assert caught.value.status == 422 and "objectStorage" in caught.value.body
 
 

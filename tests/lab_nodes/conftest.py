@@ -28,12 +28,16 @@ def _asked_for(config) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     if not _asked_for(config):
-        skip = pytest.mark.skip(reason="checks a running lab: run `pytest tests/lab_nodes` after `govctl lab up` and the rollout")
+        skip = pytest.mark.skip(
+            reason="checks a running lab: run `pytest tests/lab_nodes` after `govctl lab up` and the rollout"
+        )
         for item in items:
             if Path(str(item.fspath)).parent == Path(__file__).parent:
                 item.add_marker(skip)
     elif NODES is None:
-        skip = pytest.mark.skip(reason=f"no lab inventory at {INVENTORY}: run `govctl lab up` (needs root) first")
+        skip = pytest.mark.skip(
+            reason=f"no lab inventory at {INVENTORY}: run `govctl lab up` (needs root) first"
+        )
         for item in items:
             if Path(str(item.fspath)).parent == Path(__file__).parent:
                 item.add_marker(skip)

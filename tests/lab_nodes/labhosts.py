@@ -24,7 +24,9 @@ class NetnsBackend(LocalBackend):
         return self.netns
 
     def run(self, command: str, *args: str, **kwargs):
-        return self.run_local("ip netns exec %s sh -c %s", self.netns, self.get_command(command, *args))
+        return self.run_local(
+            "ip netns exec %s sh -c %s", self.netns, self.get_command(command, *args)
+        )
 
 
 def _lab():

@@ -15,7 +15,10 @@ LAB_V6 = ipaddress.IPv6Network("2001:db8::/32")
 
 
 def pytest_generate_tests(metafunc):
-    for name, pick in (("village", lambda n: n["level"] == "village"), ("dual", lambda n: len(n["uplinks"]) > 1)):
+    for name, pick in (
+        ("village", lambda n: n["level"] == "village"),
+        ("dual", lambda n: len(n["uplinks"]) > 1),
+    ):
         if name in metafunc.fixturenames:
             nodes = [n for n in NODES or [] if pick(n)] or [{"name": "no-lab"}]
             metafunc.parametrize(name, nodes, ids=[n["name"] for n in nodes])
@@ -23,13 +26,22 @@ def pytest_generate_tests(metafunc):
 
 def rendered_interfaces(node) -> dict[str, dict]:
     """interface → its config lines, from the config the rollout pushed to this node."""
-    tree = driver.parse((Path(node["config_dir"]) / f"{node['name']}.cfg").read_text(), node["platform"])
-    return {line.split(" ", 1)[1]: body for line, body in tree.items() if line.startswith("interface ")}
+    tree = driver.parse(
+        (Path(node["config_dir"]) / f"{node['name']}.cfg").read_text(), node["platform"]
+    )
+    return {
+        line.split(" ", 1)[1]: body for line, body in tree.items() if line.startswith("interface ")
+    }
 
 
 def global_addresses(host) -> dict[str, set[str]]:
     out = json.loads(host.check_output("ip -j -6 addr show scope global"))
-    return {i["ifname"]: {f"{a['local']}/{a['prefixlen']}" for a in i.get("addr_info", []) if "local" in a} for i in out}
+    return {
+        i["ifname"]: {
+            f"{a['local']}/{a['prefixlen']}" for a in i.get("addr_info", []) if "local" in a
+        }
+        for i in out
+    }
 
 
 def test_ipv6_forwarding_on(host):
@@ -37,12 +49,16 @@ def test_ipv6_forwarding_on(host):
 
 
 def test_planned_addresses_on_the_right_interfaces(host, node, plan):
-    want = {name: {line.split()[2] for line in body if line.startswith("ipv6 address ")}
-            for name, body in rendered_interfaces(node).items()}
+    want = {
+        name: {line.split()[2] for line in body if line.startswith("ipv6 address ")}
+        for name, body in rendered_interfaces(node).items()
+    }
     have = global_addresses(host)
     for ifname, addrs in want.items():
         assert host.interface(ifname).exists, f"{ifname} missing"
-        assert addrs <= have.get(ifname, set()), f"{ifname}: has {sorted(have.get(ifname, ()))}, plan says {sorted(addrs)}"
+        assert addrs <= have.get(ifname, set()), (
+            f"{ifname}: has {sorted(have.get(ifname, ()))}, plan says {sorted(addrs)}"
+        )
     planned = {lb["prefix"] for lb in plan["loopbacks"] if lb["device"] == node["name"]}
     for link in plan["links"]:
         if node["name"] in (link["a"], link["b"]):
@@ -52,11 +68,18 @@ def test_planned_addresses_on_the_right_interfaces(host, node, plan):
 
 
 def test_ospf6_adjacencies_full(host, node):
-    links = [name for name, body in rendered_interfaces(node).items() if "ipv6 ospf6 network point-to-point" in body]
+    links = [
+        name
+        for name, body in rendered_interfaces(node).items()
+        if "ipv6 ospf6 network point-to-point" in body
+    ]
     out = vtysh(host, node, "show ipv6 ospf6 neighbor")
     for ifname in links:
-        assert any(ifname in line.split()[-1] and "Full/" in line for line in out.splitlines()[1:] if line.split()), \
-            f"no Full OSPFv3 neighbour on {ifname}:\n{out}"
+        assert any(
+            ifname in line.split()[-1] and "Full/" in line
+            for line in out.splitlines()[1:]
+            if line.split()
+        ), f"no Full OSPFv3 neighbour on {ifname}:\n{out}"
 
 
 def test_dual_links_both_full_to_the_parent_and_both_carry_traffic(dual):
@@ -64,11 +87,19 @@ def test_dual_links_both_full_to_the_parent_and_both_carry_traffic(dual):
     host = testinfra.host.Host(NetnsBackend(dual["lab_netns"]))
     parent = next(n for n in NODES if n["name"] == dual["parent"])
     out = vtysh(host, dual, "show ipv6 ospf6 neighbor")
-    for ifname in dual["uplinks"]:  # Neighbor ID, Pri, DeadTime, State/IfState, Duration, I/F[State]
-        rows = [line.split() for line in out.splitlines() if line.split() and line.split()[-1].startswith(f"{ifname}[")]
+    for ifname in dual[
+        "uplinks"
+    ]:  # Neighbor ID, Pri, DeadTime, State/IfState, Duration, I/F[State]
+        rows = [
+            line.split()
+            for line in out.splitlines()
+            if line.split() and line.split()[-1].startswith(f"{ifname}[")
+        ]
         assert [(r[0], r[3].split("/")[0]) for r in rows] == [(parent["ansible_host"], "Full")], out
     routes = json.loads(host.check_output("ip -j -6 route show %s", dual["parent_loopback"]))
-    assert {nh["dev"] for r in routes for nh in r.get("nexthops", [r])} == set(dual["uplinks"]), routes
+    assert {nh["dev"] for r in routes for nh in r.get("nexthops", [r])} == set(dual["uplinks"]), (
+        routes
+    )
 
 
 def test_sshd_listening_on_mgmt(host, node):
@@ -85,9 +116,13 @@ def test_no_ipv6_route_leaves_the_lab(host, node):
     lab_ifs = set(rendered_interfaces(node)) | {"lo"}
     for route in json.loads(host.check_output("ip -j -6 route show table all")):
         dst = route["dst"]
-        if route.get("type") in ("multicast", "local", "anycast") or dst.startswith(("fe80:", "ff00:")):
+        if route.get("type") in ("multicast", "local", "anycast") or dst.startswith(
+            ("fe80:", "ff00:")
+        ):
             continue
-        assert route.get("dev") in lab_ifs or all(nh.get("dev") in lab_ifs for nh in route.get("nexthops", [])), route
+        assert route.get("dev") in lab_ifs or all(
+            nh.get("dev") in lab_ifs for nh in route.get("nexthops", [])
+        ), route
         if dst != "default":
             assert ipaddress.IPv6Network(dst).subnet_of(LAB_V6), route
     for addrs in global_addresses(host).values():

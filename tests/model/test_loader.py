@@ -48,7 +48,9 @@ def test_wrong_type_names_field_and_line(small_city, capsys):
     text = (small_city / "systems.yaml").read_text(encoding="utf-8")
     first_vcpu = text.index("  vcpu:")
     line_no = text[:first_vcpu].count("\n") + 1
-    (small_city / "systems.yaml").write_text(text[:first_vcpu] + "  vcpu: lots" + text[text.index("\n", first_vcpu):], encoding="utf-8")
+    (small_city / "systems.yaml").write_text(
+        text[:first_vcpu] + "  vcpu: lots" + text[text.index("\n", first_vcpu) :], encoding="utf-8"
+    )
     code, _, err = run(["validate", str(small_city)], capsys)
     assert code == 2
     (m,) = located(err)
@@ -103,7 +105,11 @@ def test_not_a_mapping(small_city, capsys):
 
 
 def test_duplicate_yaml_key_is_an_error(small_city, capsys):
-    text = (small_city / "city.yaml").read_text(encoding="utf-8").replace("  code: '369900'\n", "  code: '369900'\n  code: '369901'\n")
+    text = (
+        (small_city / "city.yaml")
+        .read_text(encoding="utf-8")
+        .replace("  code: '369900'\n", "  code: '369900'\n  code: '369901'\n")
+    )
     (small_city / "city.yaml").write_text(text, encoding="utf-8")
     code, _, err = run(["validate", str(small_city)], capsys)
     assert code == 2
@@ -142,9 +148,15 @@ def test_parse_keeps_lines():
 
 
 yaml_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12)
-    | st.floats(allow_nan=False, allow_infinity=True, width=64) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=6), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=True, width=64)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(min_size=1, max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -152,7 +164,23 @@ yaml_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(yaml_values)
 @example("0E0")
-@example(["1e3", "1.5e+3", ".5", "-.5", "+1", "-0.0", "1_000", "0x1F", "012", "yes", "~", ".inf", "-.Inf"])
+@example(
+    [
+        "1e3",
+        "1.5e+3",
+        ".5",
+        "-.5",
+        "+1",
+        "-0.0",
+        "1_000",
+        "0x1F",
+        "012",
+        "yes",
+        "~",
+        ".inf",
+        "-.Inf",
+    ]
+)
 def test_event_parser_reads_what_pyyaml_writes(value):
     text = yaml.safe_dump({"v": value}, allow_unicode=True)
     parsed, dups = parse_yaml(text)

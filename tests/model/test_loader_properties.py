@@ -21,7 +21,9 @@ from govctl.app import main
 
 FILES = ["city.yaml", "departments.yaml", "systems.yaml", "machine_rooms.yaml", "network.yaml"]
 LINE = re.compile(r"^(?P<path>[^:]+\.yaml):(?P<line>\d+): (?P<rest>.+)$")
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def paths(node, prefix=()):
@@ -76,7 +78,9 @@ def load(city: Path, name: str):
 
 
 def dump(city: Path, name: str, data) -> None:
-    (city / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (city / name).write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
 
 
 @SETTINGS
@@ -84,15 +88,20 @@ def dump(city: Path, name: str, data) -> None:
 def test_scalar_replaced_by_a_mapping_is_located(small_city_master, data, name):
     with city_copy(small_city_master) as city:
         tree = load(city, name)
-        candidates = [p for p, v in paths(tree) if p and isinstance(p[-1], str) and not isinstance(v, dict | list)]
+        candidates = [
+            p
+            for p, v in paths(tree)
+            if p and isinstance(p[-1], str) and not isinstance(v, dict | list)
+        ]
         path = data.draw(st.sampled_from(candidates))
         get(tree, path[:-1])[path[-1]] = {"garbage": [1, 2]}
         dump(city, name, tree)
         code, matches, texts = validate(city)
         assert code == 2
         key = path[-1]
-        assert any(_holds(texts[m["path"]], m, f"{key}:") for m in matches if m["path"].endswith(name)), \
-            f"no error at a line holding {key!r}: {[m.group(0) for m in matches]}"
+        assert any(
+            _holds(texts[m["path"]], m, f"{key}:") for m in matches if m["path"].endswith(name)
+        ), f"no error at a line holding {key!r}: {[m.group(0) for m in matches]}"
 
 
 @SETTINGS
@@ -102,12 +111,16 @@ def test_unknown_key_is_located(small_city_master, data, name):
         tree = load(city, name)
         mappings = [p for p, v in paths(tree) if isinstance(v, dict)]
         path = data.draw(st.sampled_from(mappings))
-        get(tree, path)["zz_unexpected"] = data.draw(st.one_of(st.integers(), st.text(max_size=5), st.none()))
+        get(tree, path)["zz_unexpected"] = data.draw(
+            st.one_of(st.integers(), st.text(max_size=5), st.none())
+        )
         dump(city, name, tree)
         code, matches, texts = validate(city)
         assert code == 2
-        assert any("unknown key" in m["rest"] and _holds(texts[m["path"]], m, "zz_unexpected:")
-                   for m in matches)
+        assert any(
+            "unknown key" in m["rest"] and _holds(texts[m["path"]], m, "zz_unexpected:")
+            for m in matches
+        )
 
 
 @SETTINGS
@@ -123,7 +136,10 @@ def test_deleted_key_never_crashes(small_city_master, data, name):
 
 
 @SETTINGS
-@given(name=st.sampled_from(["departments.yaml", "systems.yaml", "machine_rooms.yaml"]), index=st.integers(0, 5))
+@given(
+    name=st.sampled_from(["departments.yaml", "systems.yaml", "machine_rooms.yaml"]),
+    index=st.integers(0, 5),
+)
 def test_duplicated_record_is_an_error(small_city_master, name, index):
     with city_copy(small_city_master) as city:
         tree = load(city, name)
@@ -136,7 +152,9 @@ def test_duplicated_record_is_an_error(small_city_master, name, index):
 
 
 @SETTINGS
-@given(name=st.sampled_from(FILES), garbage=st.binary(min_size=1, max_size=12), where=st.floats(0, 1))
+@given(
+    name=st.sampled_from(FILES), garbage=st.binary(min_size=1, max_size=12), where=st.floats(0, 1)
+)
 def test_random_bytes_never_crash(small_city_master, name, garbage, where):
     with city_copy(small_city_master) as city:
         raw = (city / name).read_bytes()

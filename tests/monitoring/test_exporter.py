@@ -23,11 +23,18 @@ from simulate.settings import BackupSettings
 
 CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")
 REQUIRED = [
-    "govcloud_cloud_adoption_ratio", "govcloud_machine_room_consolidation_ratio",
-    "govcloud_private_network_migration_ratio", "govcloud_ipv6_rollout_ratio",
-    "govcloud_tenant_cpu_request_cores", "govcloud_tenant_cpu_usage_cores", "govcloud_tenant_cpu_utilization_ratio",
-    "govcloud_tenant_memory_request_bytes", "govcloud_tenant_memory_usage_bytes",
-    "govcloud_tenant_memory_utilization_ratio", "govcloud_system_compress_candidate", "govcloud_collector_up",
+    "govcloud_cloud_adoption_ratio",
+    "govcloud_machine_room_consolidation_ratio",
+    "govcloud_private_network_migration_ratio",
+    "govcloud_ipv6_rollout_ratio",
+    "govcloud_tenant_cpu_request_cores",
+    "govcloud_tenant_cpu_usage_cores",
+    "govcloud_tenant_cpu_utilization_ratio",
+    "govcloud_tenant_memory_request_bytes",
+    "govcloud_tenant_memory_usage_bytes",
+    "govcloud_tenant_memory_utilization_ratio",
+    "govcloud_system_compress_candidate",
+    "govcloud_collector_up",
 ]
 
 
@@ -49,8 +56,12 @@ def test_every_metric_is_there_with_the_model_values(city):
     samples = _samples(_scrape(state))
     assert all(name in samples for name in REQUIRED)
     k = kpi.compute(city)
-    assert samples["govcloud_cloud_adoption_ratio"][0].value == pytest.approx(k["cloud_adoption_rate"])
-    assert {s.labels["level"]: s.value for s in samples["govcloud_ipv6_rollout_ratio"]} == pytest.approx(k["ipv6_rollout"])
+    assert samples["govcloud_cloud_adoption_ratio"][0].value == pytest.approx(
+        k["cloud_adoption_rate"]
+    )
+    assert {
+        s.labels["level"]: s.value for s in samples["govcloud_ipv6_rollout_ratio"]
+    } == pytest.approx(k["ipv6_rollout"])
     a = assess(city, HistorySource().fetch(city))
     flags = {s.labels["system"]: s.value for s in samples["govcloud_system_compress_candidate"]}
     assert flags == {s.system: float(s.compress) for s in a.systems}
@@ -60,10 +71,17 @@ def test_every_metric_is_there_with_the_model_values(city):
         req[s.labels["department"]] = req.get(s.labels["department"], 0) + s.value
     assert req == pytest.approx({d: t["cpu_request_cores"] for d, t in per_dept.items()})
     for s in samples["govcloud_tenant_cpu_utilization_ratio"]:
-        use = next(u.value for u in samples["govcloud_tenant_cpu_usage_cores"] if u.labels == s.labels)
-        request = next(r.value for r in samples["govcloud_tenant_cpu_request_cores"] if r.labels == s.labels)
+        use = next(
+            u.value for u in samples["govcloud_tenant_cpu_usage_cores"] if u.labels == s.labels
+        )
+        request = next(
+            r.value for r in samples["govcloud_tenant_cpu_request_cores"] if r.labels == s.labels
+        )
         assert s.value == pytest.approx(use / request)
-    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 1.0, "utilisation": 1.0}
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {
+        "model": 1.0,
+        "utilisation": 1.0,
+    }
     assert "govcloud_backup_rpo_seconds" not in samples
 
 
@@ -71,7 +89,10 @@ def test_failing_source_keeps_the_scrape_alive(tmp_path):
     state = ExporterState(CITY, source=PrometheusSource("http://127.0.0.1:9", timeout_s=1))
     state.refresh()
     samples = _samples(_scrape(state))
-    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 1.0, "utilisation": 0.0}
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {
+        "model": 1.0,
+        "utilisation": 0.0,
+    }
     assert "govcloud_cloud_adoption_ratio" in samples  # the model collector still reports
     assert "govcloud_tenant_cpu_usage_cores" not in samples
     assert "cannot query Prometheus" in state.snapshot.errors["utilisation"]
@@ -81,7 +102,10 @@ def test_failing_source_keeps_the_scrape_alive(tmp_path):
     state = ExporterState(broken)
     state.refresh()
     samples = _samples(_scrape(state))
-    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {"model": 0.0, "utilisation": 0.0}
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]} == {
+        "model": 0.0,
+        "utilisation": 0.0,
+    }
 
 
 def test_backup_report_gives_rpo_metrics(city, tmp_path):
@@ -96,16 +120,32 @@ def test_backup_report_gives_rpo_metrics(city, tmp_path):
     assert rpo == {r["id"]: pytest.approx(r["rpo_s"]) for r in sim["systems"]}
     assert target == {r["id"]: r["rpo_bound_s"] for r in sim["systems"]}
     sid = sim["systems"][0]["id"]
-    report.write_text(json.dumps({"systems": [{"id": sid, "rpo_s": 60}, {"id": "not-a-system", "rpo_s": 1}, {"id": "kjj-001"}]}))
+    report.write_text(
+        json.dumps(
+            {
+                "systems": [
+                    {"id": sid, "rpo_s": 60},
+                    {"id": "not-a-system", "rpo_s": 1},
+                    {"id": "kjj-001"},
+                ]
+            }
+        )
+    )
     state.refresh()
     samples = _samples(_scrape(state))
-    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_seconds"]} == {sid: 60}
+    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_seconds"]} == {
+        sid: 60
+    }
     bound = drlevels.level(city.systems_by_id[sid].dr_level).rpo_bound_s
-    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_target_seconds"]} == {sid: bound}
+    assert {s.labels["system"]: s.value for s in samples["govcloud_backup_rpo_target_seconds"]} == {
+        sid: bound
+    }
     report.write_text("{not json")
     state.refresh()
     samples = _samples(_scrape(state))
-    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]}["backup"] == 0.0
+    assert {s.labels["collector"]: s.value for s in samples["govcloud_collector_up"]}[
+        "backup"
+    ] == 0.0
     assert "backup.json:1: not JSON" in state.snapshot.errors["backup"]
 
 
@@ -137,13 +177,21 @@ def test_serves_over_http_on_loopback():
         state.stop()
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
+@pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus"
+)
 def test_promtool_accepts_the_output(tmp_path):
     report = tmp_path / "backup.json"
     report.write_text(json.dumps({"systems": [{"id": "fgw-001", "rpo_s": 7200}]}))
     state = ExporterState(CITY, backup_report=report)
     state.refresh()
-    res = subprocess.run(["promtool", "check", "metrics"], input=_scrape(state), capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        ["promtool", "check", "metrics"],
+        input=_scrape(state),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 

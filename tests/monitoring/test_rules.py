@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "monitoring/rules/govcloud.rules.yml"
 RULE_TESTS = sorted((ROOT / "monitoring").rglob("*test*.yml"))
 DASHBOARD = ROOT / "monitoring/dashboards/govcloud.json"
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
+needs_promtool = pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus"
+)
 
 
 def _rules() -> list[dict]:
@@ -27,15 +29,22 @@ def _rules() -> list[dict]:
 
 @needs_promtool
 def test_promtool_check_rules():
-    res = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        ["promtool", "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 @needs_promtool
 @pytest.mark.parametrize("test_file", RULE_TESTS, ids=lambda p: p.name)
 def test_promtool_test_rules(test_file):
-    res = subprocess.run(["promtool", "test", "rules", test_file.name], cwd=test_file.parent,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        ["promtool", "test", "rules", test_file.name],
+        cwd=test_file.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -49,8 +58,13 @@ def test_every_alert_and_recording_group_is_unit_tested():
                     tested_alerts.add(a["alertname"])
             tested_exprs += " ".join(e["expr"] for e in case.get("promql_expr_test", []))
     alerts = {r["alert"] for r in _rules() if "alert" in r}
-    assert alerts == {"GovcloudCloudAdoptionBelowTarget", "GovcloudZoneUtilisationHigh", "GovcloudLongTermLowUtilisation",
-                      "GovcloudBackupRpoBreach", "GovcloudCollectorDown"}
+    assert alerts == {
+        "GovcloudCloudAdoptionBelowTarget",
+        "GovcloudZoneUtilisationHigh",
+        "GovcloudLongTermLowUtilisation",
+        "GovcloudBackupRpoBreach",
+        "GovcloudCollectorDown",
+    }
     assert alerts <= tested_alerts, f"alerts never seen firing in a test: {alerts - tested_alerts}"
     ratios = {r["record"] for r in _rules() if r.get("record", "").endswith(":ratio")}
     untested = {r for r in ratios if r not in tested_exprs}
@@ -68,7 +82,10 @@ def _exported_names() -> set[str]:
     state.refresh()
     text = generate_latest(registry_for(state)).decode()
     names = set(re.findall(r"^([a-z0-9_]+)[{ ]", text, re.M))
-    return names | {"govcloud_backup_rpo_seconds", "govcloud_backup_rpo_target_seconds"}  # only with --backup-report
+    return names | {
+        "govcloud_backup_rpo_seconds",
+        "govcloud_backup_rpo_target_seconds",
+    }  # only with --backup-report
 
 
 def test_rules_and_dashboard_only_use_names_that_exist():
@@ -85,4 +102,7 @@ def test_rules_and_dashboard_only_use_names_that_exist():
             assert name in known, f"{name!r} in {expr!r} is neither exported nor recorded"
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
-    assert dashboard["uid"] and {v["name"] for v in dashboard["templating"]["list"]} >= {"datasource", "department"}
+    assert dashboard["uid"] and {v["name"] for v in dashboard["templating"]["list"]} >= {
+        "datasource",
+        "department",
+    }

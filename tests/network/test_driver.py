@@ -54,9 +54,9 @@ def apply(running: str, commands: list[str], platform: str = "linux_frr") -> str
     tree = driver.parse(running, platform)
     stack = [tree]
     for raw in commands:
-        depth = (len(raw) - len(raw.lstrip(" ")))
+        depth = len(raw) - len(raw.lstrip(" "))
         line = raw.strip()
-        del stack[depth + 1:]
+        del stack[depth + 1 :]
         if line in s["block_end"]:
             del stack[depth:]
             continue
@@ -71,9 +71,16 @@ def apply(running: str, commands: list[str], platform: str = "linux_frr") -> str
 def test_diff_sends_only_missing_lines_in_their_blocks():
     lines = driver.diff(CANDIDATE, RUNNING, "linux_frr")
     assert lines == [
-        "interface lo", " ipv6 address 2001:db8:100::1/128", " exit",
-        "interface up0", " ipv6 address 2001:db8:0:1::3/127", " ipv6 ospf6 area 0.0.0.0", " exit",
-        "router ospf6", " ospf6 router-id 198.19.252.3", " exit",
+        "interface lo",
+        " ipv6 address 2001:db8:100::1/128",
+        " exit",
+        "interface up0",
+        " ipv6 address 2001:db8:0:1::3/127",
+        " ipv6 ospf6 area 0.0.0.0",
+        " exit",
+        "router ospf6",
+        " ospf6 router-id 198.19.252.3",
+        " exit",
     ]
 
 
@@ -96,13 +103,21 @@ def test_restore_puts_back_what_was_removed():
 
 
 def test_volatile_and_comment_lines_do_not_count():
-    assert driver.same_config(RUNNING, RUNNING.replace("frr version 8.4.4", "frr version 9.0").replace("!", "! changed"), "linux_frr")
+    assert driver.same_config(
+        RUNNING,
+        RUNNING.replace("frr version 8.4.4", "frr version 9.0").replace("!", "! changed"),
+        "linux_frr",
+    )
 
 
 def test_huawei_negates_with_undo():
     backup = "#\ninterface GigabitEthernet0/0/1\n ip address 10.0.0.1 255.255.255.252\n#\nreturn\n"
     running = backup.replace("#\nreturn", " ipv6 enable\n#\nreturn")
-    assert driver.restore_commands(backup, running, "huawei_vrp") == ["interface GigabitEthernet0/0/1", " undo ipv6 enable", " quit"]
+    assert driver.restore_commands(backup, running, "huawei_vrp") == [
+        "interface GigabitEthernet0/0/1",
+        " undo ipv6 enable",
+        " quit",
+    ]
 
 
 def test_vrpv8_variant_commits():
@@ -110,17 +125,32 @@ def test_vrpv8_variant_commits():
     assert driver.syntax("huawei_vrp")["commit"] is None
 
 
-WORDS = st.sampled_from(["ip address 10.0.0.1/31", "ipv6 address 2001:db8::1/127", "ipv6 ospf6 area 0.0.0.1",
-                         "description x", "ipv6 ospf6 passive", "ospf6 router-id 1.1.1.1"])
-HEADERS = st.sampled_from(["interface lo", "interface up0", "interface dn0", "router ospf6", "line vty"])
+WORDS = st.sampled_from(
+    [
+        "ip address 10.0.0.1/31",
+        "ipv6 address 2001:db8::1/127",
+        "ipv6 ospf6 area 0.0.0.1",
+        "description x",
+        "ipv6 ospf6 passive",
+        "ospf6 router-id 1.1.1.1",
+    ]
+)
+HEADERS = st.sampled_from(
+    ["interface lo", "interface up0", "interface dn0", "router ospf6", "line vty"]
+)
 CONFIGS = st.dictionaries(HEADERS, st.dictionaries(WORDS, st.just({}), max_size=4), max_size=5).map(
-    lambda t: "\n".join(line for h, body in t.items() for line in [h, *(" " + w for w in body), "exit"]))
+    lambda t: "\n".join(
+        line for h, body in t.items() for line in [h, *(" " + w for w in body), "exit"]
+    )
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(CONFIGS, CONFIGS)
 def test_restore_always_lands_on_the_backup(backup, running):
-    assert driver.same_config(backup, apply(running, driver.restore_commands(backup, running, "linux_frr")), "linux_frr")
+    assert driver.same_config(
+        backup, apply(running, driver.restore_commands(backup, running, "linux_frr")), "linux_frr"
+    )
 
 
 @settings(max_examples=150, deadline=None)

@@ -42,10 +42,16 @@ def test_default_lengths_follow_the_levels(sample_plan):
 def test_loopbacks_and_links_live_in_slot_zero(sample, sample_plan):
     for lb in sample_plan.loopbacks:
         _, site = sample.devices_by_hostname[lb.device]
-        assert ipaddress.IPv6Network(lb.prefix).subnet_of(ipaddress.IPv6Network(sample_plan.infra(site.code)["loopbacks"]))
+        assert ipaddress.IPv6Network(lb.prefix).subnet_of(
+            ipaddress.IPv6Network(sample_plan.infra(site.code)["loopbacks"])
+        )
     for ln in sample_plan.links:
-        upstream = sample.devices_by_hostname.get(ln.a, (None, sample.sites_by_code["369900000000"]))[1]
-        assert ipaddress.IPv6Network(ln.prefix).subnet_of(ipaddress.IPv6Network(sample_plan.infra(upstream.code)["links"]))
+        upstream = sample.devices_by_hostname.get(
+            ln.a, (None, sample.sites_by_code["369900000000"])
+        )[1]
+        assert ipaddress.IPv6Network(ln.prefix).subnet_of(
+            ipaddress.IPv6Network(sample_plan.infra(upstream.code)["links"])
+        )
 
 
 def test_committed_lock_matches_the_sample_city(sample):
@@ -53,7 +59,9 @@ def test_committed_lock_matches_the_sample_city(sample):
     lock = load_lock(path)
     again = plan_city(sample, lock=lock)
     assert again.new == 0
-    assert dump_lock(again.lock) == path.read_text(encoding="utf-8")  # re-planning rewrites it byte for byte
+    assert dump_lock(again.lock) == path.read_text(
+        encoding="utf-8"
+    )  # re-planning rewrites it byte for byte
 
 
 def test_replan_with_lock_is_identical_and_lock_round_trips(sample, sample_plan, tmp_path):
@@ -81,16 +89,24 @@ def test_removed_site_stays_reserved_until_released():
     second = plan_sites(CITY, AGG, tree({1: {1: [1, 3, 4]}}), lock=first.lock)
     assert [a.prefix for a in second.reserved] == [gone]
     assert second.by_site["369901001004"].prefix != gone
-    third = plan_sites(CITY, AGG, tree({1: {1: [1, 3, 4, 5]}}), lock=second.lock, release=["369901001002"])
+    third = plan_sites(
+        CITY, AGG, tree({1: {1: [1, 3, 4, 5]}}), lock=second.lock, release=["369901001002"]
+    )
     assert third.reserved == []
-    assert gone not in {a.prefix for a in third.allocations}, "released space is not reused while fresh slots remain"
-    assert ("c1t1v2-cpe" not in third.lock.loopbacks) and all("c1t1v2-cpe" not in k for k in third.lock.links)
+    assert gone not in {a.prefix for a in third.allocations}, (
+        "released space is not reused while fresh slots remain"
+    )
+    assert ("c1t1v2-cpe" not in third.lock.loopbacks) and all(
+        "c1t1v2-cpe" not in k for k in third.lock.links
+    )
 
 
 def test_parallel_links_get_their_own_prefixes_and_old_links_never_move(tmp_path):
     single = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}))
     assert all(ln.n == 1 for ln in single.links)
-    dual = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}, parallel={"c1-agg": 2, "c1t1-acc": 2}), lock=single.lock)
+    dual = plan_sites(
+        CITY, AGG, tree({1: {1: [1, 2]}}, parallel={"c1-agg": 2, "c1t1-acc": 2}), lock=single.lock
+    )
     assert dual.new == 2  # one /127 per added uplink, nothing else
     before = {(ln.a, ln.b, ln.n): ln.prefix for ln in single.links}
     after = {(ln.a, ln.b, ln.n): ln.prefix for ln in dual.links}
@@ -98,20 +114,34 @@ def test_parallel_links_get_their_own_prefixes_and_old_links_never_move(tmp_path
     assert set(after) - set(before) == {("core-01", "c1-agg", 2), ("c1-agg", "c1t1-acc", 2)}
     assert after["core-01", "c1-agg", 1] != after["core-01", "c1-agg", 2]
     assert ipaddress.IPv6Network(after["c1-agg", "c1t1-acc", 2]).subnet_of(
-        ipaddress.IPv6Network(dual.infra("369901000000")["links"]))  # numbered from the upstream end's site
+        ipaddress.IPv6Network(dual.infra("369901000000")["links"])
+    )  # numbered from the upstream end's site
     assert soundness_problems(dual) == []
-    assert {"a": "core-01", "b": "c1-agg", "n": 2, "prefix": after["core-01", "c1-agg", 2]} in dual.to_json()["links"]
+    assert {
+        "a": "core-01",
+        "b": "c1-agg",
+        "n": 2,
+        "prefix": after["core-01", "c1-agg", 2],
+    } in dual.to_json()["links"]
     text = dump_lock(dual.lock)
-    assert "schema_version: 2" in text and f"- core-01 c1-agg {after['core-01', 'c1-agg', 2]} 2\n" in text
+    assert (
+        "schema_version: 2" in text
+        and f"- core-01 c1-agg {after['core-01', 'c1-agg', 2]} 2\n" in text
+    )
     path = tmp_path / "lock.yaml"
     write_lock(path, dual.lock)
     assert dump_lock(load_lock(path)) == text
-    back = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}), lock=load_lock(path))  # the second links leave the model
+    back = plan_sites(
+        CITY, AGG, tree({1: {1: [1, 2]}}), lock=load_lock(path)
+    )  # the second links leave the model
     assert {(ln.a, ln.b, ln.n) for ln in back.links} == set(before)
     assert back.lock.links["core-01", "c1-agg", 2].removed  # still reserved
     again = plan_sites(CITY, AGG, tree({1: {1: [1, 2]}}, parallel={"c1-agg": 2}), lock=back.lock)
-    assert again.new == 0 and {(ln.a, ln.b, ln.n): ln.prefix for ln in again.links}["core-01", "c1-agg", 2] == \
-        after["core-01", "c1-agg", 2]
+    assert (
+        again.new == 0
+        and {(ln.a, ln.b, ln.n): ln.prefix for ln in again.links}["core-01", "c1-agg", 2]
+        == after["core-01", "c1-agg", 2]
+    )
 
 
 def test_a_lock_without_parallel_links_stays_version_1():
@@ -119,8 +149,14 @@ def test_a_lock_without_parallel_links_stays_version_1():
     assert "schema_version: 1\n" in text and "\n- core-01 c1-agg 2001:db8:0:1::4/127\n" in text
 
 
-@pytest.mark.parametrize("suffix, needle", [(" 0", "link number '0'"), (" x", "link number 'x'"),
-                                            (" 2 3", "expected 3 fields (+ 1 optional)")])
+@pytest.mark.parametrize(
+    "suffix, needle",
+    [
+        (" 0", "link number '0'"),
+        (" x", "link number 'x'"),
+        (" 2 3", "expected 3 fields (+ 1 optional)"),
+    ],
+)
 def test_bad_link_numbers_are_located_errors(tmp_path, suffix, needle):
     lines = dump_lock(plan_sites(CITY, AGG, tree({1: {1: [1]}})).lock).splitlines()
     idx = next(i for i, line in enumerate(lines) if line.startswith("- core-01 c1-agg "))
@@ -133,13 +169,17 @@ def test_bad_link_numbers_are_located_errors(tmp_path, suffix, needle):
 
 
 def test_released_space_is_reused_only_when_the_block_is_full():
-    settings = PlanSettings(36, 40, 44, {"county": 0.0, "township": 0.0, "village": 0.0})  # 15 villages a township
+    settings = PlanSettings(
+        36, 40, 44, {"county": 0.0, "township": 0.0, "village": 0.0}
+    )  # 15 villages a township
     full = tree({1: {1: list(range(1, 16))}})
     first = plan_sites(CITY, AGG, full, settings)
     gone = first.by_site["369901001007"].prefix
     fewer = [s for s in full if s.code != "369901001007"]
     released = plan_sites(CITY, AGG, fewer, lock=first.lock, release=["369901001007"])
-    refill = plan_sites(CITY, AGG, tree({1: {1: [v for v in range(1, 17) if v != 7]}}), lock=released.lock)
+    refill = plan_sites(
+        CITY, AGG, tree({1: {1: [v for v in range(1, 17) if v != 7]}}), lock=released.lock
+    )
     assert refill.by_site["369901001016"].prefix == gone
     assert soundness_problems(refill) == []
 
@@ -149,7 +189,11 @@ def test_full_block_names_the_township_and_the_setting():
     with pytest.raises(PlanError) as exc:
         plan_sites(CITY, AGG, tree({1: {1: list(range(1, 13))}}), settings)
     message = str(exc.value)
-    assert "township 369901001000" in message and "village_len" in message and "reserve.village" in message
+    assert (
+        "township 369901001000" in message
+        and "village_len" in message
+        and "reserve.village" in message
+    )
     assert "holds 11 village" in message
 
 
@@ -175,8 +219,12 @@ def test_other_settings_than_the_locks_are_refused():
 
 def test_a_site_moved_to_another_parent_is_an_error():
     first = plan_sites(CITY, AGG, tree({1: {1: [1], 2: [2]}}))
-    moved = [s if s.code != "369901002002" else s.__class__(s.code, s.level, "369901001000", s.name, s.devices)
-             for s in tree({1: {1: [1], 2: [2]}})]
+    moved = [
+        s
+        if s.code != "369901002002"
+        else s.__class__(s.code, s.level, "369901001000", s.name, s.devices)
+        for s in tree({1: {1: [1], 2: [2]}})
+    ]
     with pytest.raises(PlanError, match="--release 369901002002"):
         plan_sites(CITY, AGG, moved, lock=first.lock)
 
@@ -199,12 +247,17 @@ def test_corrupt_lock_is_a_located_error(tmp_path, sample_plan):
     assert err.line == idx + 1 and err.field == "sites[4]" and "not an IPv6 prefix" in err.message
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("kind: something-else\n", "not a govcloud IPAM lock"),
-    ("sites: [\n", "YAML syntax error"),
-    ("schema_version: 1\nkind: govcloud/ipam-lock\ncity: '369900'\naggregate: '2001:db8::/32'\nsettings: {}\n",
-     "settings"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("kind: something-else\n", "not a govcloud IPAM lock"),
+        ("sites: [\n", "YAML syntax error"),
+        (
+            "schema_version: 1\nkind: govcloud/ipam-lock\ncity: '369900'\naggregate: '2001:db8::/32'\nsettings: {}\n",
+            "settings",
+        ),
+    ],
+)
 def test_garbage_locks_are_errors(tmp_path, text, needle):
     path = tmp_path / "lock.yaml"
     path.write_text(text, encoding="utf-8")
@@ -221,8 +274,10 @@ def test_foreign_lock_is_refused(sample_plan, tmp_path):
 
 
 def test_lock_block_outside_its_parent_is_caught(tmp_path, sample_plan):
-    text = dump_lock(sample_plan.lock).replace("- 369901001001 village 369901001000 2001:db8:101:100::/56",
-                                               "- 369901001001 village 369901001000 2001:db8:201:100::/56")
+    text = dump_lock(sample_plan.lock).replace(
+        "- 369901001001 village 369901001000 2001:db8:101:100::/56",
+        "- 369901001001 village 369901001000 2001:db8:201:100::/56",
+    )
     path = tmp_path / "lock.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LockError, match="outside its parent"):

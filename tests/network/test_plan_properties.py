@@ -20,22 +20,39 @@ from tests.ipv6_util import CITY, soundness_problems, tree
 AGG = "2001:db8::/32"
 SMALL = PlanSettings(36, 40, 44, {"county": 0.0, "township": 0.125, "village": 0.125})
 
-ops = st.lists(st.tuples(st.sampled_from(["add", "add", "add", "remove", "release", "dual"]),
-                         st.integers(1, 2), st.integers(1, 3), st.integers(1, 16)), min_size=1, max_size=25)
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "add", "add", "remove", "release", "dual"]),
+        st.integers(1, 2),
+        st.integers(1, 3),
+        st.integers(1, 16),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 def _codes(state):
-    return {f"3699{c:02d}{t:03d}{v:03d}" for c, towns in state.items() for t, vs in towns.items() for v in vs}
+    return {
+        f"3699{c:02d}{t:03d}{v:03d}"
+        for c, towns in state.items()
+        for t, vs in towns.items()
+        for v in vs
+    }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops)
 def test_random_histories_stay_sound_and_stable(tmp_path, history):
     state: dict[int, dict[int, list[int]]] = {}
     removed: set[str] = set()
     parallel: dict[str, int] = {}  # county / township device -> its number of parallel uplinks
     lock, ever = None, {}  # ever: site code -> the prefix it was given
-    ever_links: dict[tuple[str, str, int], int] = {}  # (upstream, downstream, n) -> its /127, as an int
+    ever_links: dict[
+        tuple[str, str, int], int
+    ] = {}  # (upstream, downstream, n) -> its /127, as an int
     released_prefixes: set[str] = set()
     for step, (op, c, t, v) in enumerate(history):
         code = f"3699{c:02d}{t:03d}{v:03d}"
@@ -76,13 +93,17 @@ def test_random_histories_stay_sound_and_stable(tmp_path, history):
                 parent = next(a.parent for a in plan.allocations if a.site == site)
                 siblings = [a for a in plan.allocations + plan.reserved if a.parent == parent]
                 usable = 15 - int(16 * SMALL.reserve["village"])
-                assert len(siblings) >= usable, "released space reused while never-used slots remained"
+                assert len(siblings) >= usable, (
+                    "released space reused while never-used slots remained"
+                )
         for key, ln in plan.lock.links.items():  # a link's /127 never moves while it is in the lock
             assert ever_links.setdefault(key, ln.net) == ln.net, f"link {key} moved"
         active = {(ln.a, ln.b, ln.n) for ln in plan.links}
         for site in tree(state, parallel):  # one /127 per uplink, parallel ones numbered 1, 2
             for host, peers in site.devices:
-                assert sorted(k[2] for k in active if k[1] == host) == list(range(1, len(peers) + 1)), host
+                assert sorted(k[2] for k in active if k[1] == host) == list(
+                    range(1, len(peers) + 1)
+                ), host
         for code_ in release:
             released_prefixes.add(ever.pop(code_))
             cpe = f"c{int(code_[4:6])}t{int(code_[6:9])}v{int(code_[9:])}-cpe"

@@ -60,7 +60,9 @@ def test_golden_config_and_rollback(sample, platform):
         if os.environ.get("UPDATE_GOLDEN"):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        assert text == path.read_text(encoding="utf-8"), f"{path.name} differs (UPDATE_GOLDEN=1 rewrites it)"
+        assert text == path.read_text(encoding="utf-8"), (
+            f"{path.name} differs (UPDATE_GOLDEN=1 rewrites it)"
+        )
 
 
 def test_every_device_gets_exactly_its_addresses_and_the_rollback_removes_them(sample):
@@ -69,7 +71,9 @@ def test_every_device_gets_exactly_its_addresses_and_the_rollback_removes_them(s
         r = render_device(m, plan, host)
         want = expected_addresses(m, plan, host)
         assert set(ADDRESS.findall(r.config)) == want, host
-        assert len(ADDRESS.findall(r.config)) == len(want), f"{host}: an address is configured twice"
+        assert len(ADDRESS.findall(r.config)) == len(want), (
+            f"{host}: an address is configured twice"
+        )
         assert set(UNDO_ADDRESS.findall(r.rollback)) == want, host
         assert set(r.addresses) == want
 
@@ -105,11 +109,15 @@ def test_ra_only_on_village_lans_and_ospf_area_per_county(sample):
 def _vtysh_ok(text: str, tmp_path, name: str) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    run = subprocess.run(["vtysh", "--dryrun", "-f", str(path)], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["vtysh", "--dryrun", "-f", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, f"{name}: {run.stdout}{run.stderr}"
 
 
-needs_vtysh = pytest.mark.skipif(shutil.which("vtysh") is None, reason="FRR's vtysh is not installed (apt-get install frr)")
+needs_vtysh = pytest.mark.skipif(
+    shutil.which("vtysh") is None, reason="FRR's vtysh is not installed (apt-get install frr)"
+)
 
 
 @needs_vtysh
@@ -126,7 +134,9 @@ def test_frr_configs_and_rollbacks_parse_in_frr(sample, tmp_path):
 def test_vtysh_dryrun_does_reject_a_bad_line(tmp_path):
     path = tmp_path / "bad.cfg"
     path.write_text("interface lo\n ipv6 adress 2001:db8::1/128\nexit\n", encoding="utf-8")
-    assert subprocess.run(["vtysh", "--dryrun", "-f", str(path)], capture_output=True).returncode != 0
+    assert (
+        subprocess.run(["vtysh", "--dryrun", "-f", str(path)], capture_output=True).returncode != 0
+    )
 
 
 def test_static_routing_renders_routes_up_and_down(small_city, tmp_path):
@@ -134,6 +144,7 @@ def test_static_routing_renders_routes_up_and_down(small_city, tmp_path):
         data["routing"] = "static"
         # make one village a linux_frr device so FRR's parser sees static routes too
         data["counties"][0]["townships"][0]["villages"][0]["devices"][0]["platform"] = "linux_frr"
+
     edit_yaml(small_city, "network.yaml", to_static)
     m = load_city(small_city)
     plan = plan_city(m)
@@ -144,7 +155,9 @@ def test_static_routing_renders_routes_up_and_down(small_city, tmp_path):
         for ln in downs:
             child = plan.by_site[m.devices_by_hostname[ln.b][1].code].prefix
             net, length = child.split("/")
-            assert (f"{child} {ln.address_of(ln.b)}" in r.config) or (f"{net} {length} {ln.address_of(ln.b)}" in r.config)
+            assert (f"{child} {ln.address_of(ln.b)}" in r.config) or (
+                f"{net} {length} {ln.address_of(ln.b)}" in r.config
+            )
         if d.uplinks:
             assert re.search(r"(ipv6 route ::/0 |ipv6 route-static :: 0 )", r.config), host
         if d.platform.value == "linux_frr" and shutil.which("vtysh"):
@@ -171,43 +184,88 @@ def test_uplink_interface_from_the_model_is_used(small_city):
         dev = data["counties"][0]["townships"][0]["villages"][0]["devices"][0]
         dev["platform"] = "linux_frr"
         dev["uplinks"][0]["interface"] = "eth-up7"
+
     edit_yaml(small_city, "network.yaml", name_it)
     m = load_city(small_city)
     plan = plan_city(m)
-    host = next(h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"
-                and d.uplinks and d.uplinks[0].interface == "eth-up7")
+    host = next(
+        h
+        for h, (d, _) in m.devices_by_hostname.items()
+        if d.platform.value == "linux_frr" and d.uplinks and d.uplinks[0].interface == "eth-up7"
+    )
     parsed = CiscoConfParse(render_device(m, plan, host).config.splitlines(), syntax="ios")
     assert parsed.find_objects(r"^interface eth-up7$")
 
 
 FAST = RenderSettings(ospf_hello=1, ospf_dead=4, ospf_retransmit=2)
 TIMER_LINES = {  # platform → (config lines, rollback lines) the FAST timers add to every OSPFv3 link
-    "linux_frr": ({"ipv6 ospf6 hello-interval 1", "ipv6 ospf6 dead-interval 4", "ipv6 ospf6 retransmit-interval 2"},
-                  {"no ipv6 ospf6 hello-interval 1", "no ipv6 ospf6 dead-interval 4", "no ipv6 ospf6 retransmit-interval 2"}),
-    "cisco_ios": ({"ipv6 ospf hello-interval 1", "ipv6 ospf dead-interval 4", "ipv6 ospf retransmit-interval 2"},
-                  {"no ipv6 ospf hello-interval", "no ipv6 ospf dead-interval", "no ipv6 ospf retransmit-interval"}),
-    "ruijie_os": ({"ipv6 ospf hello-interval 1", "ipv6 ospf dead-interval 4", "ipv6 ospf retransmit-interval 2"},
-                  {"no ipv6 ospf hello-interval", "no ipv6 ospf dead-interval", "no ipv6 ospf retransmit-interval"}),
-    "huawei_vrp": ({"ospfv3 timer hello 1 conservative", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
-                   {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"}),
-    "h3c_comware": ({"ospfv3 timer hello 1", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
-                    {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"}),
+    "linux_frr": (
+        {
+            "ipv6 ospf6 hello-interval 1",
+            "ipv6 ospf6 dead-interval 4",
+            "ipv6 ospf6 retransmit-interval 2",
+        },
+        {
+            "no ipv6 ospf6 hello-interval 1",
+            "no ipv6 ospf6 dead-interval 4",
+            "no ipv6 ospf6 retransmit-interval 2",
+        },
+    ),
+    "cisco_ios": (
+        {
+            "ipv6 ospf hello-interval 1",
+            "ipv6 ospf dead-interval 4",
+            "ipv6 ospf retransmit-interval 2",
+        },
+        {
+            "no ipv6 ospf hello-interval",
+            "no ipv6 ospf dead-interval",
+            "no ipv6 ospf retransmit-interval",
+        },
+    ),
+    "ruijie_os": (
+        {
+            "ipv6 ospf hello-interval 1",
+            "ipv6 ospf dead-interval 4",
+            "ipv6 ospf retransmit-interval 2",
+        },
+        {
+            "no ipv6 ospf hello-interval",
+            "no ipv6 ospf dead-interval",
+            "no ipv6 ospf retransmit-interval",
+        },
+    ),
+    "huawei_vrp": (
+        {"ospfv3 timer hello 1 conservative", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
+        {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"},
+    ),
+    "h3c_comware": (
+        {"ospfv3 timer hello 1", "ospfv3 timer dead 4", "ospfv3 timer retransmit 2"},
+        {"undo ospfv3 timer hello", "undo ospfv3 timer dead", "undo ospfv3 timer retransmit"},
+    ),
 }
 
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_ospf_timers_are_a_render_setting_on_every_link_and_rolled_back(sample, platform):
     m, plan = sample
-    for host in [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == platform][:20]:
+    for host in [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == platform][
+        :20
+    ]:
         links = [i for i in device_context(m, plan, host)["interfaces"] if i["area"]]
         plain, timed = render_device(m, plan, host), render_device(m, plan, host, FAST)
         for block, want in zip(("config", "rollback"), TIMER_LINES[platform], strict=True):
             before = getattr(plain, block).splitlines()
             after = getattr(timed, block).splitlines()
             added = [line.strip() for line in after if line not in before]
-            assert sorted(added) == sorted(list(want) * len(links)), (host, block)  # every OSPF link, nothing else
+            assert sorted(added) == sorted(list(want) * len(links)), (
+                host,
+                block,
+            )  # every OSPF link, nothing else
             assert [line for line in after if line.strip() not in want] == before
-        assert not any(w in plain.config for w in TIMER_LINES[platform][0])  # default: the vendor's timers
+        assert not any(
+            w in plain.config for w in TIMER_LINES[platform][0]
+        )  # default: the vendor's timers
 
 
 def test_render_settings_are_checked():
@@ -217,12 +275,22 @@ def test_render_settings_are_checked():
     assert "longer than the hello" in RenderSettings(5, 5).problems()[0]
     assert "1–65535" in RenderSettings(0).problems()[0]
     assert "1–3600" in RenderSettings(ospf_retransmit=0).problems()[0]
-    assert RenderSettings(ospf_retransmit=1).ospf_timers() == {"hello": None, "dead": None, "retransmit": 1}
+    assert RenderSettings(ospf_retransmit=1).ospf_timers() == {
+        "hello": None,
+        "dead": None,
+        "retransmit": 1,
+    }
 
 
 @needs_vtysh
 def test_frr_accepts_the_fast_timers(sample, tmp_path):
     m, plan = sample
-    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"][:50]
+    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"][
+        :50
+    ]
     _vtysh_ok("".join(render_device(m, plan, h, FAST).config for h in hosts), tmp_path, "fast.cfg")
-    _vtysh_ok("".join(render_device(m, plan, h, FAST).rollback for h in hosts), tmp_path, "fast.rollback.cfg")
+    _vtysh_ok(
+        "".join(render_device(m, plan, h, FAST).rollback for h in hosts),
+        tmp_path,
+        "fast.rollback.cfg",
+    )

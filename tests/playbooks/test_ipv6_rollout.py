@@ -37,7 +37,10 @@ BIN = Path(sys.executable).parent
 _reasons = extranet.missing_prerequisites()
 if not _reasons and extranet._link_exists(extranet.BRIDGE):
     _reasons = [f"another lab is up (bridge {extranet.BRIDGE} exists): `govctl lab down` first"]
-pytestmark = [pytest.mark.lab, pytest.mark.skipif(bool(_reasons), reason="; ".join(_reasons) or "ok")]
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(_reasons), reason="; ".join(_reasons) or "ok"),
+]
 
 
 class Lab:
@@ -48,11 +51,27 @@ class Lab:
         self.villages = [n.name for n in topo.nodes if n.level == "village"]
 
     def playbook(self, *args: str) -> tuple[int, str, dict[str, dict[str, int]]]:
-        env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "playbooks" / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-        proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(self.inventory), *args,
-                               str(ROOT / "playbooks" / "ipv6_rollout.yml")], capture_output=True, text=True, env=env)
-        recap = {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-                 for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)}
+        env = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ROOT / "playbooks" / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        proc = subprocess.run(
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                str(self.inventory),
+                *args,
+                str(ROOT / "playbooks" / "ipv6_rollout.yml"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        recap = {
+            m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+            for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)
+        }
         return proc.returncode, proc.stdout + proc.stderr, recap
 
     def running(self, name: str) -> str:
@@ -62,8 +81,14 @@ class Lab:
 
     def target(self, name: str) -> driver.Target:
         h = self.hosts[name]
-        return driver.Target(name, h["ansible_host"], h["platform"], h["net_username"],
-                             key_file=h["net_key_file"], known_hosts=h["net_known_hosts"])
+        return driver.Target(
+            name,
+            h["ansible_host"],
+            h["platform"],
+            h["net_username"],
+            key_file=h["net_key_file"],
+            known_hosts=h["net_known_hosts"],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +124,9 @@ def test_tags_select_stages_of_the_one_task(lab):
     assert rc == 0, out
     assert recap[name]["changed"] == 0 and recap[name]["ok"] == 1, out
     assert lab.running(name) == before  # no push without the push stage
-    assert driver.same_config((lab.dir / "backups" / f"{name}.cfg").read_text(), before, "linux_frr")
+    assert driver.same_config(
+        (lab.dir / "backups" / f"{name}.cfg").read_text(), before, "linux_frr"
+    )
     (lab.dir / "backups" / f"{name}.cfg").unlink()
 
 
@@ -128,8 +155,13 @@ def test_rerun_after_repair_converges_then_is_idempotent(lab):
 
 def test_testinfra_is_green(lab):
     env = {**os.environ, "GOVCLOUD_LAB_INVENTORY": str(lab.inventory)}
-    proc = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "infra")],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "infra")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout
 
@@ -145,29 +177,41 @@ def _until(ready, what: str, timeout: float = 20.0):
 
 def _route_devs(node, dst: str) -> set[str]:
     """The interfaces a node's route to `dst` leaves by (several when OSPFv3 found equal paths)."""
-    routes = json.loads(extranet.in_netns(node.netns, "ip", "-j", "-6", "route", "show", dst).stdout or "[]")
+    routes = json.loads(
+        extranet.in_netns(node.netns, "ip", "-j", "-6", "route", "show", dst).stdout or "[]"
+    )
     return {nh["dev"] for r in routes for nh in r.get("nexthops", [r]) if "dev" in nh}
 
 
 def _full_on(node, ifname: str) -> bool:
     out = extranet.vtysh(node, "show ipv6 ospf6 neighbor")
-    return any("Full/" in line and line.split()[-1].startswith(f"{ifname}[") for line in out.splitlines())
+    return any(
+        "Full/" in line and line.split()[-1].startswith(f"{ifname}[") for line in out.splitlines()
+    )
 
 
 def test_villages_reach_the_core_with_one_county_link_down(lab):
     topo = lab.topo
     county = next(n for n in topo.nodes if n.level == "county")
     ups = [lk.child_if for lk in topo.links if lk.child == county.name]
-    villages = [n for n in topo.nodes if n.level == "village" and topo.node(n.parent).parent == county.name]
+    villages = [
+        n for n in topo.nodes if n.level == "village" and topo.node(n.parent).parent == county.name
+    ]
     core_lo = lab.hosts[county.name]["parent_loopback"]
     assert len(ups) == 2 and villages and all(_full_on(county, i) for i in ups)
-    assert _until(lambda: _route_devs(county, core_lo) == set(ups), "ECMP over both links to the core")
+    assert _until(
+        lambda: _route_devs(county, core_lo) == set(ups), "ECMP over both links to the core"
+    )
     extranet._run("ip", "-n", county.netns, "link", "set", ups[0], "down")
     try:
         _until(lambda: _route_devs(county, core_lo) == {ups[1]}, f"reroute over {ups[1]}")
         for v in villages:
-            ping = extranet.in_netns(v.netns, "ping", "-6", "-c", "1", "-W", "1", core_lo, check=False)
-            assert ping.returncode == 0, f"{v.name} lost the core with {county.name}:{ups[0]} down: {ping.stdout}"
+            ping = extranet.in_netns(
+                v.netns, "ping", "-6", "-c", "1", "-W", "1", core_lo, check=False
+            )
+            assert ping.returncode == 0, (
+                f"{v.name} lost the core with {county.name}:{ups[0]} down: {ping.stdout}"
+            )
         assert _full_on(county, ups[1])
     finally:
         extranet._run("ip", "-n", county.netns, "link", "set", ups[0], "up")
@@ -187,7 +231,9 @@ def _bad_configs(lab, name: str, change) -> Path:
 def test_rejected_config_is_rolled_back_exactly(lab):
     name = lab.villages[1]
     before = lab.running(name)
-    configs = _bad_configs(lab, name, lambda t: t + "interface up0\n ipv6 ospf6 cost 77\n ipv6 frobnicate on\nexit\n")
+    configs = _bad_configs(
+        lab, name, lambda t: t + "interface up0\n ipv6 ospf6 cost 77\n ipv6 frobnicate on\nexit\n"
+    )
     rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}")
     assert rc != 0 and "rejected" in out and "rolled back" in out, out
     assert recap[name]["rescued"] == 1
@@ -202,17 +248,24 @@ def test_postcheck_failure_is_rolled_back(lab):
     before = lab.running(name)
     # Accepted by the device, fatal to the link: a passive uplink drops its OSPFv3 adjacency.
     configs = _bad_configs(lab, name, lambda t: t + "interface up0\n ipv6 ospf6 passive\nexit\n")
-    rc, out, recap = lab.playbook("--limit", name, "-e", f"config_dir={configs}", "-e", "postcheck_timeout=6")
+    rc, out, recap = lab.playbook(
+        "--limit", name, "-e", f"config_dir={configs}", "-e", "postcheck_timeout=6"
+    )
     assert rc != 0 and "no Full OSPFv3 neighbour on up0" in out and "rolled back" in out, out
     assert driver.same_config(before, lab.running(name), "linux_frr")
     with driver.session(lab.target(name)) as conn:  # and the device is healthy again
         h = lab.hosts[name]
-        assert driver.check(conn, "linux_frr", h["uplinks"], h["parent_loopback"], timeout=30)["ping6"]
+        assert driver.check(conn, "linux_frr", h["uplinks"], h["parent_loopback"], timeout=30)[
+            "ping6"
+        ]
 
 
 def test_direct_path_agrees(lab):
-    proc = subprocess.run([str(BIN / "govctl"), "net", "push", "-i", str(lab.inventory), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(BIN / "govctl"), "net", "push", "-i", str(lab.inventory), "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     import json
 

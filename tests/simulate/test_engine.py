@@ -11,8 +11,15 @@ from simulate import drlevels
 from simulate.engine import NodePool
 from simulate.flows import Link
 
-ops = st.lists(st.tuples(st.sampled_from(["place", "release", "resize", "fail", "repair"]),
-                         st.integers(0, 30), st.floats(0.5, 12), st.floats(1, 64)), max_size=80)
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["place", "release", "resize", "fail", "repair"]),
+        st.integers(0, 30),
+        st.floats(0.5, 12),
+        st.floats(1, 64),
+    ),
+    max_size=80,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -21,12 +28,19 @@ def test_pool_books_balance_and_no_node_overfills(sequence):
     pool = NodePool(5, cpu=16.0, memory=128.0)
     for op, key, cpu, mem in sequence:
         vm = key % 12
-        siblings = {pool.where[v] for v in (vm ^ 1,) if v in pool.where}  # pairs (0,1), (2,3)… are replicas
+        siblings = {
+            pool.where[v] for v in (vm ^ 1,) if v in pool.where
+        }  # pairs (0,1), (2,3)… are replicas
         if op == "place" and vm not in pool.where:
             node = pool.place(vm, cpu, mem, siblings)
             if node is None:
-                assert all(not pool.up[n] or pool.free_cpu[n] < cpu or pool.free_mem[n] < mem or n in siblings
-                           for n in range(pool.nodes)), "a fitting node was missed"
+                assert all(
+                    not pool.up[n]
+                    or pool.free_cpu[n] < cpu
+                    or pool.free_mem[n] < mem
+                    or n in siblings
+                    for n in range(pool.nodes)
+                ), "a fitting node was missed"
             else:
                 assert node not in siblings
         elif op == "release" and vm in pool.where:
@@ -46,13 +60,13 @@ def test_pool_books_balance_and_no_node_overfills(sequence):
 
 def test_best_fit_picks_the_tightest_node_that_fits():
     pool = NodePool(3, cpu=10.0, memory=100.0)
-    pool.put("a", 0, 6.0, 10.0)   # node 0: 4 CPU free
-    pool.put("b", 1, 3.0, 95.0)   # node 1: 7 CPU free but only 5 GiB
+    pool.put("a", 0, 6.0, 10.0)  # node 0: 4 CPU free
+    pool.put("b", 1, 3.0, 95.0)  # node 1: 7 CPU free but only 5 GiB
     assert pool.place("c", 4.0, 10.0) == 0
-    assert pool.place("d", 5.0, 10.0) == 2          # node 1 lacks memory
+    assert pool.place("d", 5.0, 10.0) == 2  # node 1 lacks memory
     assert pool.place("e", 5.0, 10.0, avoid={2}) is None
     with pytest.raises(ValueError):
-        pool.put("f", 0, 1.0, 1.0)                   # node 0 is full
+        pool.put("f", 0, 1.0, 1.0)  # node 0 is full
 
 
 def _run_link(capacity, flows, outages=()):

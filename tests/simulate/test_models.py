@@ -15,11 +15,16 @@ from simulate.settings import BackupSettings, CapacitySettings, RolloutSettings
 
 
 def _with(m, systems=None, sites=None, zones=None):
-    city = m.city.model_copy(update={k: v for k, v in (("sites", sites), ("zones", zones)) if v is not None})
-    return dataclasses.replace(m, city=city, systems=systems if systems is not None else m.systems, _cache={})
+    city = m.city.model_copy(
+        update={k: v for k, v in (("sites", sites), ("zones", zones)) if v is not None}
+    )
+    return dataclasses.replace(
+        m, city=city, systems=systems if systems is not None else m.systems, _cache={}
+    )
 
 
 # --- capacity ------------------------------------------------------------------------
+
 
 def test_capacity_run_is_deterministic_by_seed(city):
     cfg = CapacitySettings(years=0.5, node_mtbf_days=30)
@@ -49,7 +54,9 @@ def test_capacity_never_places_beyond_capacity_and_accounts_for_every_vm(city):
     for r in report["zones"].values():
         assert r["peak_cpu_allocation"] <= 1 + 1e-9 and r["peak_memory_allocation"] <= 1 + 1e-9
         assert r["nodes_needed"] > 3 and r["extra_nodes_needed"] == r["nodes_needed"] - 3
-    assert set(report["zones_with_placement_failures"]) == {n for n, z in zones.items() if sum(z.failures.values())}
+    assert set(report["zones_with_placement_failures"]) == {
+        n for n, z in zones.items() if sum(z.failures.values())
+    }
 
 
 def test_capacity_wave_option_brings_only_that_many_waves(city):
@@ -57,9 +64,14 @@ def test_capacity_wave_option_brings_only_that_many_waves(city):
     first = city.next_wave
     one = capacity.run(city, cfg, seed=1, wave=first)
     allw = capacity.run(city, cfg, seed=1)
-    assert one["systems"]["planned"] == sum(1 for s in city.on_cloud_systems(first) if s.target_zone)
+    assert one["systems"]["planned"] == sum(
+        1 for s in city.on_cloud_systems(first) if s.target_zone
+    )
     assert one["systems"]["planned"] < allw["systems"]["planned"]
-    assert one["zones"]["shared"]["peak_cpu_allocation"] < allw["zones"]["shared"]["peak_cpu_allocation"]
+    assert (
+        one["zones"]["shared"]["peak_cpu_allocation"]
+        < allw["zones"]["shared"]["peak_cpu_allocation"]
+    )
 
 
 def test_load_profiles_come_from_the_history(city):
@@ -74,12 +86,21 @@ def test_load_profiles_come_from_the_history(city):
 
 # --- backup --------------------------------------------------------------------------
 
+
 def _one_system_city(city, level=2, data_gib=500.0, offsite_mbps=1000, dr_mbps=None, dr_paths=1):
     s = next(s for s in city.systems if s.state == SystemState.on_cloud)
     s = s.model_copy(update={"dr_level": level, "data_gib": data_gib, "daily_change_ratio": 0.05})
-    sites = [site.model_copy(update={"link_mbps": {"backup_offsite": offsite_mbps, "dr_same_city": dr_mbps}.get(site.role.value),
-                                     "link_paths": dr_paths if site.role.value == "dr_same_city" else 1})
-             for site in city.city.sites]
+    sites = [
+        site.model_copy(
+            update={
+                "link_mbps": {"backup_offsite": offsite_mbps, "dr_same_city": dr_mbps}.get(
+                    site.role.value
+                ),
+                "link_paths": dr_paths if site.role.value == "dr_same_city" else 1,
+            }
+        )
+        for site in city.city.sites
+    ]
     return _with(city, systems=[s], sites=sites), s
 
 
@@ -130,8 +151,12 @@ def test_continuous_replication_loses_data_only_during_outages(city):
 
 def test_a_dual_link_is_down_only_when_both_paths_are(city):
     cfg = BackupSettings(days=20, link_mtbf_days=1, outage_mean_h=3)
-    single = backup.run(_one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=1)[0], cfg, seed=2)
-    dual = backup.run(_one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=2)[0], cfg, seed=2)
+    single = backup.run(
+        _one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=1)[0], cfg, seed=2
+    )
+    dual = backup.run(
+        _one_system_city(city, level=5, data_gib=1000.0, dr_mbps=1000, dr_paths=2)[0], cfg, seed=2
+    )
     one, two = single["links"]["dr_same_city"], dual["links"]["dr_same_city"]
     assert one["paths"] == 1 and one["outages"] == one["path_outages"] > 0
     assert two["paths"] == 2 and two["path_outages"] > two["outages"]
@@ -160,7 +185,10 @@ def test_backup_of_the_sample_city_is_deterministic_and_complete(city):
         assert r["rpo_ok"] == drlevels.rpo_ok(r["dr_level"], r["rpo_s"])
     # conservation of work: what the off-site link moved is what the nightly jobs sent
     sent = sum(n["gib"] for n in a["nights"])
-    assert a["links"]["backup_offsite"]["delivered_gib"] == pytest.approx(sent, rel=1e-6) or a["window"]["nights_over"]
+    assert (
+        a["links"]["backup_offsite"]["delivered_gib"] == pytest.approx(sent, rel=1e-6)
+        or a["window"]["nights_over"]
+    )
 
 
 def test_backup_without_any_dr_link_is_a_clear_error(city):
@@ -171,11 +199,16 @@ def test_backup_without_any_dr_link_is_a_clear_error(city):
 
 # --- rollout -------------------------------------------------------------------------
 
+
 def test_rollout_without_randomness_matches_the_closed_form(city):
-    cfg = RolloutSettings(forks=7, push_sigma=0, failure_rate=0, replications=2, push_median_s=40, connect_s=5)
+    cfg = RolloutSettings(
+        forks=7, push_sigma=0, failure_rate=0, replications=2, push_median_s=40, connect_s=5
+    )
     r = rollout.run(city, cfg, seed=1, jobs=1)
     expected = sum(math.ceil(n / 7) * 45.0 for n in r["devices"].values()) / 3600
-    assert r["total_h"]["min"] == pytest.approx(expected, abs=1e-4) and r["total_h"]["max"] == pytest.approx(expected, abs=1e-4)
+    assert r["total_h"]["min"] == pytest.approx(expected, abs=1e-4) and r["total_h"][
+        "max"
+    ] == pytest.approx(expected, abs=1e-4)
     assert r["devices"] == {"city": 2, "county": 18, "township": 108, "village": 1437}
 
 
@@ -183,6 +216,11 @@ def test_rollout_failures_add_retries_and_time(city):
     base = RolloutSettings(forks=50, replications=6)
     calm = rollout.run(city, base.model_copy(update={"failure_rate": 0.0}), seed=2, jobs=1)
     rough = rollout.run(city, base.model_copy(update={"failure_rate": 0.3}), seed=2, jobs=1)
-    assert calm["attempts_mean"] == sum(calm["devices"].values()) and calm["failed_devices_mean"] == 0
-    assert rough["attempts_mean"] > calm["attempts_mean"] and rough["total_h"]["mean"] > calm["total_h"]["mean"]
+    assert (
+        calm["attempts_mean"] == sum(calm["devices"].values()) and calm["failed_devices_mean"] == 0
+    )
+    assert (
+        rough["attempts_mean"] > calm["attempts_mean"]
+        and rough["total_h"]["mean"] > calm["total_h"]["mean"]
+    )
     assert rough == rollout.run(city, base.model_copy(update={"failure_rate": 0.3}), seed=2, jobs=1)

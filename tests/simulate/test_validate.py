@@ -48,18 +48,33 @@ def test_same_seed_same_estimates_inline_or_in_processes():
 
 
 def test_same_seed_same_estimates_on_dask():
-    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'govcloud[dask]')")
+    distributed = pytest.importorskip(
+        "distributed", reason="dask.distributed is not installed (pip install 'govcloud[dask]')"
+    )
     inline = validate.run("erlang-c", 4, 3.0, seed=6, replications=4, customers=2_000, jobs=1)
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:
-        on_dask = validate.run("erlang-c", 4, 3.0, seed=6, replications=4, customers=2_000, scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as cluster:
+        on_dask = validate.run(
+            "erlang-c",
+            4,
+            3.0,
+            seed=6,
+            replications=4,
+            customers=2_000,
+            scheduler=cluster.scheduler_address,
+        )
     assert on_dask == inline
 
 
-@pytest.mark.parametrize("args, message", [
-    (("erlang-x", 2, 1.0), "model must be"),
-    (("erlang-c", 2, 3.0), "load < servers"),
-    (("erlang-b", 0, 1.0), "servers must be"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("erlang-x", 2, 1.0), "model must be"),
+        (("erlang-c", 2, 3.0), "load < servers"),
+        (("erlang-b", 0, 1.0), "servers must be"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(args, message):
     with pytest.raises(ValueError, match=message):
         validate.run(*args, seed=1, replications=2, customers=100)

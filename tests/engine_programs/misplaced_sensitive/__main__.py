@@ -26,8 +26,21 @@ cluster = planner.clusters(m)[0][zone]
 system = next(s for s in m.systems if s.classification.value == "sensitive" and s.cloud_bound)
 dept = m.departments_by_code[system.department]
 provider = k8s.Provider(zone, render_yaml_to_directory=f"{settings.render_dir}/{zone}")
-tenant = DepartmentTenant(f"{zone}-{dept.slug}", dept, cluster, data_class="sensitive",
-                          ingress_namespace=settings.ingress_namespace, opts=pulumi.ResourceOptions(provider=provider))
-SystemWorkload(f"{zone}-{system.id}", system, dept, cluster, replicas=system.replicas, registry=settings.registry,
-               opts=pulumi.ResourceOptions(provider=provider, depends_on=[tenant.namespace_resource]))
+tenant = DepartmentTenant(
+    f"{zone}-{dept.slug}",
+    dept,
+    cluster,
+    data_class="sensitive",
+    ingress_namespace=settings.ingress_namespace,
+    opts=pulumi.ResourceOptions(provider=provider),
+)
+SystemWorkload(
+    f"{zone}-{system.id}",
+    system,
+    dept,
+    cluster,
+    replicas=system.replicas,
+    registry=settings.registry,
+    opts=pulumi.ResourceOptions(provider=provider, depends_on=[tenant.namespace_resource]),
+)
 pulumi.export("system", system.id)
