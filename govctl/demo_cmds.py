@@ -123,7 +123,7 @@ def _capacity(c: Context) -> str:
 
 
 def _plan(c: Context) -> str:
-    from simulate import gate
+    from gate import checks as gate
 
     run = gate.evaluate(c.model, None, None, c.seed, c.out / "ipv6" / "ipam.lock.yaml")
     summary = gate.summary(run)
@@ -136,7 +136,7 @@ def _plan(c: Context) -> str:
 
 
 def _report(c: Context) -> str:
-    from simulate import cityreport
+    from gate import report as cityreport
 
     run, summary = c.data["gate"]
     page = cityreport.build(

@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gate import checks as gate
 from govctl.common import (
     DEFAULT_CITY,
     CityDir,
@@ -23,7 +24,6 @@ from govctl.common import (
 )
 from model import CityModel
 from network.lock import LockError, check_foreign, load_lock
-from simulate import gate
 from simulate.settings import load_settings
 
 DEFAULT_LOCK = Path("network/ipam.lock.yaml")

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from capacity import report as capacity_report
+from gate import checks as gate
+from gate import report as cityreport
 from govctl.common import DEFAULT_CITY, CityDir, console, err, load
 from govctl.plan_cmds import run_gate
-from simulate import cityreport, gate
 
 
 def report(

@@ -78,7 +78,7 @@ def kpi_figure(rows: list[dict]) -> bytes:
 
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("simulate", "templates"),
+        loader=jinja2.PackageLoader("gate", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
@@ -91,7 +91,7 @@ def build(
 ) -> Path:
     """Write `out/index.html`, its images and `out/report.json`; return the page's path.
 
-    `plan_summary` is `simulate.gate.summary(...)`; `capacity`/`backup` the full simulation
+    `plan_summary` is `gate.checks.summary(...)`; `capacity`/`backup` the full simulation
     results (for the plots); `compress` is `capacity.report.build(...)`."""
     rows = kpi_rows(plan_summary["kpi"])
     images: dict[str, bytes] = {"kpi.png": kpi_figure(rows)}
