@@ -257,6 +257,10 @@ def systems(
             state = _weighted(rng, {"legacy": 9, "retired": 1})
         else:
             state = _weighted(rng, {"on_cloud": 55, "migrating": 8, "legacy": 33, "retired": 4})
+        if not all_active and state in ("legacy", "migrating"):
+            # no machine room left to run in: the system is on the cloud already, or (a
+            # classified one, which never migrates) retired with its rooms
+            state = "retired" if classification == "classified" else "on_cloud"
         vcpu = _weighted(rng, {2: 25, 4: 35, 8: 25, 16: 12, 32: 3})
         memory = vcpu * _weighted(rng, {2: 3, 4: 5, 8: 2})
         storage = round(min(20_000, rng.lognormvariate(math.log(300), 1.0)), -1) or 50.0
