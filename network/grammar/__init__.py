@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
