@@ -63,7 +63,7 @@ def up(
             extranet.up,
             topo,
             lab_dir,
-            spec or topology.DEFAULT_SPEC,
+            spec or ("" if (lab_dir / extranet.STATE_FILE).exists() else topology.DEFAULT_SPEC),
             str(city),
             progress=lambda name: bar.update(task, advance=1, description=name),
         )

@@ -12,7 +12,8 @@ Each daemon runs in its own UTS namespace named after the device, so prompts are
 
 `up` is idempotent: it creates only what is missing and restarts stopped daemons from the
 saved config (like a reboot). Everything it creates is recorded in `<lab>/state.json`
-before it is created, and `down` deletes exactly those things, by name.
+before it is created, and every daemon it starts right after (`lab.supervisor`: PID, start
+time, program); `down` stops exactly those processes and deletes exactly those things, by name.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from lab import supervisor
+from lab.supervisor import LabError as LabError
 from lab.topology import MGMT_NET, Node, Topology
 from model.yamlio import dump_yaml, write_atomic
 
@@ -61,10 +64,6 @@ TOOLS = {  # what the lab runs → the Debian package that provides it
     "ping": "iputils-ping",
 }
 Progress = Callable[[str], None]
-
-
-class LabError(Exception):
-    """Something the operator must fix (not root, a missing package, a foreign lab)."""
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -141,52 +140,65 @@ def _link_exists(name: str, ns: str | None = None) -> bool:
     return _run(*cmd, check=False).returncode == 0
 
 
-def _pid_alive(pidfile: Path, ns: str) -> bool:
-    """True when the pid in `pidfile` is a live process inside namespace `ns`."""
+def _in_netns(pid: int, ns: str) -> bool:
+    """True when process `pid` lives inside network namespace `ns`."""
     try:
-        pid = int(pidfile.read_text().split()[0])
         return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(f"/run/netns/{ns}").st_ino
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return False
+
+
+def _adopt_daemon(state: State, ns: str, name: str, pidfile: Path, exe: str) -> None:
+    """Record the daemon that writes `pidfile` (it forked away from the command that started
+    it, and may write the file a moment after that command returned) once it runs `exe`
+    inside `ns`."""
+    found: list[dict] = []
+
+    def written() -> bool:
+        record = supervisor.adopt_pidfile(pidfile, exe)
+        if record and _in_netns(record["pid"], ns):
+            found.append(record)
+        return bool(found)
+
+    _wait(written, f"{name} in {ns} (its pid file {pidfile})")
+    state.record_process(ns, name, found[0])
 
 
 # --- state ------------------------------------------------------------------------------------
 
 
-class State:
-    """What `up` created, saved before each creation so `down` can undo a half-finished `up`."""
+class State(supervisor.StateFile):
+    """What `up` created, saved before each creation so `down` can undo a half-finished `up`,
+    and the processes it started: `processes[netns][daemon]`, a `lab.supervisor` record."""
 
     def __init__(self, lab_dir: Path):
-        self.path = lab_dir / STATE_FILE
-        self.data = {
-            "schema_version": SCHEMA_VERSION,
-            "netns": [],
-            "host_links": [],
-            "bridge": None,
-            "paths": [],
-            "user": None,
-            "spec": None,
-            "city": None,
-        }
-        if self.path.exists():
-            try:
-                self.data.update(json.loads(self.path.read_text()))
-            except json.JSONDecodeError as exc:
-                raise LabError(
-                    f"{self.path}: corrupt lab state ({exc}); remove the lab by hand"
-                ) from exc
+        super().__init__(
+            Path(lab_dir) / STATE_FILE,
+            {
+                "schema_version": SCHEMA_VERSION,
+                "netns": [],
+                "host_links": [],
+                "bridge": None,
+                "paths": [],
+                "user": None,
+                "spec": None,
+                "city": None,
+                "processes": {},
+            },
+        )
 
-    def record(self, key: str, value) -> None:
-        if isinstance(self.data[key], list):
-            if value in self.data[key]:
-                return
-            self.data[key].append(value)
-        else:
-            self.data[key] = value
+    def process(self, ns: str, name: str) -> dict | None:
+        return self.data["processes"].get(ns, {}).get(name)
+
+    def record_process(self, ns: str, name: str, record: dict | None) -> None:
+        """Remember the process `name` started in namespace `ns` (None: it is not running)."""
+        self.data["processes"].setdefault(ns, {})[name] = record
         self.save()
 
-    def save(self) -> None:
-        write_atomic(self.path, json.dumps(self.data, indent=2) + "\n")
+    def running(self, ns: str, name: str) -> bool:
+        """True while the recorded process runs, is that very process, and is in `ns`."""
+        record = self.process(ns, name)
+        return supervisor.alive(record) and _in_netns(record["pid"], ns)  # type: ignore[index]
 
 
 # --- up ---------------------------------------------------------------------------------------
@@ -435,9 +447,9 @@ def _frr(node: Node, topo: Topology, state: State) -> None:
             (etc / name).write_text(text)
             shutil.chown(etc / name, LOGIN_USER, "frr")
             (etc / name).chmod(0o660)
-    started = False
+    started = []
     for daemon in DAEMONS:
-        if _pid_alive(run / f"{daemon}.pid", node.netns):
+        if state.running(node.netns, daemon):
             continue
         in_netns(
             node.netns,
@@ -453,7 +465,9 @@ def _frr(node: Node, topo: Topology, state: State) -> None:
             str(run / f"{daemon}.pid"),
             hostname=node.name,
         )
-        started = True
+        started.append(daemon)
+    for daemon in started:  # `-d`: forked away, its PID is in the pid file
+        _adopt_daemon(state, node.netns, daemon, run / f"{daemon}.pid", daemon)
     if started:
         _wait(lambda: all((run / f"{d}.vty").exists() for d in DAEMONS), f"FRR in {node.netns}")
         in_netns(node.netns, "vtysh", "-N", node.netns, "-b", hostname=node.name)
@@ -492,8 +506,10 @@ def _sshd(node: Node, lab_dir: Path, state: State) -> None:
             ]
         )
     )
-    if not _pid_alive(home / "sshd.pid", node.netns):
+    if not state.running(node.netns, "sshd"):
         in_netns(node.netns, "/usr/sbin/sshd", "-f", str(config), hostname=node.name)
+        # It daemonized and wrote its PID file before the command returned.
+        _adopt_daemon(state, node.netns, "sshd", home / "sshd.pid", "sshd")
 
 
 def _wait(ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
@@ -519,11 +535,10 @@ def _wait_ssh(topo: Topology) -> None:
 # --- status and down ----------------------------------------------------------------------
 
 
-def node_health(node: Node, lab_dir: Path) -> dict:
+def node_health(node: Node, state: State | None) -> dict:
     ns = node.netns
     present = os.path.exists(f"/run/netns/{ns}")
-    daemons = {d: present and _pid_alive(FRR_RUN / ns / f"{d}.pid", ns) for d in DAEMONS}
-    daemons["sshd"] = present and _pid_alive(lab_dir / "nodes" / node.name / "sshd.pid", ns)
+    daemons = {d: bool(present and state and state.running(ns, d)) for d in (*DAEMONS, "sshd")}
     return {
         "netns_present": present,
         "daemons": daemons,
@@ -533,6 +548,7 @@ def node_health(node: Node, lab_dir: Path) -> dict:
 
 def status(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     lab_dir = Path(lab_dir).resolve()
+    state = State(lab_dir) if (lab_dir / STATE_FILE).exists() else None
     nodes = []
     for n in topo.nodes:
         nodes.append(
@@ -542,10 +558,9 @@ def status(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
                 "level": n.level,
                 "mgmt": n.mgmt,
                 "parent": n.parent,
-                **node_health(n, lab_dir),
+                **node_health(n, state),
             }
         )
-    state = State(lab_dir) if (lab_dir / STATE_FILE).exists() else None
     return {
         "schema_version": SCHEMA_VERSION,
         "up": bool(state) and all(n["healthy"] for n in nodes),
@@ -562,17 +577,30 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
     lab_dir = Path(lab_dir).resolve()
     if not (lab_dir / STATE_FILE).exists():
         return {
-            "removed": {"netns": [], "host_links": [], "paths": [], "user": None, "bridge": None}
+            "removed": {
+                "netns": [],
+                "host_links": [],
+                "paths": [],
+                "user": None,
+                "bridge": None,
+                "processes": 0,
+                "strays": 0,
+            }
         }
     state = State(lab_dir)
     d = state.data
+    # The daemons up() started, all at once (FRR takes a moment to stop), by their records.
+    supervisor.stop([r for daemons in d["processes"].values() for r in daemons.values()], grace=5.0)
     present = [ns for ns in d["netns"] if ns in _netns_list()]
-    pids = [
+    # What is left inside the lab's own namespaces was started there through the lab (a login
+    # session of its sshd, an `ip netns exec` shell) and would keep the namespace and its
+    # links alive after `ip netns del`; it goes with the namespace.
+    strays = [
         int(p)
         for ns in present
         for p in _run("ip", "netns", "pids", ns, check=False).stdout.split()
     ]
-    _kill_all(pids)  # every daemon at once: FRR takes a moment to stop
+    _kill_all(strays)
     for ns in present:
         say(ns)
         _run("ip", "netns", "del", ns, check=False)
@@ -592,7 +620,9 @@ def down(lab_dir: Path = DEFAULT_LAB_DIR, progress: Progress | None = None) -> d
     for name in ("known_hosts", "inventory.yml"):
         (lab_dir / name).unlink(missing_ok=True)
     removed = {k: d[k] for k in ("netns", "host_links", "paths", "user", "bridge")}
-    state.path.unlink()
+    removed["processes"] = sum(len(daemons) for daemons in d["processes"].values())
+    removed["strays"] = len(strays)
+    state.remove()
     return {"removed": removed}
 
 

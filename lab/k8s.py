@@ -14,25 +14,30 @@ Debian's etcd-server. No kubelet or scheduler: pods are admitted and stored, nev
 The kubeconfig (`<state_dir>/kubeconfig`, or the `kubeconfig=` path given to up; `govctl
 lab k8s` uses `.lab/kubeconfig`) has one context per cluster, named after it. Each cluster
 also gets the platform objects govcloud expects to find installed (`lab/k8s-platform.yaml`:
-the Velero namespace and CRDs).
+the Velero namespace and CRDs). The certificates come from `lab.pki`, the kubeconfigs from
+`lab.kubeconfig`; processes and the state file are `lab.supervisor`'s.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from lab import pki as lab_pki
+from lab import supervisor
+from lab.kubeconfig import LAB_EXTENSION as LAB_EXTENSION
+from lab.kubeconfig import Entry
+from lab.kubeconfig import without_nodes as without_nodes
+from lab.kubeconfig import write as write_kubeconfig
+from lab.supervisor import LabError as LabError
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO / ".tools" / "bin"
@@ -41,7 +46,6 @@ DEFAULT_STATE_DIR = DEFAULT_LAB_DIR / "k8s"
 DEFAULT_KUBECONFIG = DEFAULT_LAB_DIR / "kubeconfig"
 PLATFORM = Path(__file__).with_name("k8s-platform.yaml")
 STATE_FILE = "state.json"
-LAB_EXTENSION = "govcloud.lab"  # marks the kubeconfigs this lab writes
 HOST = "127.0.0.1"
 # Virtual addresses the API server hands to Services (dual-stack, so `PreferDualStack`
 # Services get both families); nothing is routed or listens there. Lab ranges only:
@@ -58,10 +62,7 @@ ADMISSION_PLUGINS = (
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager")  # start order
 PORTS = ("apiserver", "etcd", "etcd_peer", "controller_manager")
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
-
-
-class LabError(RuntimeError):
-    """The lab cannot do what was asked; the message says why and what to do."""
+SUBJECT_WORD = re.compile(r"^[A-Za-z0-9:._@-]+$")
 
 
 # --- binaries -------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def find_binaries() -> dict[str, str]:
         if "etcd" in missing:
             hints.append("install Debian's etcd-server (`make setup` as root)")
         raise LabError(f"missing binaries: {', '.join(missing)}; " + " and ".join(hints))
-    return found  # type: ignore[return-value]
+    return {name: path for name, path in found.items() if path}
 
 
 def _binaries() -> dict[str, str | None]:
@@ -120,16 +121,17 @@ def up(
         if not NAME.match(name):
             raise LabError(f"cluster name {name!r} is not a short DNS label")
     state_dir.mkdir(parents=True, exist_ok=True)
-    state = _load(state_dir)
-    old = state.get("kubeconfig")
+    state = _state(state_dir)
+    old = state.data.get("kubeconfig")
     kubeconfig_path = Path(kubeconfig or old or state_dir / "kubeconfig")
     if old and Path(old) != kubeconfig_path.absolute():
         Path(old).unlink(missing_ok=True)  # moved: the old file would name stale servers
-    state["kubeconfig"] = str(kubeconfig_path.absolute())
+    state.data["kubeconfig"] = str(kubeconfig_path.absolute())
+    every = state.data["clusters"]
     result: dict[str, dict] = {}
     starting: list[str] = []
     for i, name in enumerate(clusters):
-        cluster = state["clusters"].get(name)
+        cluster = every.get(name)
         if cluster and _all_alive(cluster) and _ready(state_dir, name, cluster):
             result[name] = _describe(cluster, name, started=False)
             continue
@@ -137,79 +139,79 @@ def up(
             _stop(cluster)
         else:
             cluster = {"ports": _pick_ports(i, base_port), "processes": {}}
-            state["clusters"][name] = cluster
+            every[name] = cluster
         busy = [f"{HOST}:{p} ({what})" for what, p in cluster["ports"].items() if not _port_free(p)]
         if busy:
-            _save(state_dir, state)
+            state.save()
             raise LabError(
                 f"cluster {name!r}: ports busy: {', '.join(busy)}; stop what listens there, "
                 f"or run down() to forget these ports, or pass another base_port"
             )
-        _make_pki(state_dir / name, name)
+        lab_pki.make_pki(state_dir / name / "pki", name)
         starting.append(name)
-    _save(state_dir, state)
-    kubeconfig_path = _write_kubeconfig(state_dir, state, kubeconfig_path)
+    state.save()
+    _write_kubeconfigs(state_dir, every, kubeconfig_path)
 
     # Start the clusters side by side: all etcds, then all API servers, then controllers.
     began = {name: time.monotonic() for name in starting}
     try:
         for process in PROCESSES:
             for name in starting:
-                cluster = state["clusters"][name]
+                cluster = every[name]
                 argv = _argv(process, bins[process], state_dir / name, name, cluster["ports"])
-                cluster["processes"][process] = _spawn(argv, state_dir / name / f"{process}.log")
-                _save(state_dir, state)
+                log = state_dir / name / f"{process}.log"
+                cluster["processes"][process] = supervisor.spawn(argv, log)
+                state.save()  # recorded before anything waits on it
             deadline = time.monotonic() + timeout
             for name in starting:
-                _wait(state_dir, name, state["clusters"][name], process, deadline)
+                _wait(state_dir, name, every[name], process, deadline)
     except LabError:
-        _stop(*(state["clusters"][name] for name in starting))
-        _save(state_dir, state)
+        _stop(*(every[name] for name in starting))
+        state.save()
         raise
     for name in starting:
-        cluster = state["clusters"][name]
+        cluster = every[name]
         cluster["startup_seconds"] = round(time.monotonic() - began[name], 1)
         result[name] = _describe(cluster, name, started=True)
-    _save(state_dir, state)
+    state.save()
     platform = _platform_objects()
     for name in clusters:
-        _install(state_dir, name, state["clusters"][name], platform, timeout)
+        _install(state_dir, name, every[name], platform, timeout)
     return {"kubeconfig": str(kubeconfig_path), "clusters": result}
 
 
 def down(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> list[str]:
-    """Stop the processes up() started (by recorded PID and start time) and remove their data
-    and the kubeconfig. Returns the names of the clusters it removed."""
+    """Stop the processes up() started (by recorded PID, start time and program) and remove
+    their data and the kubeconfig. Returns the names of the clusters it removed."""
     state_dir = Path(state_dir)
-    if not (state_dir / STATE_FILE).exists():
+    state = _state(state_dir)
+    if not state.exists():
         return []
-    state = _load(state_dir)
-    _stop(*state["clusters"].values())
-    for name in state["clusters"]:
+    clusters = state.data["clusters"]
+    _stop(*clusters.values())
+    for name in clusters:
         shutil.rmtree(state_dir / name, ignore_errors=True)
-    kubeconfig = state.get("kubeconfig")
-    for leftover in (
-        Path(kubeconfig) if kubeconfig else None,
-        state_dir / "kubeconfig",
-        state_dir / STATE_FILE,
-    ):
+    kubeconfig = state.data.get("kubeconfig")
+    for leftover in (Path(kubeconfig) if kubeconfig else None, state_dir / "kubeconfig"):
         if leftover:
             leftover.unlink(missing_ok=True)
+    state.remove()
     try:
         state_dir.rmdir()  # only if nothing else was put there
     except OSError:
         pass
-    return list(state["clusters"])
+    return list(clusters)
 
 
 def status(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> dict:
     """Per cluster: {"healthy": readyz ok and all processes alive, "server", "processes", ...}."""
     state_dir = Path(state_dir)
-    if not (state_dir / STATE_FILE).exists():
+    state = _state(state_dir)
+    if not state.exists():
         return {}
     report = {}
-    for name, cluster in _load(state_dir)["clusters"].items():
-        alive = {p: _alive(cluster["processes"].get(p)) for p in PROCESSES}
+    for name, cluster in state.data["clusters"].items():
+        alive = {p: supervisor.alive(cluster["processes"].get(p)) for p in PROCESSES}
         readyz = _get(state_dir, name, cluster, "/readyz") if alive["kube-apiserver"] else None
         report[name] = {
             "healthy": all(alive.values()) and readyz == "ok",
@@ -227,7 +229,7 @@ def status(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> dict:
 
 def kubeconfig_of(state_dir: str | os.PathLike = DEFAULT_STATE_DIR) -> str | None:
     """Where up() wrote the kubeconfig of the clusters in state_dir (None: no lab there)."""
-    return _load(Path(state_dir)).get("kubeconfig")
+    return _state(Path(state_dir)).data.get("kubeconfig")
 
 
 def user_kubeconfig(
@@ -235,22 +237,44 @@ def user_kubeconfig(
 ) -> Path:
     """A kubeconfig for `user` (in `groups`) on a running cluster: a client cert from its CA."""
     state_dir = Path(state_dir)
-    ports = _load(state_dir)["clusters"][cluster]["ports"]
+    ports = _state(state_dir).data["clusters"][cluster]["ports"]
     for word in (user, *groups):
-        if not re.match(r"^[A-Za-z0-9:._@-]+$", word):
+        if not SUBJECT_WORD.match(word):
             raise LabError(f"user or group name {word!r} has characters the lab does not accept")
     pki = state_dir / cluster / "pki"
     stem = "user-" + user.replace(":", "_")
-    subject = "".join(f"/O={g}" for g in groups) + f"/CN={user}"
-    _issue(pki, stem, subject, "client")
+    lab_pki.issue(pki, stem, user, groups, lab_pki.CLIENT)
     path = state_dir / cluster / "users" / f"{user.replace(':', '_')}.kubeconfig"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(
-        _kubeconfig_text(
-            [(cluster, f"https://{HOST}:{ports['apiserver']}", pki / "ca.crt", user, pki / stem)]
-        )
-    )
-    return path
+    server = f"https://{HOST}:{ports['apiserver']}"
+    return write_kubeconfig(path, [Entry(cluster, server, pki / "ca.crt", user, pki / stem)])
+
+
+def _state(state_dir: Path) -> supervisor.StateFile:
+    """`{"kubeconfig": path, "clusters": {name: {"ports", "processes": {name: record}}}}`."""
+    return supervisor.StateFile(Path(state_dir) / STATE_FILE, {"clusters": {}})
+
+
+def _write_kubeconfigs(state_dir: Path, clusters: dict, path: Path) -> None:
+    """The admin kubeconfig of every cluster at `path`, and each controller manager's own."""
+    entries = []
+    for name, cluster in clusters.items():
+        pki = state_dir / name / "pki"
+        server = f"https://{HOST}:{cluster['ports']['apiserver']}"
+        entry = Entry(name, server, pki / "ca.crt", "admin", pki / "admin")
+        write_kubeconfig(state_dir / name / "controller-manager.kubeconfig", [entry])
+        entries.append(entry)
+    write_kubeconfig(path, entries)
+
+
+def _all_alive(cluster: dict) -> bool:
+    return all(supervisor.alive(cluster["processes"].get(p)) for p in PROCESSES)
+
+
+def _stop(*clusters: dict, grace: float = 10.0) -> None:
+    """Stop the clusters' recorded processes, newest kind first (all controller managers
+    together, then the API servers, then etcd); never anything else."""
+    for process in reversed(PROCESSES):
+        supervisor.stop([c["processes"].pop(process, None) for c in clusters], grace)
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -306,98 +330,11 @@ def _argv(process: str, binary: str, home: Path, name: str, ports: dict) -> list
     ]  # fmt: skip
 
 
-def _spawn(argv: list[str], log: Path) -> dict:
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,  # not killed with the caller's terminal or process group
-        )  # fmt: skip
-    stat = _stat(proc.pid)
-    record = {"pid": proc.pid, "start": stat and stat[1], "exe": Path(argv[0]).name}
-    # Right after fork+exec, /proc/PID/cmdline can still read empty for a moment.
-    deadline = time.monotonic() + 2
-    while not _alive(record) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return record
-
-
-def _stat(pid: int) -> tuple[str, int] | None:
-    """(state letter, start time in clock ticks since boot) of a process; None if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
-    return fields[0], int(fields[19])
-
-
-def _alive(record: dict | None) -> bool:
-    """True if the recorded process still runs and is the very process up() started."""
-    stat = _stat(record["pid"]) if record else None
-    if stat is None or stat[0] in "ZX" or stat[1] != record["start"]:
-        return False
-    try:  # argv[0], not /proc/PID/exe: `make tools` may have replaced the binary since
-        argv0 = Path(f"/proc/{record['pid']}/cmdline").read_bytes().split(b"\0")[0]
-    except OSError:
-        return False
-    return Path(os.fsdecode(argv0)).name == record["exe"]
-
-
-def _all_alive(cluster: dict) -> bool:
-    return all(_alive(cluster["processes"].get(p)) for p in PROCESSES)
-
-
-def _stop(*clusters: dict, grace: float = 10.0) -> None:
-    """Stop the clusters' recorded processes, newest kind first (all controller managers
-    together, then the API servers, then etcd); never anything else."""
-    for process in reversed(PROCESSES):
-        records = [r for r in (c["processes"].pop(process, None) for c in clusters) if r]
-        for record in records:
-            _signal(record, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for record in records:
-            if not _gone(record, max(0.0, deadline - time.monotonic())):
-                _signal(record, signal.SIGKILL)
-                _gone(record, grace)
-            _reap(record)
-
-
-def _signal(record: dict, sig: int) -> None:
-    if _alive(record):  # still the process up() started, not a reused PID
-        try:
-            os.kill(record["pid"], sig)
-        except ProcessLookupError:
-            pass
-
-
-def _gone(record: dict, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while _alive(record):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _reap(record: dict | None, timeout: float = 5.0) -> None:
-    """If the dead process is this Python's child, collect it so that no zombie stays."""
-    deadline = time.monotonic() + timeout
-    while record and (_stat(record["pid"]) or ("", None))[1] == record["start"]:
-        try:
-            if os.waitpid(record["pid"], os.WNOHANG)[0]:
-                return
-        except ChildProcessError:
-            return  # not our child: its own parent (or init) collects it
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
-
-
 def _wait(state_dir: Path, name: str, cluster: dict, process: str, deadline: float) -> None:
     home = state_dir / name
     record = cluster["processes"][process]
     while True:
-        if not _alive(record):
+        if not supervisor.alive(record):
             raise LabError(f"cluster {name!r}: {process} exited:\n{_tail(home / f'{process}.log')}")
         if _up(state_dir, name, cluster, process):
             return
@@ -551,160 +488,6 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-# --- certificates (openssl CLI) -------------------------------------------------------------
-
-_OPENSSL_CNF = """\
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign,digitalSignature
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-authorityKeyIdentifier = keyid
-subjectAltName = IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
-[client]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = clientAuth
-authorityKeyIdentifier = keyid
-"""
-
-
-def _openssl(*args: str | Path) -> None:
-    if not shutil.which("openssl"):
-        raise LabError("the openssl command is needed to make the lab's certificates")
-    done = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True)
-    if done.returncode:
-        raise LabError(f"openssl {args[0]} failed: {done.stderr.strip()}")
-
-
-def _key(path: Path) -> None:
-    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
-    path.chmod(0o600)
-
-
-def _issue(pki: Path, stem: str, subject: str, kind: str, ca: str = "ca") -> None:
-    """A key and a certificate signed by the cluster CA (kind: server or client)."""
-    _key(pki / f"{stem}.key")
-    csr = pki / f"{stem}.csr"
-    _openssl("req", "-new", "-key", pki / f"{stem}.key", "-subj", subject,
-             "-config", pki / "openssl.cnf", "-out", csr)  # fmt: skip
-    _openssl("x509", "-req", "-in", csr, "-CA", pki / f"{ca}.crt", "-CAkey", pki / f"{ca}.key",
-             "-set_serial", str(secrets.randbits(63)), "-days", "365",
-             "-extfile", pki / "openssl.cnf", "-extensions", kind, "-out", pki / f"{stem}.crt")  # fmt: skip
-    csr.unlink()
-
-
-def _make_pki(home: Path, name: str) -> None:
-    """CAs, API server serving cert, client certs and service-account keys (made once)."""
-    pki = home / "pki"
-    if (pki / "done").exists():
-        return
-    pki.mkdir(parents=True, exist_ok=True)
-    (pki / "openssl.cnf").write_text(_OPENSSL_CNF)
-    for ca in ("ca", "front-proxy-ca"):
-        _key(pki / f"{ca}.key")
-        _openssl("req", "-x509", "-new", "-key", pki / f"{ca}.key", "-subj",
-                 f"/CN=govcloud-lab-{name}-{ca}", "-config", pki / "openssl.cnf",
-                 "-extensions", "ca", "-days", "3650", "-out", pki / f"{ca}.crt")  # fmt: skip
-    _issue(pki, "apiserver", "/CN=kube-apiserver", "server")
-    _issue(pki, "admin", "/O=system:masters/CN=govcloud-lab-admin", "client")
-    _issue(pki, "front-proxy-client", "/CN=front-proxy-client", "client", ca="front-proxy-ca")
-    _key(pki / "sa.key")
-    _openssl("pkey", "-in", pki / "sa.key", "-pubout", "-out", pki / "sa.pub")
-    (pki / "done").touch()
-
-
-# --- kubeconfig -----------------------------------------------------------------------------
-
-
-def _b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode()
-
-
-def _kubeconfig_text(entries: list[tuple[str, str, Path, str, Path]]) -> str:
-    """entries: (context/cluster name, server URL, CA file, user name, cert/key stem)."""
-    clusters, users, contexts = [], [], []
-    for name, server, ca, user, stem in entries:
-        clusters.append(
-            f"- name: {name}\n  cluster:\n    server: {server}\n"
-            f"    certificate-authority-data: {_b64(ca)}\n"
-        )
-        users.append(
-            f"- name: {name}-{user}\n  user:\n"
-            f"    client-certificate-data: {_b64(Path(f'{stem}.crt'))}\n"
-            f"    client-key-data: {_b64(Path(f'{stem}.key'))}\n"
-        )
-        contexts.append(
-            f"- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-{user}\n"
-        )
-    return (
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n{''.join(clusters)}users:\n{''.join(users)}contexts:\n{''.join(contexts)}"
-        f"current-context: {entries[0][0] if entries else ''}\n"
-        # Says what these clusters are to tools that read the file (clients ignore it).
-        f"extensions:\n- name: {LAB_EXTENSION}\n  extension:\n    nodes: 0\n"
-    )
-
-
-def without_nodes(kubeconfig: str | os.PathLike) -> bool:
-    """True if the kubeconfig is one this lab wrote: control planes without nodes, where no
-    workload ever becomes ready (so Pulumi must not wait for readiness there)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    extensions = data.get("extensions") if isinstance(data, dict) else None
-    return any(isinstance(e, dict) and e.get("name") == LAB_EXTENSION for e in extensions or ())
-
-
-def _write_kubeconfig(state_dir: Path, state: dict, path: Path) -> Path:
-    entries = []
-    for name, cluster in state["clusters"].items():
-        pki = state_dir / name / "pki"
-        server = f"https://{HOST}:{cluster['ports']['apiserver']}"
-        entry = (name, server, pki / "ca.crt", "admin", pki / "admin")
-        _write_private(
-            state_dir / name / "controller-manager.kubeconfig", _kubeconfig_text([entry])
-        )
-        entries.append(entry)
-    _write_private(path, _kubeconfig_text(entries))
-    return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write atomically a file only its owner may read (it holds admin keys)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    tmp.replace(path)
-
-
-# --- state ----------------------------------------------------------------------------------
-
-
-def _load(state_dir: Path) -> dict:
-    try:
-        return json.loads((state_dir / STATE_FILE).read_text())
-    except FileNotFoundError:
-        return {"clusters": {}}
-
-
-def _save(state_dir: Path, state: dict) -> None:
-    tmp = state_dir / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n")
-    tmp.replace(state_dir / STATE_FILE)
 
 
 def _describe(cluster: dict, name: str, started: bool) -> dict:

@@ -7,7 +7,7 @@ import json
 
 from govctl.app import main
 from infra import plan as planner
-from lab import k8s
+from lab import k8s, kubeconfig
 from tests.helpers import SAMPLE_CITY
 
 
@@ -76,7 +76,7 @@ def test_lab_k8s_up_without_the_tools_says_to_build_them(tmp_path, monkeypatch, 
 
 def test_only_kubeconfigs_the_lab_wrote_count_as_without_nodes(tmp_path):
     lab_made = tmp_path / "lab.kubeconfig"
-    lab_made.write_text(k8s._kubeconfig_text([]))
+    kubeconfig.write(lab_made, [])
     other = tmp_path / "prod.kubeconfig"
     other.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
     assert k8s.without_nodes(lab_made) and not k8s.without_nodes(other)
