@@ -102,7 +102,12 @@ def test_adopt_pidfile_records_a_daemon_that_forked_away(tmp_path):
     )
     pid = int(pidfile.read_text())
     try:
-        record = supervisor.adopt_pidfile(pidfile, "sleep")
+        # The PID is written right after the fork, before the child runs the program: as
+        # lab.extranet does with a daemon's pid file, retry until it does.
+        deadline = time.monotonic() + 5
+        while (record := supervisor.adopt_pidfile(pidfile, "sleep")) is None:
+            assert time.monotonic() < deadline, "the daemon never ran sleep"
+            time.sleep(0.01)
         assert record and record["pid"] == pid and supervisor.alive(record)
         assert supervisor.adopt_pidfile(pidfile, "sshd") is None  # runs something else
         supervisor.stop([record], grace=2)
