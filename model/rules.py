@@ -12,7 +12,15 @@ import socket
 from collections.abc import Callable
 
 from model.city import CityModel
-from model.schema import Classification, DeviceRole, Ipv6State, SiteRole, SystemState, ZoneKind
+from model.schema import (
+    PLATFORM_FAMILIES,
+    Classification,
+    DeviceRole,
+    Ipv6State,
+    SiteRole,
+    SystemState,
+    ZoneKind,
+)
 
 Report = Callable[[str, tuple, str], None]
 """report(file_key, loc, message): file_key is 'city', 'departments', … ."""
@@ -314,6 +322,13 @@ def _network(m: CityModel, report: Report) -> None:
                     "network",
                     dloc + ("mgmt_ipv4",),
                     f"{d.mgmt_ipv4} is outside the city's ipv4_legacy space",
+                )
+            if d.family is not None and d.family not in PLATFORM_FAMILIES[d.platform]:
+                names = ", ".join(f.value for f in PLATFORM_FAMILIES[d.platform])
+                report(
+                    "network",
+                    dloc + ("family",),
+                    f"family {d.family.value} is not a {d.platform.value} family (one of: {names})",
                 )
             if d.role != _LEVEL_ROLE[level]:
                 report(

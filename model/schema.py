@@ -118,6 +118,34 @@ class Platform(StrEnum):
     linux_frr = "linux_frr"
 
 
+class DeviceFamily(StrEnum):
+    """The device line within a platform, where its CLI or its ports differ: Huawei AR
+    routers and S switches (VRP V5), NE routers and CE switches (VRP V8); H3C MSR routers and
+    S switches; Ruijie RSR routers and S switches; Cisco ISR routers and Catalyst switches;
+    FRR on Linux. Unset, a device gets its platform's default for its role
+    (network/platforms.py)."""
+
+    ar = "ar"
+    s = "s"
+    ne = "ne"
+    ce = "ce"
+    msr = "msr"
+    rsr = "rsr"
+    isr = "isr"
+    catalyst = "catalyst"
+    linux = "linux"
+
+
+PLATFORM_FAMILIES: dict[Platform, tuple[DeviceFamily, ...]] = {
+    Platform.huawei_vrp: (DeviceFamily.ar, DeviceFamily.s, DeviceFamily.ne, DeviceFamily.ce),
+    Platform.h3c_comware: (DeviceFamily.msr, DeviceFamily.s),
+    Platform.ruijie_os: (DeviceFamily.rsr, DeviceFamily.s),
+    Platform.cisco_ios: (DeviceFamily.isr, DeviceFamily.catalyst),
+    Platform.linux_frr: (DeviceFamily.linux,),
+}
+"""Which families each platform has (the model's vocabulary; their facts are in network/)."""
+
+
 class DeviceRole(StrEnum):
     core = "core"
     aggregation = "aggregation"
@@ -269,6 +297,7 @@ class Uplink(Strict):
 class Device(Strict):
     hostname: Hostname
     platform: Platform
+    family: DeviceFamily | None = None
     role: DeviceRole
     mgmt_ipv4: IPv4Addr
     uplinks: list[Uplink] = Field(default_factory=list)

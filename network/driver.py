@@ -98,6 +98,7 @@ SYNTAX: dict[str, dict] = {
         "ping_interrupt": False,
     },
 }
+SYNTAX["huawei_vrpv8"] = SYNTAX["huawei_vrp"]  # VRP V8 (own template) reads and checks like V5
 
 
 POLL = 0.2

@@ -7,7 +7,7 @@ config-mode, save and commit commands. A template per platform holds the syntax 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,6 @@ class PlatformFacts:
     """Line prefix the CLI ignores; comment lines in rendered configs start with it."""
     negate: str
     loopback: str
-    uplink: str
-    """Uplink interface name pattern ({n} from `first_port`) when the model gives none."""
-    downlink: str
-    first_port: int
-    lan: str
-    host_ports: str | None
-    """Command that selects an access switch's host-facing ports (RA guard goes there)."""
-    ra_guard: bool
-    urpf: bool
     ntp: bool
     remote_syslog: bool
     snmp: bool
@@ -53,13 +44,6 @@ PLATFORMS: dict[str, PlatformFacts] = {
             comment="#",
             negate="undo",
             loopback="LoopBack0",
-            uplink="GigabitEthernet0/0/{n}",
-            downlink="GigabitEthernet0/1/{n}",
-            first_port=1,
-            lan="Vlanif100",
-            host_ports="port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/24",
-            ra_guard=True,
-            urpf=True,
             ntp=True,
             remote_syslog=True,
             snmp=True,
@@ -75,13 +59,6 @@ PLATFORMS: dict[str, PlatformFacts] = {
             comment="#",
             negate="undo",
             loopback="LoopBack0",
-            uplink="GigabitEthernet1/0/{n}",
-            downlink="GigabitEthernet2/0/{n}",
-            first_port=1,
-            lan="Vlan-interface100",
-            host_ports="interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/24",
-            ra_guard=True,
-            urpf=True,
             ntp=True,
             remote_syslog=True,
             snmp=True,
@@ -97,13 +74,6 @@ PLATFORMS: dict[str, PlatformFacts] = {
             comment="!",
             negate="no",
             loopback="Loopback 0",
-            uplink="GigabitEthernet 0/{n}",
-            downlink="GigabitEthernet 1/{n}",
-            first_port=1,
-            lan="VLAN 100",
-            host_ports=None,
-            ra_guard=False,
-            urpf=True,
             ntp=True,
             remote_syslog=True,
             snmp=True,
@@ -119,13 +89,6 @@ PLATFORMS: dict[str, PlatformFacts] = {
             comment="!",
             negate="no",
             loopback="Loopback0",
-            uplink="GigabitEthernet0/0/{n}",
-            downlink="GigabitEthernet0/1/{n}",
-            first_port=0,
-            lan="Vlan100",
-            host_ports="interface range GigabitEthernet1/0/3 - 24",
-            ra_guard=True,
-            urpf=True,
             ntp=True,
             remote_syslog=True,
             snmp=True,
@@ -144,13 +107,6 @@ PLATFORMS: dict[str, PlatformFacts] = {
             comment="!",
             negate="no",
             loopback="lo",
-            uplink="up{n}",
-            downlink="dn{n}",
-            first_port=0,
-            lan="lan0",
-            host_ports=None,
-            ra_guard=False,
-            urpf=False,
             ntp=False,
             remote_syslog=False,
             snmp=False,
@@ -162,12 +118,13 @@ HUAWEI_VRPV8 = PlatformFacts(
     **{
         **asdict(PLATFORMS["huawei_vrp"]),
         "name": "huawei_vrpv8",
+        "template": "huawei_vrpv8.cfg.j2",
         "netmiko_device_type": "huawei_vrpv8",
         "commit_command": "commit",
     }
 )
-"""Huawei NE/CE routers run VRP V8 (two-stage: `commit`); the same template applies. Select it
-per device with the inventory variable `platform_variant: huawei_vrpv8`."""
+"""Huawei NE routers and CE switches run VRP V8 (two-stage: `commit`), with their own template
+and grammar. A device of family `ne` or `ce` uses it (`device_platform`)."""
 
 VARIANTS = {"huawei_vrpv8": HUAWEI_VRPV8}
 
@@ -176,3 +133,288 @@ def facts(platform: str) -> PlatformFacts:
     """Facts of a platform name (a model `Platform` value or a variant such as huawei_vrpv8)."""
     key = getattr(platform, "value", platform)
     return PLATFORMS.get(key) or VARIANTS[key]
+
+
+# --- device families ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyFacts:
+    """What differs between the device lines of one platform: the CLI variant they run, the
+    port map, whether front ports are switch ports (and the command that makes one routed),
+    and which security features the line has."""
+
+    name: str
+    platform: str
+    """The model platform this family belongs to."""
+    variant: str
+    """Platform facts, template and grammar the family uses (huawei_vrp or huawei_vrpv8 …)."""
+    uplink: str
+    """Uplink interface name pattern ({n} from `uplink_first`) when the model gives none."""
+    uplink_first: int
+    downlink: str
+    downlink_first: int
+    lan: str
+    """The LAN interface (township/village LAN, the NOC at the city core)."""
+    routed_port: str | None
+    """Command that makes a switch port Layer 3 (None: ports are routed already)."""
+    switched_port: str | None
+    """Command that returns it to Layer 2 (the rollback)."""
+    host_ports: str | None
+    """Command that selects an access switch's host-facing ports (RA guard goes there)."""
+    ra_guard: bool
+    urpf: bool
+    source: str
+    lines: dict[str, str] = field(default_factory=dict)
+    """Lines whose syntax differs between the families of one grammar (VRP V8 CE vs NE)."""
+
+
+def _fam(
+    name,
+    platform,
+    variant,
+    up,
+    up1,
+    down,
+    down1,
+    lan,
+    routed,
+    switched,
+    hosts,
+    rag,
+    urpf,
+    src,
+    **kw,
+):
+    return FamilyFacts(
+        name,
+        platform,
+        variant,
+        up,
+        up1,
+        down,
+        down1,
+        lan,
+        routed,
+        switched,
+        hosts,
+        rag,
+        urpf,
+        src,
+        kw,
+    )
+
+
+FAMILIES: dict[tuple[str, str], FamilyFacts] = {
+    (f.platform, f.name): f
+    for f in (
+        _fam(
+            "ar",
+            "huawei_vrp",
+            "huawei_vrp",
+            "GigabitEthernet0/0/{n}",
+            1,
+            "GigabitEthernet0/1/{n}",
+            1,
+            "Vlanif100",
+            None,
+            None,
+            None,
+            False,
+            True,
+            "Huawei AR routers (VRP V5): WAN GE ports are routed",
+        ),
+        _fam(
+            "s",
+            "huawei_vrp",
+            "huawei_vrp",
+            "GigabitEthernet0/0/{n}",
+            1,
+            "GigabitEthernet0/1/{n}",
+            1,
+            "Vlanif100",
+            "undo portswitch",
+            "portswitch",
+            "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/24",
+            True,
+            True,
+            "Huawei S switches (VRP V5): Ethernet ports are Layer 2 until `undo portswitch`",
+        ),
+        _fam(
+            "ne",
+            "huawei_vrp",
+            "huawei_vrpv8",
+            "GigabitEthernet0/1/{n}",
+            0,
+            "GigabitEthernet0/2/{n}",
+            0,
+            "GigabitEthernet0/3/0",
+            None,
+            None,
+            None,
+            False,
+            False,
+            "Huawei NetEngine routers (VRP V8): slot/card/port names, routed ports; IPv6 uRPF not rendered (unverified on V8)",
+            ntp="ntp-service unicast-server ipv6 {server}",
+            ra_on="undo ipv6 nd ra halt",
+        ),
+        _fam(
+            "ce",
+            "huawei_vrp",
+            "huawei_vrpv8",
+            "100GE1/0/{n}",
+            1,
+            "10GE1/0/{n}",
+            1,
+            "Vlanif100",
+            "undo portswitch",
+            "portswitch",
+            None,
+            False,
+            False,
+            "Huawei CloudEngine switches (VRP V8): 100GE uplinks, 10GE downlinks, Layer 2 until `undo portswitch`; no IPv6 uRPF",
+            ntp="ntp unicast-server ipv6 {server}",
+            ra_on="ipv6 nd ra halt disable",
+        ),
+        _fam(
+            "msr",
+            "h3c_comware",
+            "h3c_comware",
+            "GigabitEthernet0/{n}",
+            0,
+            "GigabitEthernet1/{n}",
+            0,
+            "Vlan-interface100",
+            None,
+            None,
+            None,
+            False,
+            True,
+            "H3C MSR routers (Comware 7): GigabitEthernet0/0… routed ports",
+        ),
+        _fam(
+            "s",
+            "h3c_comware",
+            "h3c_comware",
+            "GigabitEthernet1/0/{n}",
+            1,
+            "GigabitEthernet2/0/{n}",
+            1,
+            "Vlan-interface100",
+            "port link-mode route",
+            "undo port link-mode",
+            "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/24",
+            True,
+            False,
+            "H3C S switches (Comware 7): bridge ports until `port link-mode route`; uRPF is global on switches, not rendered",
+        ),
+        _fam(
+            "rsr",
+            "ruijie_os",
+            "ruijie_os",
+            "GigabitEthernet 0/{n}",
+            0,
+            "GigabitEthernet 1/{n}",
+            0,
+            "VLAN 100",
+            None,
+            None,
+            None,
+            False,
+            True,
+            "Ruijie RSR routers (RGOS): routed ports",
+        ),
+        _fam(
+            "s",
+            "ruijie_os",
+            "ruijie_os",
+            "GigabitEthernet 0/{n}",
+            1,
+            "GigabitEthernet 1/{n}",
+            1,
+            "VLAN 100",
+            "no switchport",
+            "switchport",
+            None,
+            False,
+            True,
+            "Ruijie RG-S switches (RGOS): switch ports until `no switchport`; RA guard is ND snooping's job, not rendered",
+        ),
+        _fam(
+            "isr",
+            "cisco_ios",
+            "cisco_ios",
+            "GigabitEthernet0/0/{n}",
+            0,
+            "GigabitEthernet0/1/{n}",
+            0,
+            "Vlan100",
+            None,
+            None,
+            None,
+            False,
+            True,
+            "Cisco ISR routers: built-in GigabitEthernet0/0/n routed ports",
+        ),
+        _fam(
+            "catalyst",
+            "cisco_ios",
+            "cisco_ios",
+            "GigabitEthernet1/0/{n}",
+            1,
+            "GigabitEthernet2/0/{n}",
+            1,
+            "Vlan100",
+            "no switchport",
+            "switchport",
+            "interface range GigabitEthernet1/0/3 - 24",
+            True,
+            True,
+            "Cisco Catalyst switches: front ports of member 1/2 (GigabitEthernet0/0 is the management port), switchports until `no switchport`",
+        ),
+        _fam(
+            "linux",
+            "linux_frr",
+            "linux_frr",
+            "up{n}",
+            0,
+            "dn{n}",
+            0,
+            "lan0",
+            None,
+            None,
+            None,
+            False,
+            False,
+            "FRR on Linux: the lab names interfaces up0…, dn0…, lan0",
+        ),
+    )
+}
+"""Per (platform, family): the port map and switch-port facts (vendor differences as data)."""
+
+DEFAULT_FAMILY: dict[tuple[str, str], str] = {
+    **{
+        (p, r): "s"
+        for p in ("huawei_vrp", "h3c_comware", "ruijie_os")
+        for r in ("core", "aggregation", "access")
+    },
+    **{("cisco_ios", r): "catalyst" for r in ("core", "aggregation", "access")},
+    ("huawei_vrp", "cpe"): "ar",
+    ("h3c_comware", "cpe"): "msr",
+    ("ruijie_os", "cpe"): "rsr",
+    ("cisco_ios", "cpe"): "isr",
+    **{("linux_frr", r): "linux" for r in ("core", "aggregation", "access", "cpe")},
+}
+"""The family of a device whose model entry names none: switches above the village, routers at it."""
+
+
+def family_of(device) -> FamilyFacts:
+    """The family facts of a model device (its `family`, else its platform's default for its role)."""
+    platform = getattr(device.platform, "value", device.platform)
+    family = device.family or DEFAULT_FAMILY[platform, getattr(device.role, "value", device.role)]
+    return FAMILIES[platform, getattr(family, "value", family)]
+
+
+def device_platform(device) -> str:
+    """The platform name a device is driven and checked as: `huawei_vrpv8` for NE/CE, else its platform."""
+    return family_of(device).variant

@@ -22,8 +22,9 @@ from pathlib import Path
 import jinja2
 
 from model.yamlio import StagedDir, write_atomic
+from network import grammar
 from network.plan import Link, Plan, uplink_numbers
-from network.platforms import PlatformFacts, facts
+from network.platforms import PlatformFacts, facts, family_of
 from network.settings import parse_net
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -125,7 +126,8 @@ def _link(ln: Link, me: str, name: str, area: str | None, bandwidth: int | None 
 def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = DEFAULTS) -> dict:
     """Everything the templates need for one device, as plain data."""
     device, site = model.devices_by_hostname[hostname]
-    f = facts(device.platform)
+    fam = family_of(device)
+    f = facts(fam.variant)
     by_host = model.devices_by_hostname
     routing = model.network.routing
     ospf = routing == "ospfv3"
@@ -135,7 +137,7 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
     uplinks = []
     numbers = uplink_numbers(u.peer for u in device.uplinks)
     for i, (u, n) in enumerate(zip(device.uplinks, numbers, strict=True)):
-        name = u.interface or f.uplink.format(n=f.first_port + i)
+        name = u.interface or fam.uplink.format(n=fam.uplink_first + i)
         managed = u.peer in by_host
         uplinks.append(
             _link(
@@ -151,7 +153,7 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
         _, child_site = by_host[ln.b]
         area = _area(plan, child_site.county, child_site.level) if ospf else None
         downlinks.append(
-            _link(ln, hostname, f.downlink.format(n=f.first_port + j), area)
+            _link(ln, hostname, fam.downlink.format(n=fam.downlink_first + j), area)
             | {"child_prefix": plan.by_site[child_site.code].prefix}
         )
     loopback = {
@@ -161,15 +163,28 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
         "area": my_area if ospf else None,
     }
     lan = None
-    if site.level in ("township", "village") and site.devices[0].hostname == hostname:
+    first_here = site.devices[0].hostname == hostname
+    if site.level in ("township", "village") and first_here:
         prefix = plan.infra(site.code)["lan"]
         lan = {
-            "name": f.lan,
+            "name": fam.lan,
             "prefix": prefix,
             "network": prefix.split("/")[0],
             "len": 64,
             "address": _host(prefix, 1),
             "ra": site.level == "village",
+            "area": my_area if ospf else None,
+        }
+    elif site.level == "city":  # the NOC /64 lives on the city core's LAN, one address per core
+        prefix = plan.infra(site.code)["lan"]
+        index = [d.hostname for d in site.devices].index(hostname)
+        lan = {
+            "name": fam.lan,
+            "prefix": prefix,
+            "network": prefix.split("/")[0],
+            "len": 64,
+            "address": _host(prefix, 1 + index),
+            "ra": False,
             "area": my_area if ospf else None,
         }
     statics = []
@@ -197,6 +212,16 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
                     "interface": d["name"],
                 }
             )
+    discards = []
+    if site.level == "city":  # the city's aggregate: what no more specific route covers is dropped
+        net, length = plan.aggregate.split("/")
+        discards.append({"prefix": plan.aggregate, "network": net, "len": int(length)})
+    summaries: dict[str, list[dict]] = {}
+    if ospf and site.level == "county":  # the county's block, summarised into the backbone
+        block = plan.by_site[site.code].prefix
+        net, length = block.split("/")
+        area = _area(plan, site.code, "township")
+        summaries[area] = [{"prefix": block, "network": net, "len": int(length)}]
     noc = plan.infra(model.network.city_core.code)["lan"]
     noc_net, noc_len = noc.split("/")
     addresses = [f"{loopback['address']}/128"] + [
@@ -207,6 +232,8 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
     return {
         "hostname": hostname,
         "platform": f.name,
+        "family": fam.name,
+        "fam": fam,
         "role": device.role.value,
         "level": site.level,
         "site": {"code": site.code, "name": site.name, "prefix": plan.by_site[site.code].prefix},
@@ -223,10 +250,13 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
         "ospf_areas": sorted(
             {x["area"] for x in [loopback, lan or {}, *uplinks, *downlinks] if x.get("area")}
         ),
+        "summaries": summaries,
         "originate_default": ospf and site.level == "city",
         "ospf_timers": (settings if ospf else DEFAULTS).ospf_timers(),
         "static_routes": statics,
-        "host_ports": f.host_ports if (f.ra_guard and device.role.value == "access") else None,
+        "discard_routes": discards,
+        "host_ports": fam.host_ports if (fam.ra_guard and device.role.value == "access") else None,
+        "urpf": fam.urpf,
         "mgmt": {**MGMT_ACL, "prefix": noc, "network": noc_net, "len": int(noc_len)},
         "ntp": [_host(noc, n) for n in SERVICES["ntp"]] if f.ntp else [],
         "syslog": [_host(noc, n) for n in SERVICES["syslog"]] if f.remote_syslog else [],
@@ -239,10 +269,16 @@ def device_context(model, plan: Plan, hostname: str, settings: RenderSettings = 
 # --- templates -----------------------------------------------------------------------
 
 
+@jinja2.pass_context
+def _undo(ctx, line: str, view: str) -> str:
+    """`{{ line | undo('interface') }}`: the documented undo/no form, from the platform's grammar."""
+    return grammar.load(ctx["f"].name).undo_form(line, view)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment, built once per process; templates compile once and are cached."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -251,6 +287,8 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
         autoescape=False,
     )
+    env.filters["undo"] = _undo
+    return env
 
 
 def _block(template: jinja2.Template, name: str, ctx: dict) -> str:

@@ -36,6 +36,10 @@ def expected_addresses(m, plan, hostname) -> set[str]:
     if site.level in ("township", "village") and site.devices[0].hostname == hostname:
         lan = ipaddress.IPv6Network(plan.infra(site.code)["lan"])
         out.add(f"{lan.network_address + 1}/64")
+    if site.level == "city":  # the NOC /64: ::1, ::2 … on the city core devices
+        lan = ipaddress.IPv6Network(plan.infra(site.code)["lan"])
+        index = [d.hostname for d in site.devices].index(hostname)
+        out.add(f"{lan.network_address + 1 + index}/64")
     return out
 
 
@@ -101,7 +105,10 @@ def test_ra_only_on_village_lans_and_ospf_area_per_county(sample):
         if d.platform.value != "cisco_ios":
             continue
         r = render_device(m, plan, host)
-        assert ("no ipv6 nd ra suppress" in r.config) == (site.level == "village")
+        # IOS sends RAs on a LAN by default: only LANs other than a village's suppress them,
+        # and no rollback turns suppression on
+        assert ("ipv6 nd ra suppress all" in r.config) == (site.level != "village")
+        assert "\n ipv6 nd ra suppress" not in r.rollback
         area = f"0.0.0.{plan.county_slot(site.county)}"
         assert f"ipv6 ospf 1 area {area}" in r.config
 
