@@ -116,7 +116,7 @@ def capacity(
     for name, z in data["zones"].items():
         console.print(
             f"{name}: peak {pct(z['peak_utilisation'])}, p95 {pct(z['p95_utilisation'])}, "
-            f"placement failures {z['placement_failures']['total']}, nodes needed {z['nodes_needed']} of {z['nodes']}"
+            f"placement failures {z['placement_failures']['total']}, nodes needed {z['nodes_needed'] if z['nodes_needed'] is not None else '— (a VM is larger than a node)'} of {z['nodes']}"
         )
     _written(paths)
 

@@ -1,17 +1,29 @@
 """Capacity model: will each cloud zone hold the systems the migration waves bring?
 
-Processes over resources, in hours of simulated time (t=0 is a Monday, 00:00):
+Processes over resources, in hours of simulated time (t=0 is the model's date, taken as a
+Monday 00:00 local time; the model's sizes are those of that day):
 - each zone is a `NodePool` (node vCPU × the zone's overcommit, node memory);
 - systems already on the cloud are placed at t=0; legacy systems arrive with their wave,
   wave w starting `first_wave_day + (w - first) × wave_interval_days`, spread uniformly over
-  `wave_spread_days`; each replica is a VM, placed best-fit with anti-affinity (replicas of
-  one system never share a node);
+  `wave_spread_days`, **at the size they have grown to by then**; each replica is a VM,
+  placed best-fit with anti-affinity (replicas of one system never share a node);
 - every `growth_step_days` each VM's request grows by the yearly rate (resized in place,
   moved if its node is full, or left as it was — a placement failure);
-- node failures are a Poisson process per zone with exponential repairs; a failed node's
-  VMs are re-placed elsewhere or wait (pending) for capacity;
-- a per-zone collector samples what is in use: each system's hour-of-week load profile
-  (from the city's utilisation history, else a business-hours default) × its request.
+- every node fails and is repaired on its own (exponential up times of mean
+  `node_mtbf_days`, repairs of mean `repair_mean_h`), so the zone's failure rate is the
+  number of nodes still up over the MTBF; a failed node's VMs are re-placed elsewhere or
+  wait (pending) for capacity;
+- the collector records each change of what is placed or wanted, per load row
+  (`simulate.load`), and the hourly samples are computed from that record afterwards
+  (a sample is not a SimPy event): use at hour t = Σ request × the fraction in use the
+  block bootstrap drew for that hour.
+
+`nodes_needed` comes from a packing, not a division: the smallest number of nodes onto
+which the same best-fit policy with anti-affinity places every VM at its largest size, and
+whose capacity keeps the simulated peak use under the target, plus `spare_failures` nodes
+so the target holds through that many concurrent failures. The packing part does not depend
+on the seed; the load part follows the bootstrapped peak (a distribution across
+replications).
 
 `run(model, settings, seed, wave=None) -> dict` is plain data; `govctl plan` reads
 `zones[z].peak_utilisation` and `placement_failures` from it.
@@ -22,70 +34,27 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from model.city import CityModel
-from model.history import GIB, load_history
-from model.schema import System, SystemState
+from model.schema import System, SystemState, Zone
+from simulate import load as load_lib
+from simulate import waves
 from simulate.engine import CountingEnvironment, NodePool
 from simulate.settings import CapacitySettings
 
-SCHEMA_VERSION = 1
-WEEK_H = 168
-EPOCH_MONDAY_H = (
-    96  # 1970-01-01 was a Thursday: hour-of-week of the epoch, counted from Monday 00:00
-)
-
-
-def _default_profile() -> tuple[np.ndarray, np.ndarray]:
-    """Business-hours shape for systems without history: fraction of the request in use."""
-    cpu = np.empty(WEEK_H)
-    for h in range(WEEK_H):
-        day, hour = divmod(h, 24)
-        if day >= 5:
-            cpu[h] = 0.35 if 9 <= hour < 18 else 0.25
-        else:
-            cpu[h] = 1.0 if 9 <= hour < 18 else (0.55 if 7 <= hour < 22 else 0.3)
-    return cpu * 0.45, np.full(WEEK_H, 0.6)
-
-
-@lru_cache(maxsize=4)
-def _history(path: str, mtime: float) -> dict:
-    return load_history(Path(path))
-
-
-def profiles(model: CityModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Hour-of-week (CPU, memory) use as a fraction of each system's request, from history."""
-    path = model.history_path
-    if not path.exists():
-        return {}
-    out = {}
-    for sid, series in _history(str(path), path.stat().st_mtime).items():
-        s = model.systems_by_id.get(sid)
-        if s is None or len(series.t) == 0:
-            continue
-        bins = ((series.t // 3600).astype(np.int64) + EPOCH_MONDAY_H) % WEEK_H
-        count = np.bincount(bins, minlength=WEEK_H)
-        if (count == 0).any():
-            continue
-        cpu = np.bincount(bins, series.cpu, WEEK_H) / count / (s.vcpu * s.replicas)
-        mem = np.bincount(bins, series.memory, WEEK_H) / count / (s.memory_gib * s.replicas * GIB)
-        out[sid] = (cpu, mem)
-    return out
+SCHEMA_VERSION = 2
 
 
 def arrivals(
     model: CityModel, settings: CapacitySettings, rng: random.Random, wave: int | None
 ) -> list[tuple[float, System]]:
-    """(hour, system) for every system on the cloud by the end: now, or by its wave."""
-    waves = [s.wave for s in model.systems if s.state == SystemState.legacy and s.wave is not None]
-    last = wave if wave is not None else (max(waves) if waves else None)
-    first = min(waves) if waves else 0
+    """(hour, system) for every system on the cloud after `wave`: now, or on its wave."""
+    legacy = [s.wave for s in model.systems if s.state == SystemState.legacy and s.wave is not None]
+    first = min(legacy) if legacy else 0
     out = []
-    for s in model.on_cloud_systems(last):
+    for s in waves.systems(model, wave):
         if s.target_zone is None or s.target_zone not in model.zones:
             continue
         if s.state == SystemState.legacy:
@@ -101,47 +70,45 @@ def arrivals(
     return out
 
 
-class ZoneSim:
-    """One zone: its node pool, the VMs it holds or owes, and its collector."""
+def growth_factor(settings: CapacitySettings, hour: float) -> float:
+    """How much a request measured at t=0 has grown by `hour` (growth comes in steps)."""
+    steps = math.floor(hour / (settings.growth_step_days * 24) + 1e-9)
+    return (1 + settings.growth_per_year) ** (steps * settings.growth_step_days / 365)
 
-    def __init__(self, zone, settings: CapacitySettings):
+
+class ZoneSim:
+    """One zone: its node pool, the VMs it holds or owes, and the record of changes."""
+
+    def __init__(self, zone: Zone, env: CountingEnvironment):
         self.zone = zone
+        self.env = env
         self.pool = NodePool(zone.nodes, zone.node_vcpu * zone.cpu_overcommit, zone.node_memory_gib)
-        self.use = np.zeros((2, WEEK_H))  # placed VMs: cores and GiB in use, by hour of week
-        self.want_use = np.zeros((2, WEEK_H))  # every arrived VM, placed or not
-        self.req = [0.0, 0.0]  # placed requests: vCPU, GiB
-        self.want_req = [0.0, 0.0]
         self.want: dict[tuple, list[float]] = {}  # vm -> wanted [cpu, mem]
-        self.prof: dict[tuple, np.ndarray] = {}  # vm -> (2, 168) use fractions
+        self.row: dict[tuple, int] = {}  # vm -> its load row
         self.siblings: dict[tuple, list[tuple]] = {}
+        self.base: dict[tuple, tuple[float, float]] = {}  # vm -> size at t=0 (for packing)
         self.pending: set[tuple] = set()
         self.failures = {"arrival": 0, "evacuation": 0, "growth": 0}
         self.first_failure_h: float | None = None  # first arrival or growth that did not fit
         self.max_down = 0
-        self.samples: list[tuple] = []
-        self._lists: tuple | None = None
-        self.step = settings.sample_every_h
+        self.growth = 1.0  # factor applied so far
+        # the record: (t, row, d placed cpu, d placed mem, d wanted cpu, d wanted mem), or
+        # (t, -1, factor, 0, 0, 0) for "everything scales"; and (t, nodes up, pending)
+        self.changes: list[tuple] = []
+        self.states: list[tuple[float, int, int]] = [(0.0, zone.nodes, 0)]
 
-    def _account(self, vm: tuple, cpu: float, mem: float, sign: float) -> None:
-        prof = self.prof[vm]
-        self.use[0] += prof[0] * (cpu * sign)
-        self.use[1] += prof[1] * (mem * sign)
-        self.req[0] += sign * cpu
-        self.req[1] += sign * mem
-        self._lists = None
+    def _log(self, vm: tuple, pc: float, pm: float, wc: float, wm: float) -> None:
+        self.changes.append((self.env.now, self.row[vm], pc, pm, wc, wm))
 
-    def _want(self, vm: tuple, d_cpu: float, d_mem: float) -> None:
-        prof = self.prof[vm]
-        self.want_use[0] += prof[0] * d_cpu
-        self.want_use[1] += prof[1] * d_mem
-        self.want_req[0] += d_cpu
-        self.want_req[1] += d_mem
-        self._lists = None
+    def _state(self) -> None:
+        entry = (self.env.now, self.pool.nodes_up, len(self.pending))
+        if self.states[-1][1:] != entry[1:]:
+            self.states.append(entry)
 
-    def _fail(self, kind: str, now: float) -> None:
+    def _fail(self, kind: str) -> None:
         self.failures[kind] += 1
         if self.first_failure_h is None and kind != "evacuation":
-            self.first_failure_h = now
+            self.first_failure_h = self.env.now
 
     def _avoid(self, vm: tuple) -> set[int]:
         where = self.pool.where
@@ -151,148 +118,187 @@ class ZoneSim:
         cpu, mem = self.want[vm]
         if self.pool.place(vm, cpu, mem, self._avoid(vm)) is None:
             return False
-        self._account(vm, cpu, mem, 1.0)
+        self._log(vm, cpu, mem, 0.0, 0.0)
         return True
 
-    def arrive(
-        self, vms: list[tuple], cpu: float, mem: float, prof: np.ndarray, now: float
-    ) -> None:
+    def arrive(self, vms: list[tuple], cpu: float, mem: float, row: int) -> None:
+        """VMs of one system, measured at t=0 as (cpu, mem): they arrive grown."""
         for vm in vms:
-            self.want[vm] = [cpu, mem]
-            self.prof[vm] = prof
+            self.base[vm] = (cpu, mem)
+            self.want[vm] = [cpu * self.growth, mem * self.growth]
+            self.row[vm] = row
             self.siblings[vm] = vms
-            self._want(vm, cpu, mem)
+            self._log(vm, 0.0, 0.0, *self.want[vm])
             if not self._try_place(vm):
                 self.pending.add(vm)
-                self._lists = None
-                self._fail("arrival", now)
+                self._fail("arrival")
+        self._state()
 
-    def node_down(self, node: int, now: float) -> None:
+    def node_down(self, node: int) -> None:
         for vm, cpu, mem in self.pool.fail(node):
-            self._account(vm, cpu, mem, -1.0)
+            self._log(vm, -cpu, -mem, 0.0, 0.0)
             if not self._try_place(vm):
                 self.pending.add(vm)
-                self._fail("evacuation", now)
+                self._fail("evacuation")
         self.max_down = max(self.max_down, self.pool.nodes - self.pool.nodes_up)
-        self._lists = None
+        self._state()
 
     def node_up(self, node: int) -> None:
         self.pool.repair(node)
-        self._lists = None
         self.retry()
 
     def retry(self) -> None:
         for vm in sorted(self.pending):
             if self._try_place(vm):
                 self.pending.discard(vm)
-                self._lists = None
+        self._state()
 
-    def grow(self, factor: float, now: float) -> None:
-        """Every VM wants `factor` times more. The sums scale at once; a node that can hold
-        all its VMs grown is updated in one step; the others move VMs one by one (best fit)
-        or leave them as they were (a growth failure) — the sums are corrected for those."""
+    def grow(self, factor: float) -> None:
+        """Every VM wants `factor` times more. The record scales at once; a node that can
+        hold all its VMs grown is updated in one step; the others move VMs one by one (best
+        fit) or leave them as they were (a growth failure) — the record is corrected."""
         pool = self.pool
-        self.use *= factor
-        self.want_use *= factor
-        self.req = [r * factor for r in self.req]
-        self.want_req = [r * factor for r in self.want_req]
-        self._lists = None
+        self.growth *= factor
+        self.changes.append((self.env.now, -1, factor, 0.0, 0.0, 0.0))
         for want in self.want.values():
             want[0] *= factor
             want[1] *= factor
-        done = set()
+        done: set[tuple] = set()
         for node in range(pool.nodes):
             old = {vm: size for vm, size in pool.vms[node].items() if vm not in done}
             if not old:
                 continue
             done.update(old)
-            if pool.resize_all(node, {vm: tuple(self.want[vm]) for vm in old}):
-                moved = [(vm, True) for vm in old]
-            else:
-                moved = [
-                    (vm, pool.resize(vm, *self.want[vm], self._avoid(vm)) is not None) for vm in old
-                ]
-            for vm, ok in moved:
+            sizes = {vm: (self.want[vm][0], self.want[vm][1]) for vm in old}
+            left = [] if pool.resize_all(node, sizes) else pool.resize_some(node, sizes)
+            failed = {vm for vm in left if pool.resize(vm, *sizes[vm], self._avoid(vm)) is None}
+            for vm in old:
+                ok = vm not in failed
                 (cpu, mem), (want_cpu, want_mem) = old[vm], self.want[vm]
                 if not ok:
-                    self._fail("growth", now)
-                    self._account(
-                        vm, cpu * (factor - 1), mem * (factor - 1), -1.0
-                    )  # it kept its old size
+                    self._fail("growth")
+                    self._log(vm, -cpu * (factor - 1), -mem * (factor - 1), 0.0, 0.0)
                 elif abs(want_cpu - cpu * factor) > 1e-9 or abs(want_mem - mem * factor) > 1e-9:
-                    self._account(
-                        vm, want_cpu - cpu * factor, want_mem - mem * factor, 1.0
-                    )  # caught up on an old failure
+                    # caught up on an old growth failure
+                    self._log(vm, want_cpu - cpu * factor, want_mem - mem * factor, 0.0, 0.0)
         self.retry()
 
-    def state(self) -> tuple:
-        """The zone's state as the collector keeps it; rebuilt only after a change.
+    def table(self, frac: np.ndarray, cols: np.ndarray, step: float) -> dict[str, np.ndarray]:
+        """Hourly samples from the record: sample k at k × step sees every change at t ≤ k × step.
 
-        The state changes rarely (arrivals, growth, failures) and is sampled hourly, so a
-        sample is a reference to the current state; `_report` reads the hour out of it."""
-        if self._lists is None:
-            self._lists = (
-                *self.use.tolist(),
-                self.req[0],
-                self.req[1],
-                self.pool.nodes_up,
-                *self.want_use.tolist(),
-                self.want_req[0],
-                self.want_req[1],
-                len(self.pending),
-            )
-        return self._lists
+        `frac` (rows, 2, history hours) and `cols` (history column of each sample) come
+        from the load bootstrap. Between two changes the requests are constant, so the
+        use over that stretch is one matrix product."""
+        n = len(cols)
+        rows = frac.shape[0]
+        state = np.zeros((4, rows))  # placed cpu, placed mem, wanted cpu, wanted mem
+        out = {
+            k: np.zeros(n)
+            for k in ("cpu", "mem", "req_cpu", "req_mem", "want_cpu", "want_mem")
+            + ("want_req_cpu", "want_req_mem")
+        }
+        changes = self.changes
+        i, k = 0, 0
+        while k < n:
+            t_k = k * step
+            while i < len(changes) and changes[i][0] <= t_k + 1e-9:
+                t, row, a, b, c, d = changes[i]
+                if row < 0:
+                    state *= a
+                else:
+                    state[0, row] += a
+                    state[1, row] += b
+                    state[2, row] += c
+                    state[3, row] += d
+                i += 1
+            nxt = changes[i][0] if i < len(changes) else math.inf
+            end = n if nxt == math.inf else min(n, int(math.floor(nxt / step - 1e-9)) + 1)
+            end = max(end, k + 1)
+            sl = slice(k, end)
+            fc, fm = frac[:, 0, cols[sl]], frac[:, 1, cols[sl]]
+            out["cpu"][sl] = state[0] @ fc
+            out["mem"][sl] = state[1] @ fm
+            out["want_cpu"][sl] = state[2] @ fc
+            out["want_mem"][sl] = state[3] @ fm
+            out["req_cpu"][sl] = state[0].sum()
+            out["req_mem"][sl] = state[1].sum()
+            out["want_req_cpu"][sl] = state[2].sum()
+            out["want_req_mem"][sl] = state[3].sum()
+            k = end
+        times = np.arange(n) * step
+        st = np.array(self.states)
+        idx = np.searchsorted(st[:, 0], times + 1e-9, side="right") - 1
+        out["up"] = st[idx, 1]
+        out["pending"] = st[idx, 2]
+        out["t"] = times
+        return out
 
-    def table(self) -> np.ndarray:
-        """Samples as rows (t, cpu, mem, req cpu, req mem, nodes up, want cpu, want mem, want req cpu, want req mem, pending)."""
-        rows = []
-        for k, st in enumerate(self.samples):
-            t = k * self.step
-            h = int(t) % WEEK_H
-            rows.append(
-                (
-                    t,
-                    st[0][h],
-                    st[1][h],
-                    st[2],
-                    st[3],
-                    st[4],
-                    st[5][h],
-                    st[6][h],
-                    st[7],
-                    st[8],
-                    st[9],
-                )
-            )
-        return np.array(rows, dtype=float)
+
+def pack_nodes(
+    vms: list[tuple[tuple, float, float]], node_cpu: float, node_mem: float, at_least: int = 1
+) -> int | None:
+    """The fewest nodes of (node_cpu, node_mem) onto which best-fit with anti-affinity places
+    every VM, in the given order; VMs are (system, cpu, mem). None when a VM is larger than
+    a node."""
+    if any(c > node_cpu + 1e-9 or m > node_mem + 1e-9 for _, c, m in vms):
+        return None
+    need_cpu = sum(c for _, c, _ in vms) / node_cpu
+    need_mem = sum(m for _, _, m in vms) / node_mem
+    n = max(at_least, math.ceil(max(need_cpu, need_mem) - 1e-9), 1)
+    while True:
+        pool = NodePool(n, node_cpu, node_mem)
+        homes: dict = {}
+        for k, (system, cpu, mem) in enumerate(vms):
+            node = pool.place(k, cpu, mem, homes.get(system, ()))
+            if node is None:
+                break
+            homes.setdefault(system, set()).add(node)
+        else:
+            return n
+        n += 1
 
 
-def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
+def _packing_need(z: ZoneSim, settings: CapacitySettings, order: dict[str, int]) -> int | None:
+    """Nodes the zone's VMs need at their largest size over the horizon (seed-independent:
+    packed in wave order, then by system id)."""
     zone = z.zone
-    a = z.table()
-    t, cpu, mem, req_cpu, req_mem, up = a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
-    up_safe = np.maximum(up, 1e-9)
-    util_cpu = cpu / (up_safe * zone.node_vcpu)
-    util_mem = mem / (up_safe * zone.node_memory_gib)
-    util = np.maximum(util_cpu, util_mem)
-    alloc_cpu = req_cpu / (up_safe * zone.node_vcpu * zone.cpu_overcommit)
-    alloc_mem = req_mem / (up_safe * zone.node_memory_gib)
-    target = settings.target_utilisation
-    need = np.maximum.reduce(
-        [
-            a[:, 6] / (target * zone.node_vcpu),
-            a[:, 7] / (target * zone.node_memory_gib),
-            a[:, 8] / (zone.node_vcpu * zone.cpu_overcommit),
-            a[:, 9] / zone.node_memory_gib,
-        ]
+    top = max(1.0, growth_factor(settings, settings.years * 8760.0))
+    vms = sorted(z.base, key=lambda vm: (order.get(vm[0], 0), vm))
+    replicas = max((len(v) for v in z.siblings.values()), default=1)
+    return pack_nodes(
+        [(vm[0], z.base[vm][0] * top, z.base[vm][1] * top) for vm in vms],
+        zone.node_vcpu * zone.cpu_overcommit,
+        zone.node_memory_gib,
+        at_least=replicas,
     )
-    max_replicas = max((len(v) for v in z.siblings.values()), default=1)
-    nodes_needed = max(int(math.ceil(float(need.max()) - 1e-9)), max_replicas) + z.max_down
+
+
+def _report(z: ZoneSim, a: dict, settings: CapacitySettings, order: dict[str, int]) -> dict:
+    zone = z.zone
+    t, up = a["t"], a["up"]
+    up_safe = np.maximum(up, 1e-9)
+    util_cpu = a["cpu"] / (up_safe * zone.node_vcpu)
+    util_mem = a["mem"] / (up_safe * zone.node_memory_gib)
+    util = np.maximum(util_cpu, util_mem)
+    alloc_cpu = a["req_cpu"] / (up_safe * zone.node_vcpu * zone.cpu_overcommit)
+    alloc_mem = a["req_mem"] / (up_safe * zone.node_memory_gib)
+    target = settings.target_utilisation
+    by_load = int(
+        math.ceil(
+            max(
+                float(a["want_cpu"].max()) / (target * zone.node_vcpu),
+                float(a["want_mem"].max()) / (target * zone.node_memory_gib),
+            )
+            - 1e-9
+        )
+    )
+    by_packing = _packing_need(z, settings, order)
+    spares = settings.spare_failures
+    nodes_needed = None if by_packing is None else max(by_packing, by_load) + spares
     over = np.nonzero(util > target)[0]
     days = int(math.ceil(t[-1] / 24 + 1e-9)) if len(t) else 0
-    day_idx = (t // 24).astype(int)
     daily_peak = np.zeros(days)
-    np.maximum.at(daily_peak, day_idx, util)
+    np.maximum.at(daily_peak, (t // 24).astype(int), util)
     return {
         "kind": zone.kind.value,
         "nodes": zone.nodes,
@@ -311,7 +317,10 @@ def _report(z: ZoneSim, settings: CapacitySettings) -> dict:
         "pending_at_end": len(z.pending),
         "max_nodes_down": z.max_down,
         "nodes_needed": nodes_needed,
-        "extra_nodes_needed": max(0, nodes_needed - zone.nodes),
+        "nodes_needed_packing": by_packing,
+        "nodes_needed_load": by_load,
+        "spare_nodes": spares,
+        "extra_nodes_needed": None if nodes_needed is None else max(0, nodes_needed - zone.nodes),
         "daily_peak_utilisation": [round(float(x), 4) for x in daily_peak],
     }
 
@@ -325,12 +334,15 @@ def run(
 ) -> dict:
     """Simulate the zones over `settings.years`; return the per-zone report as plain data.
 
-    `wave=N` brings only waves up to N (the systems `model.on_cloud_systems(N)`);
-    None brings every planned wave.
+    `wave=N` is the cloud after wave N (`simulate.waves`); None brings every planned wave.
     """
     settings = settings or CapacitySettings()
-    env, zones, plan, arrived = simulate(model, settings, seed, wave, progress)
-    reports = {name: _report(z, settings) for name, z in zones.items()}
+    sim = simulate(model, settings, seed, wave, progress)
+    order = {s.id: (s.wave or 0) if s.state == SystemState.legacy else -1 for _, s in sim.plan}
+    reports = {
+        name: _report(z, z.table(sim.load.frac, sim.cols, settings.sample_every_h), settings, order)
+        for name, z in sim.zones.items()
+    }
     target = settings.target_utilisation
     return {
         "schema_version": SCHEMA_VERSION,
@@ -340,11 +352,13 @@ def run(
         "wave": wave,
         "settings": settings.model_dump(),
         "horizon_days": round(settings.years * 365, 3),
-        "events": env.scheduled,
+        "events": sim.env.scheduled,
+        "samples": len(sim.cols) * len(sim.zones),
+        "history_days": sim.load.days,
         "systems": {
-            "planned": len(plan),
-            "arrived": arrived,
-            "beyond_horizon": len(plan) - arrived,
+            "planned": len(sim.plan),
+            "arrived": sim.arrived,
+            "beyond_horizon": len(sim.plan) - sim.arrived,
         },
         "zones": reports,
         "zones_over_target": sorted(
@@ -356,20 +370,31 @@ def run(
     }
 
 
+class Simulation:
+    """What one run leaves for reports and tests."""
+
+    def __init__(self, env, zones, plan, arrived, load, cols):
+        self.env: CountingEnvironment = env
+        self.zones: dict[str, ZoneSim] = zones
+        self.plan: list[tuple[float, System]] = plan
+        self.arrived: int = arrived
+        self.load: load_lib.LoadTable = load
+        self.cols: np.ndarray = cols
+
+
 def simulate(
     model: CityModel,
     settings: CapacitySettings,
     seed: int,
     wave: int | None = None,
     progress: Callable[[float], None] | None = None,
-) -> tuple[CountingEnvironment, dict[str, ZoneSim], list, int]:
-    """Run the model; return (env, zones, arrival plan, systems arrived) for reports and tests."""
+) -> Simulation:
+    """Run the model's processes; the samples are left to `ZoneSim.table`."""
     rng = random.Random(seed)
     env = CountingEnvironment()
     horizon = settings.years * 8760.0  # 365-day years
-    zones = {name: ZoneSim(zone, settings) for name, zone in model.zones.items()}
-    profs = profiles(model)
-    default = np.vstack(_default_profile())
+    zones = {name: ZoneSim(zone, env) for name, zone in model.zones.items()}
+    load = load_lib.table(model, settings.history_timezone)
     plan = arrivals(model, settings, rng, wave)
     arrived = [0]
 
@@ -379,9 +404,8 @@ def simulate(
                 return
             if hour > env.now:
                 yield env.timeout(hour - env.now)
-            prof = np.vstack(profs[s.id]) if s.id in profs else default
             vms = [(s.id, r) for r in range(s.replicas)]
-            zones[s.target_zone].arrive(vms, s.vcpu, s.memory_gib, prof, env.now)
+            zones[s.target_zone].arrive(vms, s.vcpu, s.memory_gib, load.row(s.id))
             arrived[0] += 1
 
     def growth_process(z: ZoneSim):
@@ -389,40 +413,31 @@ def simulate(
         factor = (1 + settings.growth_per_year) ** (settings.growth_step_days / 365)
         while True:
             yield env.timeout(step)
-            z.grow(factor, env.now)
+            z.grow(factor)
 
-    def failure_process(z: ZoneSim, frng: random.Random):
-        rate = z.zone.nodes / (settings.node_mtbf_days * 24)
+    def node_process(z: ZoneSim, node: int, nrng: random.Random):
+        up_mean, repair_mean = settings.node_mtbf_days * 24, settings.repair_mean_h
         while True:
-            yield env.timeout(frng.expovariate(rate))
-            up = [i for i, ok in enumerate(z.pool.up) if ok]
-            if not up:
-                continue
-            node = frng.choice(up)
-            z.node_down(node, env.now)
-            env.timeout(frng.expovariate(1 / settings.repair_mean_h)).callbacks.append(
-                lambda _e, n=node, zz=z: zz.node_up(n)
-            )
-
-    def sampler(z: ZoneSim):
-        step = settings.sample_every_h
-        append, state, timeout = z.samples.append, z.state, env.timeout
-        while True:  # sample k is taken at k × step
-            append(z._lists or state())
-            yield timeout(step)
+            yield env.timeout(nrng.expovariate(1 / up_mean))
+            z.node_down(node)
+            yield env.timeout(nrng.expovariate(1 / repair_mean))
+            z.node_up(node)
 
     env.process(arrival_process())
     for i, z in enumerate(zones.values()):
         env.process(growth_process(z))
-        env.process(failure_process(z, random.Random(rng.randrange(2**63) + i)))
-    # samplers start after the arrivals of t=0 are placed
-    env.run(until=1e-9)
-    for z in zones.values():
-        env.process(sampler(z))
+        frng = random.Random(rng.randrange(2**63) + i)
+        for node in range(z.pool.nodes):
+            env.process(node_process(z, node, random.Random(frng.randrange(2**63))))
     chunks = 50
     for k in range(1, chunks + 1):
         env.run(until=horizon * k / chunks)
         if progress:
             progress(k / chunks)
-
-    return env, zones, plan, arrived[0]
+    n_samples = int(math.floor(horizon / settings.sample_every_h - 1e-9)) + 1
+    hours = np.arange(n_samples) * settings.sample_every_h
+    n_days = int(hours[-1] // 24) + 1
+    src = load_lib.bootstrap_days(
+        load, n_days, settings.bootstrap_block_days, np.random.default_rng(rng.randrange(2**63))
+    )
+    return Simulation(env, zones, plan, arrived[0], load, load_lib.columns(src, hours))

@@ -129,6 +129,23 @@ class NodePool:
         self._set_free(node, self.free_cpu[node] - d_cpu, self.free_mem[node] - d_mem)
         return True
 
+    def resize_some(self, node: int, sizes: dict[Hashable, tuple[float, float]]) -> list[Hashable]:
+        """Resize VMs of one node in place, in the given order, while the node can hold
+        them (one index update); return the VMs that did not fit (left as they were)."""
+        vms = self.vms[node]
+        free_cpu, free_mem = self.free_cpu[node], self.free_mem[node]
+        left = []
+        for vm, (cpu, mem) in sizes.items():
+            old_cpu, old_mem = vms[vm]
+            if free_cpu >= cpu - old_cpu - EPS and free_mem >= mem - old_mem - EPS:
+                free_cpu -= cpu - old_cpu
+                free_mem -= mem - old_mem
+                vms[vm] = (cpu, mem)
+            else:
+                left.append(vm)
+        self._set_free(node, free_cpu, free_mem)
+        return left
+
     def fail(self, node: int) -> list[tuple[Hashable, float, float]]:
         """Take a node down; return the VMs it held (now unplaced) as (vm, cpu, mem)."""
         if not self.up[node]:

@@ -55,13 +55,15 @@ def capacity_markdown(d: dict) -> str:
             f"| {name} | {z['nodes']} | {z['vms']} | {_pct(z['peak_utilisation'])} | {_pct(z['p95_utilisation'])} | "
             f"{_pct(z['peak_cpu_allocation'])} | {_pct(z['peak_memory_allocation'])} | {_num(z['first_over_target_day'], '{:.0f}')} | "
             f"{_num(z['exhaustion_day'], '{:.0f}')} | {f['total']} ({f['arrival']}/{f['growth']}/{f['evacuation']}) | "
-            f"{z['nodes_needed']} (+{z['extra_nodes_needed']}) |"
+            f"{_needed(z)} |"
         )
     lines += [
         "",
         f"Utilisation is use (the load profile × the request) over the physical capacity of the nodes that are up, "
-        f"the larger of CPU and memory. Nodes needed keep peak use ≤ {s['target_utilisation']:.0%} and every request placed, "
-        "plus as many spare nodes as were ever down at once. Placement failures: arrival/growth/evacuation.",
+        f"the larger of CPU and memory; the load is drawn from the history by a block bootstrap of {s['bootstrap_block_days']}-day blocks. "
+        f"Nodes needed: the fewest nodes a best-fit packing with anti-affinity places every VM on at its largest size (packing), "
+        f"or that keep the simulated peak use ≤ {s['target_utilisation']:.0%} (load), whichever is more, plus {s['spare_failures']} "
+        "spare node(s) for concurrent failures. Placement failures: arrival/growth/evacuation.",
         "",
     ]
     verdict = d["zones_over_target"] or d["zones_with_placement_failures"]
@@ -75,6 +77,15 @@ def capacity_markdown(d: dict) -> str:
     )
     lines += ["", *[f"![{n}](capacity-{n}.png)" for n in d["zones"]], ""]
     return "\n".join(lines)
+
+
+def _needed(z: dict) -> str:
+    if z["nodes_needed"] is None:
+        return "— (a VM is larger than a node)"
+    return (
+        f"{z['nodes_needed']} (+{z['extra_nodes_needed']}; packing {z['nodes_needed_packing']}, "
+        f"load {z['nodes_needed_load']}, spares {z['spare_nodes']})"
+    )
 
 
 def capacity_figures(d: dict) -> dict[str, bytes]:

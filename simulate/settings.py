@@ -13,8 +13,9 @@ Unknown keys and bad values are located errors (file, line, field), like the cit
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from model.errors import InvalidModel, display_path
 from model.loader import validation_errors
@@ -50,6 +51,32 @@ class CapacitySettings(_Strict):
     target_utilisation: float = Field(
         0.8, gt=0, le=1, description="peak utilisation the nodes-needed figure keeps under"
     )
+    spare_failures: int = Field(
+        1,
+        ge=0,
+        le=100,
+        description="concurrent node failures nodes_needed keeps the target through",
+    )
+    bootstrap_block_days: int = Field(
+        7,
+        ge=1,
+        le=366,
+        description="load is resampled from the history in blocks of this many days",
+    )
+    history_timezone: str = Field(
+        "Asia/Shanghai", description="time zone of the city's days and office hours (IANA name)"
+    )
+
+    @field_validator("history_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name like Asia/Shanghai)"
+            ) from None
+        return value
 
 
 class BackupSettings(_Strict):

@@ -1,4 +1,4 @@
-"""Capacity, backup and rollout models on the sample city and on small cities made from it:
+"""Backup and rollout models on the sample city and on small cities made from it:
 invariants, closed forms where they exist, determinism by seed."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import math
 import pytest
 
 from model.schema import SystemState
-from simulate import backup, capacity, drlevels, rollout
+from simulate import backup, drlevels, rollout
 from simulate.backup import GIB
-from simulate.settings import BackupSettings, CapacitySettings, RolloutSettings
+from simulate.settings import BackupSettings, RolloutSettings
 
 
 def _with(m, systems=None, sites=None, zones=None):
@@ -21,67 +21,6 @@ def _with(m, systems=None, sites=None, zones=None):
     return dataclasses.replace(
         m, city=city, systems=systems if systems is not None else m.systems, _cache={}
     )
-
-
-# --- capacity ------------------------------------------------------------------------
-
-
-def test_capacity_run_is_deterministic_by_seed(city):
-    cfg = CapacitySettings(years=0.5, node_mtbf_days=30)
-    a = capacity.run(city, cfg, seed=3)
-    assert a == capacity.run(city, cfg, seed=3)
-    assert a != capacity.run(city, cfg, seed=4)
-    assert a["schema_version"] == 1 and set(a["zones"]) == set(city.zones)
-
-
-def test_capacity_never_places_beyond_capacity_and_accounts_for_every_vm(city):
-    small = [z.model_copy(update={"nodes": 3}) for z in city.city.zones]
-    m = _with(city, zones=small)
-    cfg = CapacitySettings(years=1, node_mtbf_days=20, repair_mean_h=48, growth_per_year=0.5)
-    env, zones, plan, arrived = capacity.simulate(m, cfg, seed=1)
-    total_failures = 0
-    for z in zones.values():
-        z.pool.check()
-        placed = set(z.pool.where)
-        assert placed | z.pending == set(z.want) and not placed & z.pending
-        # conservation: placed requests equal what the nodes gave away
-        used = sum(z.pool.cpu - z.pool.free_cpu[n] for n in range(z.pool.nodes))
-        assert z.req[0] == pytest.approx(used, rel=1e-9, abs=1e-6)
-        assert z.want_req[0] >= z.req[0] - 1e-6
-        total_failures += sum(z.failures.values())
-    assert total_failures > 0, "3 nodes per zone must run out"
-    report = capacity.run(m, cfg, seed=1)
-    for r in report["zones"].values():
-        assert r["peak_cpu_allocation"] <= 1 + 1e-9 and r["peak_memory_allocation"] <= 1 + 1e-9
-        assert r["nodes_needed"] > 3 and r["extra_nodes_needed"] == r["nodes_needed"] - 3
-    assert set(report["zones_with_placement_failures"]) == {
-        n for n, z in zones.items() if sum(z.failures.values())
-    }
-
-
-def test_capacity_wave_option_brings_only_that_many_waves(city):
-    cfg = CapacitySettings(years=3, node_mtbf_days=1e6)
-    first = city.next_wave
-    one = capacity.run(city, cfg, seed=1, wave=first)
-    allw = capacity.run(city, cfg, seed=1)
-    assert one["systems"]["planned"] == sum(
-        1 for s in city.on_cloud_systems(first) if s.target_zone
-    )
-    assert one["systems"]["planned"] < allw["systems"]["planned"]
-    assert (
-        one["zones"]["shared"]["peak_cpu_allocation"]
-        < allw["zones"]["shared"]["peak_cpu_allocation"]
-    )
-
-
-def test_load_profiles_come_from_the_history(city):
-    profs = capacity.profiles(city)
-    on_cloud = {s.id for s in city.systems if s.state == SystemState.on_cloud}
-    assert on_cloud <= set(profs)
-    cpu, mem = profs[sorted(on_cloud)[0]]
-    assert cpu.shape == (168,) and 0 < cpu.mean() < 1.5 and 0 < mem.mean() < 1.5
-    # weekday office hours are busier than Sunday night in the synthetic history
-    assert cpu[2 * 24 + 11] > cpu[6 * 24 + 3]
 
 
 # --- backup --------------------------------------------------------------------------
