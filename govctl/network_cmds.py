@@ -1,4 +1,4 @@
-"""`govctl ipv6 plan|show` and `govctl net render`: thin shells over `network/`."""
+"""`govctl ipv6 plan|show`, `govctl net render` and `govctl net check`: thin shells over `network/`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rich.table import Table
 
 from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, print_json
 from model.yamlio import write_atomic
+from network import grammar
 from network import lock as lock_lib
 from network.plan import Plan, PlanError, plan_city
-from network.render import RenderSettings, render_all
+from network.render import RenderCheckFailed, RenderSettings, render_all
 from network.settings import LEVELS, PlanSettings
 
 ipv6_app = typer.Typer(
@@ -283,14 +284,74 @@ def render(
         )
     total = len(model.devices_by_hostname)
     columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("render", total=total)
-        n = render_all(
-            model,
-            p,
-            out,
-            workers=workers or None,
-            progress=lambda k: bar.advance(task, k),
-            settings=settings,
+    try:
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task("render", total=total)
+            n = render_all(
+                model,
+                p,
+                out,
+                workers=workers or None,
+                progress=lambda k: bar.advance(task, k),
+                settings=settings,
+            )
+    except RenderCheckFailed as exc:
+        _print_findings(exc.findings)
+        err.print(
+            f"[red]nothing written[/]: {len(exc.findings)} line(s) the platform grammar refuses"
         )
-    console.print(f"[green]wrote[/] {n:,} configs and {n:,} rollbacks to {out}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]wrote[/] {n:,} configs and {n:,} rollbacks to {out} (all passed net check)"
+    )
+
+
+def _print_findings(findings: list[grammar.Finding], limit: int = 200) -> None:
+    for f in findings[:limit]:
+        err.print(str(f), markup=False, highlight=False)
+    if len(findings) > limit:
+        err.print(f"… and {len(findings) - limit} more", markup=False)
+
+
+@net_app.command("check")
+def check(
+    paths: Annotated[
+        list[Path], typer.Argument(help="config files, or folders whose *.cfg files to check")
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            help=f"grammar to check with ({', '.join(grammar.PLATFORMS)}); default: the file's header"
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=0, help="worker processes (0: one per CPU)")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check every line of rendered configs and rollbacks against the vendor grammar.
+
+    Prints `file:line: platform: message` for each unknown command, wrong view, bad argument,
+    undo form that does not exist, or block left open; exit 2 on any finding, 0 when clean."""
+    if platform is not None and platform not in grammar.PLATFORMS:
+        raise UserError(f"--platform {platform}: one of {', '.join(grammar.PLATFORMS)}")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
+    files = grammar.config_files(paths)
+    findings = grammar.check_files(files, platform, workers or None)
+    if as_json:
+        print_json(
+            {
+                "schema_version": 1,
+                "files": len(files),
+                "findings": [f.to_json() for f in findings],
+            }
+        )
+    else:
+        _print_findings(findings, limit=len(findings))
+        bad = len({f.path for f in findings})
+        colour = "red" if findings else "green"
+        err.print(
+            f"[{colour}]{len(files):,} files checked[/], {len(findings)} finding(s) in {bad} file(s)"
+        )
+    if findings:
+        raise typer.Exit(2)

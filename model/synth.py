@@ -23,7 +23,10 @@ from model.names import (
     TOWNSHIP_SUFFIX,
     VILLAGE_SUFFIX,
 )
+from model.schema import PLATFORM_FAMILIES
 from model.yamlio import StagedDir, dump_yaml, write_atomic
+
+PAIRS = [(p.value, f.value) for p, fams in PLATFORM_FAMILIES.items() for f in fams]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class SynthSpec:
     city_name: str = "赣江市"
     city_code: str = "369900"
     history_days: int = 30
+    all_families: bool = False
+    """Every (platform, device family) at every level, round robin (tests of the renderer);
+    the city core then has one device per pair."""
 
 
 def _weighted(rng: random.Random, table: dict):
@@ -95,21 +101,40 @@ def _mgmt_space(devices: int) -> list[str]:
     return space
 
 
+class _Families:
+    """With `all_families`, each level's devices take the (platform, family) pairs in turn."""
+
+    def __init__(self, on: bool):
+        self.on = on
+        self.count: dict[str, int] = {}
+
+    def __call__(self, level: str, device: dict) -> dict:
+        if self.on:
+            k = self.count.get(level, 0)
+            self.count[level] = k + 1
+            device["platform"], device["family"] = PAIRS[k % len(PAIRS)]
+        return device
+
+
 def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
     names = _Names(rng)
+    fam = _Families(spec.all_families)
     est = 2 + spec.counties * (2 + spec.townships_per * (1 + spec.villages_per))
     space = _mgmt_space(est)
     mgmt = _Mgmt(space)
     core_code = spec.city_code + "000000"
     core = [
-        {
-            "hostname": f"core-0{i}",
-            "platform": "huawei_vrp",
-            "role": "core",
-            "mgmt_ipv4": mgmt.next(),
-            "uplinks": [{"peer": f"prov-ext-0{j}", "bandwidth_mbps": 10_000} for j in (1, 2)],
-        }
-        for i in (1, 2)
+        fam(
+            "city",
+            {
+                "hostname": f"core-{i:02d}",
+                "platform": "huawei_vrp",
+                "role": "core",
+                "mgmt_ipv4": mgmt.next(),
+                "uplinks": [{"peer": f"prov-ext-0{j}", "bandwidth_mbps": 10_000} for j in (1, 2)],
+            },
+        )
+        for i in range(1, 1 + (len(PAIRS) if spec.all_families else 2))
     ]
     counties = []
     for ci, ccode in enumerate(_county_codes(spec.city_code, spec.counties)):
@@ -117,16 +142,19 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
         c_v6 = ci < max(1, round(spec.counties * 0.45))
         c_vendor = "huawei_vrp" if ci % 3 != 2 else "h3c_comware"
         cdevs = [
-            {
-                "hostname": f"{short}-agg-0{i}",
-                "platform": c_vendor,
-                "role": "aggregation",
-                "mgmt_ipv4": mgmt.next(),
-                "uplinks": [
-                    {"peer": "core-01", "bandwidth_mbps": 10_000},
-                    {"peer": "core-02", "bandwidth_mbps": 10_000},
-                ],
-            }
+            fam(
+                "county",
+                {
+                    "hostname": f"{short}-agg-0{i}",
+                    "platform": c_vendor,
+                    "role": "aggregation",
+                    "mgmt_ipv4": mgmt.next(),
+                    "uplinks": [
+                        {"peer": "core-01", "bandwidth_mbps": 10_000},
+                        {"peer": "core-02", "bandwidth_mbps": 10_000},
+                    ],
+                },
+            )
             for i in (1, 2)
         ]
         townships = []
@@ -135,13 +163,16 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
             tshort = f"{short}t{ti + 1:03d}"
             t_v6 = c_v6 and rng.random() < 0.6
             t_vendor = _weighted(rng, {"huawei_vrp": 4, "h3c_comware": 3, "ruijie_os": 3})
-            tdev = {
-                "hostname": f"{tshort}-acc-01",
-                "platform": t_vendor,
-                "role": "access",
-                "mgmt_ipv4": mgmt.next(),
-                "uplinks": [{"peer": d["hostname"], "bandwidth_mbps": 1000} for d in cdevs],
-            }
+            tdev = fam(
+                "township",
+                {
+                    "hostname": f"{tshort}-acc-01",
+                    "platform": t_vendor,
+                    "role": "access",
+                    "mgmt_ipv4": mgmt.next(),
+                    "uplinks": [{"peer": d["hostname"], "bandwidth_mbps": 1000} for d in cdevs],
+                },
+            )
             villages = []
             for vi in range(spec.villages_per):
                 vcode = f"{tcode[:9]}{vi + 1:03d}"
@@ -164,18 +195,21 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
                         },
                     )
                     village["devices"] = [
-                        {
-                            "hostname": f"{tshort}v{vi + 1:03d}-cpe",
-                            "platform": platform,
-                            "role": "cpe",
-                            "mgmt_ipv4": mgmt.next(),
-                            "uplinks": [
-                                {
-                                    "peer": tdev["hostname"],
-                                    "bandwidth_mbps": _weighted(rng, {100: 3, 1000: 7}),
-                                }
-                            ],
-                        }
+                        fam(
+                            "village",
+                            {
+                                "hostname": f"{tshort}v{vi + 1:03d}-cpe",
+                                "platform": platform,
+                                "role": "cpe",
+                                "mgmt_ipv4": mgmt.next(),
+                                "uplinks": [
+                                    {
+                                        "peer": tdev["hostname"],
+                                        "bandwidth_mbps": _weighted(rng, {100: 3, 1000: 7}),
+                                    }
+                                ],
+                            },
+                        )
                     ]
                 else:
                     village["devices"] = []

@@ -6,7 +6,8 @@ with names and addresses, routing, security baseline, management services) as pl
 its rollback. `RenderSettings` holds what is a choice of the rollout rather than a fact of
 the plan: OSPFv3 interface timers (vendor defaults unless set; the lab sets fast ones).
 `render_all` writes `<hostname>.cfg` and `<hostname>.rollback.cfg` for every device,
-all-or-nothing, rendering in a pool of forked worker processes.
+all-or-nothing, rendering in a pool of forked worker processes and checking every file
+against its platform's grammar (network/grammar/) before anything is written.
 """
 
 from __future__ import annotations
@@ -320,7 +321,15 @@ def render_device(
 _JOB: dict = {}
 
 
-def _render_chunk(args: tuple[list[str], str]) -> int:
+class RenderCheckFailed(Exception):
+    """Rendered configs the platform grammar refuses; nothing was written."""
+
+    def __init__(self, findings: list[grammar.Finding]):
+        self.findings = findings
+        super().__init__(f"{len(findings)} finding(s) in the rendered configs")
+
+
+def _render_chunk(args: tuple[list[str], str]) -> tuple[int, list]:
     hostnames, stage = args
     return _render_local(_JOB["model"], _JOB["plan"], hostnames, Path(stage), _JOB["settings"])
 
@@ -328,6 +337,13 @@ def _render_chunk(args: tuple[list[str], str]) -> int:
 def _write(stage: Path, r: RenderedConfig) -> None:
     (stage / f"{r.hostname}.cfg").write_text(r.config, encoding="utf-8")
     (stage / f"{r.hostname}.rollback.cfg").write_text(r.rollback, encoding="utf-8")
+
+
+def check_rendered(r: RenderedConfig) -> list[grammar.Finding]:
+    """`net check` of one device's config and rollback (file names as `net render` writes them)."""
+    return grammar.check_config(r.config, r.platform, f"{r.hostname}.cfg") + grammar.check_config(
+        r.rollback, r.platform, f"{r.hostname}.rollback.cfg"
+    )
 
 
 def render_all(
@@ -341,39 +357,52 @@ def render_all(
 ) -> int:
     """Write every device's config and rollback into `out`, all-or-nothing. Returns the count.
 
-    Files go to a staging folder (plain writes: the folder as a whole is what is atomic) and
-    are moved in when every one was written. Workers are forked, so they share the model
-    and the plan without pickling them."""
+    Every file is checked against its platform's grammar as it is rendered; if any line is
+    refused, nothing is written and `RenderCheckFailed` carries the findings. Files go to a
+    staging folder (plain writes: the folder as a whole is what is atomic) and are moved in
+    when every one was written and checked. Workers are forked, so they share the model and
+    the plan without pickling them."""
     hosts = list(model.devices_by_hostname)
     workers = workers or min(len(os.sched_getaffinity(0)), 8)
     chunks = [hosts[i : i + chunk] for i in range(0, len(hosts), chunk)]
+    findings: list[grammar.Finding] = []
     with StagedDir(Path(out)) as stage:
         if workers <= 1 or len(chunks) <= 1:
             for c in chunks:
-                progress and progress(_render_local(model, plan, c, stage, settings))
+                n, found = _render_local(model, plan, c, stage, settings)
+                findings += found
+                progress and progress(n)
         else:
             _JOB.update(model=model, plan=plan, settings=settings)
             try:
                 ctx = multiprocessing.get_context("fork")
                 with ctx.Pool(workers) as pool:
-                    for n in pool.imap_unordered(_render_chunk, [(c, str(stage)) for c in chunks]):
+                    jobs = [(c, str(stage)) for c in chunks]
+                    for n, found in pool.imap_unordered(_render_chunk, jobs):
+                        findings += found
                         progress and progress(n)
             finally:
                 _JOB.clear()
+        if findings:
+            raise RenderCheckFailed(sorted(findings, key=lambda f: (f.path, f.line)))
         write_atomic(stage / "README.txt", _README)
     return len(hosts)
 
 
 def _render_local(
     model, plan: Plan, hostnames: list[str], stage: Path, settings: RenderSettings
-) -> int:
+) -> tuple[int, list]:
+    found = []
     for h in hostnames:
-        _write(stage, render_device(model, plan, h, settings))
-    return len(hostnames)
+        r = render_device(model, plan, h, settings)
+        found += check_rendered(r)
+        _write(stage, r)
+    return len(hostnames), found
 
 
 _README = """Rendered by `govctl net render` from the city model and its IPv6 plan.
 <hostname>.cfg           configuration-mode lines that add IPv6 (dual stack beside IPv4)
 <hostname>.rollback.cfg  configuration-mode lines that remove exactly what .cfg added
+Every line was checked with the platform's grammar (`govctl net check DIR` checks again).
 Send either with the platform's config mode (see network/platforms.py); then save.
 """

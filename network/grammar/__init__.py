@@ -640,3 +640,60 @@ def _plain(g: Grammar, r: Result) -> bool:
         return True
     c = g.commands[r.command]
     return not (c.enters or c.leave or c.sets or c.undo_sets)
+
+
+# --- checking files on disk (`govctl net check`) ----------------------------------------
+
+
+def check_file(path: Path, platform: str | None = None) -> list[Finding]:
+    """One config file: its platform from `platform` or from the header `net render` writes."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [Finding(name, 1, platform or "?", f"not UTF-8 text ({exc.reason})")]
+    except OSError as exc:
+        return [Finding(name, 1, platform or "?", f"cannot read: {exc.strerror}")]
+    named, _ = header(text)
+    chosen = platform or named
+    if chosen is None:
+        msg = "no govcloud header naming the platform: give --platform"
+        return [Finding(name, 1, "?", msg)]
+    if chosen not in PLATFORMS:
+        return [Finding(name, 1, chosen, f"no grammar for this platform ({', '.join(PLATFORMS)})")]
+    return check_config(text, chosen, name)
+
+
+def config_files(paths: list[Path]) -> list[Path]:
+    """The files to check: each file named, and every `*.cfg` under each folder named."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out += sorted(p.rglob("*.cfg")) if p.is_dir() else [p]
+    return out
+
+
+def _check_chunk(args: tuple[list[str], str | None]) -> list[Finding]:
+    files, platform = args
+    return [f for name in files for f in check_file(Path(name), platform)]
+
+
+def check_files(
+    files: list[Path], platform: str | None = None, workers: int | None = None
+) -> list[Finding]:
+    """Findings of every file, in file order; large sets are checked by forked workers."""
+    import multiprocessing
+    import os
+
+    names = [str(f) for f in files]
+    workers = workers or min(len(os.sched_getaffinity(0)), 8)
+    if workers <= 1 or len(names) < 200:
+        return _check_chunk((names, platform))
+    if platform:
+        load(platform)  # parsed once, inherited by the workers
+    else:
+        for p in PLATFORMS:
+            load(p)
+    step = max(50, len(names) // (workers * 8))
+    chunks = [(names[i : i + step], platform) for i in range(0, len(names), step)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return [f for part in pool.imap(_check_chunk, chunks) for f in part]
