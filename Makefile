@@ -1,28 +1,41 @@
 # govcloud — the commands a fresh machine needs.
-#   make setup   .venv with the project and its dev tools (+ Debian packages when root)
+#   make demo    the main job on the embedded sample city (sets itself up)
+#   make test    the whole test suite (sets itself up: Debian packages when root, the venv
+#                from requirements.lock, the Go-built tools when absent)
+#   make setup   .venv from requirements.lock (+ Debian packages when root)
 #   make tools   Go-built tools (Pulumi CLI and plugins, kube-apiserver) into .tools/bin
-#   make demo    the main job on the embedded sample city
-#   make test    the test suite
+#   make lint    ruff check, ruff format --check and mypy
+#   make lock    re-resolve requirements.lock from pyproject.toml
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CITY ?= examples/sample-city
 OUT ?= demo-out
+PYTEST_ARGS ?=
 APT_PACKAGES := frr openssh-server iproute2 iputils-ping prometheus etcd-server chromium fonts-noto-cjk hyperfine
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup apt venv tools demo test bench lint clean
+.PHONY: setup apt venv tools demo test bench lint lock clean
 
 setup: apt venv
 
-venv: $(BIN)/govctl
+venv: $(BIN)/.installed
 
-$(BIN)/govctl: pyproject.toml
+# The venv installs exactly the pinned set in requirements.lock, then the project itself
+# (editable, no dependency resolution): the same versions on every machine.
+$(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "requirements.lock lacks a dependency of pyproject.toml: run make lock"; exit 1; }
 	touch $@
+
+lock: venv
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra dask \
+	  --output-file requirements.lock pyproject.toml
 
 apt:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -39,14 +52,16 @@ tools:
 demo: venv
 	$(BIN)/govctl demo $(CITY) --out $(OUT)
 
-test: venv
-	$(BIN)/pytest -q
+test: setup tools
+	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: venv
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(OUT) .pytest_cache .hypothesis
