@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from govctl.common import (
     pct,
     print_json,
 )
-from model.synth import SynthSpec, write
+from model.synth import SNAPSHOT_DAY, SynthSpec, write
 
 model_app = typer.Typer(help="Synthetic cities and other model tools.", no_args_is_help=True)
 
@@ -28,6 +29,7 @@ model_app = typer.Typer(help="Synthetic cities and other model tools.", no_args_
 def validate(city: CityDir = Path(DEFAULT_CITY)) -> None:
     """Validate a city model: exit 0, or exit 2 with `file:line: field: message` lines."""
     m = load(city)
+    kpi_lib.read_history(kpi_lib.history_path(m))
     sites = sum(1 for _ in m.sites())
     console.print(
         f"[green]ok[/] {city}: {len(m.departments)} departments, {len(m.systems)} systems, "
@@ -35,34 +37,121 @@ def validate(city: CityDir = Path(DEFAULT_CITY)) -> None:
     )
 
 
-def kpi(city: CityDir = Path(DEFAULT_CITY), as_json: JsonFlag = False) -> None:
-    """The plans' KPIs (上云率, 机房整合率, 专网迁移率, IPv6, coverage) against their targets."""
-    data = kpi_lib.compute(load(city))
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="break every KPI down by county or department"),
+]
+
+
+def kpi(
+    city: CityDir = Path(DEFAULT_CITY),
+    year: Annotated[
+        int | None,
+        typer.Option(
+            min=2000,
+            max=2100,
+            help="compare with this year's targets [default: this year's, else the plans' last]",
+        ),
+    ] = None,
+    by: ByOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="the day the figures describe, YYYY-MM-DD [default: today]"),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="append a dated snapshot to the city's KPI history")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The plans' KPIs against their year's targets, with trend; by county or department."""
+    if by is not None and by not in kpi_lib.BREAKDOWNS:
+        raise UserError(f"--by wants one of {', '.join(kpi_lib.BREAKDOWNS)}, got {by!r}")
+    day = _day(as_of)
+    m = load(city)
+    data = kpi_lib.report(m, as_of=day, year=year or kpi_lib.default_year(m, day), by=by)
+    if record:
+        row = kpi_lib.record(m, day)
+        err.print(f"recorded the {row['date']} snapshot in {kpi_lib.history_path(m)}")
     if as_json:
         print_json(data)
         return
-    table = Table(title=f"{data['city']} — key figures", show_lines=False)
-    table.add_column("indicator")
-    table.add_column("actual", justify="right")
-    table.add_column("target", justify="right")
-    table.add_column("", justify="center")
-    for t in kpi_lib.TARGETS:
-        actual = data[t.key]
-        table.add_row(t.label, pct(actual), pct(t.target), _mark(actual, t.target))
-    for key, label in (
-        ("ipv6_rollout", "IPv6 dual stack"),
-        ("extranet_coverage", "extranet coverage"),
+    _kpi_tables(data)
+
+
+def _day(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--as-of wants a date YYYY-MM-DD, got {text!r}") from None
+
+
+_STATUS = {
+    "met": "[green]met[/]",
+    "on_track": "[green]on track[/]",
+    "at_risk": "[red]at risk[/]",
+    "missed": "[red]missed[/]",
+    "no_trend": "[yellow]below, no trend[/]",
+    "no_target": "[dim]no target[/]",
+    "no_data": "[dim]n/a[/]",
+}
+
+
+def _kpi_tables(data: dict) -> None:
+    table = Table(
+        title=f"{data['city']} — KPIs on {data['as_of']} against {data['year']}'s targets"
+    )
+    table.add_column("indicator", no_wrap=True)
+    for col, just in (
+        ("actual", "right"),
+        ("n / d", "right"),
+        ("target", "right"),
+        ("kind", "left"),
+        ("pace/yr", "right"),
+        (f"31 Dec {data['year']}", "right"),
+        ("", "left"),
     ):
-        for level, actual in data[key].items():
-            target = kpi_lib.LEVEL_TARGETS[key]
-            table.add_row(f"{label} · {level}", pct(actual), pct(target), _mark(actual, target))
+        table.add_column(col, justify=just)
+    for i in data["indicators"]:
+        table.add_row(
+            kpi_lib.SHORT[i["key"]],
+            pct(i["value"]),
+            f"{i['numerator']:g}/{i['denominator']:g}",
+            pct(i["target"]),
+            {"binding": "约束", "expected": "预期"}.get(i["kind"] or "", ""),
+            "" if i["pace_per_year"] is None else f"{i['pace_per_year'] * 100:+.1f} pt",
+            pct(i["projected"]),
+            _STATUS[i["status"]],
+        )
     console.print(table)
+    notes = data["notes"]
+    staying = ", ".join(f"{n} {why}" for why, n in notes["rooms_staying"].items() if n)
+    if staying:
+        console.print(f"machine rooms that stay (not in the consolidation rate): {staying}")
+    if notes["private_networks_kept"]:
+        console.print(
+            f"private networks kept and interconnected (not in the migration rate): {notes['private_networks_kept']}"
+        )
+    if "groups" not in data:
+        return
+    keys = [k for k in kpi_lib.BREAKDOWN_COLUMNS[data["by"]]]
+    by = Table(title=f"by {data['by']}")
+    by.add_column(data["by"])
+    for k in keys:
+        by.add_column(kpi_lib.SHORT[k], justify="right")
+    for g in data["groups"]:
+        by.add_row(
+            f"{g['name']} ({g['group']})",
+            *(_cell(g["indicators"].get(k)) for k in keys),
+        )
+    console.print(by)
 
 
-def _mark(actual: float | None, target: float) -> str:
-    if actual is None:
-        return "[dim]n/a[/]"
-    return "[green]✓[/]" if actual >= target else "[red]✗[/]"
+def _cell(r: dict | None) -> str:
+    if r is None or r["value"] is None:
+        return "—"
+    return f"{pct(r['value'])} ({r['numerator']:g}/{r['denominator']:g})"
 
 
 @model_app.command("synth")
@@ -91,6 +180,11 @@ def synth(
     )
     with err.status(f"generating a city of {counties * townships_per * villages_per:,} villages…"):
         counts = write(spec, out, history=history)
+        if history:  # the bureau's trend: quarterly KPI snapshots up to the city's day
+            m = load(out)
+            rows = kpi_lib.synthetic_history(m, SNAPSHOT_DAY, 8, seed)
+            kpi_lib.write_history(kpi_lib.history_path(m), rows)
+            counts["kpi_snapshots"] = len(rows)
     console.print(
         f"[green]wrote[/] {out}: "
         + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from model.registers import PlanException, PrivateNetwork, Project, TargetsFile
 from model.schema import (
     City,
     Classification,
@@ -50,6 +51,10 @@ class CityModel:
     systems: list[System]
     machine_rooms: list[MachineRoom]
     network: NetworkFile
+    targets: TargetsFile = field(default_factory=TargetsFile)
+    private_networks: list[PrivateNetwork] = field(default_factory=list)
+    exceptions: list[PlanException] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # --- lookups ---------------------------------------------------------------------

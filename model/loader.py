@@ -1,4 +1,5 @@
-"""Load a city directory: five YAML files, validated per file then across files.
+"""Load a city directory: five YAML files (and the bureau's optional registers), validated
+per file then across files.
 
 `load_city(dir)` returns a `CityModel` or raises `InvalidModel` carrying every problem
 found, each located by file, line and field. Nothing here prints or exits.
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from model import rules
 from model.city import CityModel
 from model.errors import InvalidModel, ModelError, display_path, field_path
+from model.registers import ExceptionsFile, PrivateNetworksFile, ProjectsFile, TargetsFile
 from model.schema import CityFile, DepartmentsFile, MachineRoomsFile, NetworkFile, SystemsFile
 from model.yamlio import line_of, read_yaml
 
@@ -24,7 +26,13 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "systems": ("systems.yaml", SystemsFile),
     "machine_rooms": ("machine_rooms.yaml", MachineRoomsFile),
     "network": ("network.yaml", NetworkFile),
+    "targets": ("targets.yaml", TargetsFile),
+    "private_networks": ("private_networks.yaml", PrivateNetworksFile),
+    "exceptions": ("exceptions.yaml", ExceptionsFile),
+    "projects": ("projects.yaml", ProjectsFile),
 }
+OPTIONAL = frozenset(("targets", "private_networks", "exceptions", "projects"))
+"""Files a city may leave out: a missing one reads as empty (no targets, no exceptions, …)."""
 
 _FRIENDLY = {
     "extra_forbidden": "unknown key (check its spelling against the schema)",
@@ -85,6 +93,9 @@ def _load_city(directory: Path) -> CityModel:
     raw: dict[str, tuple[Any, str]] = {}
     for key, (name, root) in FILES.items():
         path = directory / name
+        if key in OPTIONAL and not path.exists() and not path.is_symlink():
+            parsed[key] = root()
+            continue
         shown = display_path(path)
         data, problems = read_yaml(path)
         errors.extend(problems)
@@ -105,6 +116,10 @@ def _load_city(directory: Path) -> CityModel:
         systems=parsed["systems"].systems,
         machine_rooms=parsed["machine_rooms"].machine_rooms,
         network=parsed["network"],
+        targets=parsed["targets"],
+        private_networks=parsed["private_networks"].private_networks,
+        exceptions=parsed["exceptions"].exceptions,
+        projects=parsed["projects"].projects,
     )
 
     def report(file_key: str, loc: tuple, message: str) -> None:

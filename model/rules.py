@@ -11,6 +11,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
+from model import plan_rules
 from model.city import CityModel
 from model.schema import (
     PLATFORM_FAMILIES,
@@ -32,6 +33,7 @@ def check(m: CityModel, report: Report) -> None:
     _rooms(m, report)
     _systems(m, report)
     _network(m, report)
+    plan_rules.check(m, report)
 
 
 def _unique(

@@ -8,6 +8,7 @@ live in `model/rules.py`.
 from __future__ import annotations
 
 import ipaddress
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -79,6 +80,7 @@ class SiteRole(StrEnum):
     primary = "primary"
     dr_same_city = "dr_same_city"
     backup_offsite = "backup_offsite"
+    backup_isolated = "backup_isolated"  # in the city, physically isolated: sensitive data
 
 
 class ZoneKind(StrEnum):
@@ -103,11 +105,32 @@ class SystemState(StrEnum):
 class NetworkKind(StrEnum):
     extranet = "extranet"
     private = "private"
+    intranet = "intranet"  # 电子政务内网: classified systems, kept apart from the extranet
 
 
 class RoomState(StrEnum):
     active = "active"
     consolidated = "consolidated"
+
+
+class RoomStays(StrEnum):
+    """Why an active room must stay (it leaves the consolidation rate's denominator)."""
+
+    classified = "classified"  # holds classified systems, which never migrate
+    exception = "exception"  # an approved exception in exceptions.yaml
+
+
+class CryptoAssessment(StrEnum):
+    """商用密码应用安全性评估 (密评) of a system."""
+
+    not_assessed = "not_assessed"
+    passed = "passed"
+    failed = "failed"
+
+
+class Arch(StrEnum):
+    amd64 = "amd64"
+    arm64 = "arm64"  # 信创 (Kunpeng, Phytium) nodes
 
 
 class Platform(StrEnum):
@@ -174,6 +197,10 @@ class Site(Strict):
         le=8,
         description="physically diverse paths sharing link_mbps (dual link: 2)",
     )
+    ipv6: Ipv6State = Ipv6State.pending
+    arches: list[Arch] = Field(
+        default_factory=lambda: [Arch.amd64], min_length=1, description="CPU arches of its nodes"
+    )
 
 
 class Zone(Strict):
@@ -184,6 +211,7 @@ class Zone(Strict):
     node_vcpu: int = Field(gt=0, le=4096)
     node_memory_gib: int = Field(gt=0, le=65536)
     cpu_overcommit: float = Field(default=1.0, ge=1.0, le=16.0)
+    storage_gib: float | None = Field(default=None, gt=0, description="usable storage capacity")
 
     @property
     def vcpu_capacity(self) -> float:
@@ -258,6 +286,13 @@ class System(Strict):
     ipv6_ready: bool
     network: NetworkKind
     replicas: int = Field(default=1, ge=1, le=20)
+    county: Code12 | None = Field(default=None, description="the county it serves, if not city")
+    introduced: date | None = Field(default=None, description="when it went into service")
+    mlps_level: Literal[1, 2, 3, 4] | None = Field(default=None, description="graded 等保 level")
+    mlps_filed: date | None = Field(default=None, description="filed (备案) with public security")
+    mlps_assessed: date | None = Field(default=None, description="last 等级测评")
+    crypto_assessment: CryptoAssessment = CryptoAssessment.not_assessed
+    crypto_assessed: date | None = None
 
     @property
     def cloud_bound(self) -> bool:
@@ -279,6 +314,10 @@ class MachineRoom(Strict):
     department: DeptCode
     name: Text | None = None
     state: RoomState
+    stays: RoomStays | None = None
+    county: Code12 | None = None
+    introduced: date | None = None
+    enlarged: date | None = Field(default=None, description="last enlarged, if ever")
 
 
 class MachineRoomsFile(Strict):

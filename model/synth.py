@@ -12,6 +12,7 @@ import ipaddress
 import math
 import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from model.names import (
@@ -453,13 +454,15 @@ def generate(spec: SynthSpec) -> dict[str, dict]:
         ]
         d["quota"] = _quota(mine, rng)
         del d["_isolated"]
-    return {
+    docs = {
         "city": city_doc(spec, syss, mgmt_space),
         "departments": {"departments": depts},
         "systems": {"systems": syss},
         "machine_rooms": {"machine_rooms": rooms},
         "network": net,
     }
+    _bureau(spec, docs)
+    return docs
 
 
 HEADERS = {
@@ -468,6 +471,10 @@ HEADERS = {
     "systems": "# Government information systems: classification, migration state and wave, size, DR level.",
     "machine_rooms": "# Departmental machine rooms: active, or consolidated into the government cloud.",
     "network": "# The four-level e-government extranet: city core, counties, townships, villages.",
+    "targets": "# The plans' targets by year (binding 约束性 or expected 预期性) and their source plans.",
+    "private_networks": "# Private business networks (专网): owner, kind, migration state, systems carried.",
+    "exceptions": "# Approved exceptions to the plans' in-principle rules (原则上): reason and approval.",
+    "projects": "# IT project register: total and security spend (万元) per project and year.",
 }
 
 
@@ -503,3 +510,341 @@ def write(spec: SynthSpec, out: Path, history: bool = True) -> dict[str, int]:
             1 for s in docs["systems"]["systems"] if s["state"] == "on_cloud"
         )
     return counts
+
+
+# --- the bureau's view: registers and the fields the plans ask for ----------------------
+
+PLAN_START = date(2023, 2, 1)  # Nanchang's plan (Feb 2023): no new rooms, new systems on the cloud
+SNAPSHOT_DAY = date(2026, 10, 31)  # the day the generated city describes (end of its history)
+_NATIONAL_VERTICAL = {  # departments whose private network is a ministry's vertical line
+    "GAJ": "公安信息网",
+    "SWUJ": "税务专网",
+    "HGJ": "海关专网",
+    "RSJ": "金保工程专网",
+    "YBJ": "医保专网",
+    "SCJGJ": "市场监管专网",
+}
+_KEPT_REASON = "国家垂直专网，确需保留，与电子政务外网互联互通 (national vertical network, kept and interconnected)"
+_APPROVER = "市大数据局 (municipal big-data bureau)"
+
+
+def _day(rng: random.Random, start: date, end: date) -> str:
+    return (start + timedelta(days=rng.randrange(max(1, (end - start).days)))).isoformat()
+
+
+def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
+    """Add what the plans ask for beyond the five files, from a second random stream so the
+    city's other draws (and so its network, IPv6 lock and utilisation history) stay put:
+    classified systems on the intranet, the isolated local backup site, counties, MLPS and
+    密评 dates, rooms that stay, private networks, exceptions, projects and targets."""
+    rng = random.Random(f"{spec.seed}/bureau")
+    city = docs["city"]["city"]
+    depts = {d["code"]: d for d in docs["departments"]["departments"]}
+    syss = docs["systems"]["systems"]
+    rooms = docs["machine_rooms"]["machine_rooms"]
+    counties = [c["code"] for c in docs["network"]["counties"]]
+    # sites: sensitive data is backed up in the city, never to the off-site city
+    for s in city["sites"]:
+        s["ipv6"] = "dual_stack" if s["role"] in ("primary", "dr_same_city") else "pending"
+        if s["role"] == "dr_same_city":
+            s["arches"] = ["amd64", "arm64"]  # the DR site hosts the 信创 zone's replicas too
+    city["sites"].append(
+        {
+            "name": "isolated-backup",
+            "role": "backup_isolated",
+            "city": spec.city_name,
+            "link_mbps": 10_000,
+            "link_paths": 2,
+            "ipv6": "pending",
+        }
+    )
+    for z in city["zones"]:
+        mine = [s for s in syss if s.get("target_zone") == z["name"] and s["state"] != "retired"]
+        demand = sum(s["storage_gib"] * s.get("replicas", 1) for s in mine)
+        z["storage_gib"] = max(10_240, math.ceil(demand / 0.6 / 1024) * 1024)
+    # systems
+    exceptions: list[dict] = []
+    for s in syss:
+        d = depts[s["department"]]
+        if s["classification"] == "classified":
+            s["network"] = "intranet"  # 电子政务内网, kept apart from the extranet
+        if counties and rng.random() < 0.35:
+            s["county"] = f"{rng.choice(counties)}"
+        new = s["state"] != "legacy" and rng.random() < 0.15
+        s["introduced"] = _day(
+            rng, PLAN_START if new else date(2008, 1, 1), SNAPSHOT_DAY if new else PLAN_START
+        )
+        if s["classification"] == "classified":
+            continue
+        level = 3 if d["mlps_level"] == 3 and rng.random() < 0.75 else 2
+        if rng.random() < 0.04:
+            continue  # not yet graded
+        s["mlps_level"] = level
+        if rng.random() < 0.92:
+            s["mlps_filed"] = _day(rng, date(2018, 1, 1), date(2024, 6, 30))
+            if level == 3 and rng.random() < 0.88:
+                s["mlps_assessed"] = _day(rng, date(2025, 12, 1), SNAPSHOT_DAY)
+            elif rng.random() < 0.5:
+                s["mlps_assessed"] = _day(rng, date(2024, 7, 1), SNAPSHOT_DAY)
+        if level == 3:
+            verdict = _weighted(rng, {"passed": 55, "failed": 10, "not_assessed": 35})
+            if verdict != "not_assessed":
+                s["crypto_assessment"] = verdict
+                s["crypto_assessed"] = _day(rng, date(2024, 1, 1), SNAPSHOT_DAY)
+    # two legacy systems built after the plan's start, off the cloud by approved exception
+    late = [s for s in syss if s["state"] == "legacy" and s["classification"] == "non_classified"]
+    for s, why in zip(
+        rng.sample(late, min(2, len(late))),
+        ("与省级垂直系统同步部署，待省平台统一迁移", "依托部门现有专用硬件，2026年底前迁移"),
+        strict=False,
+    ):
+        s["introduced"] = _day(rng, PLAN_START, SNAPSHOT_DAY)
+        exceptions.append(
+            {
+                "kind": "system_off_cloud",
+                "subject": s["id"],
+                "reason": why,
+                "approved_by": _APPROVER,
+                "approved_on": _day(rng, date.fromisoformat(s["introduced"]), SNAPSHOT_DAY),
+                "expires": "2026-12-31",
+            }
+        )
+    # rooms: why the active ones that must stay, stay
+    holds_classified = {
+        s.get("location")
+        for s in syss
+        if s["classification"] == "classified" and s["state"] != "retired"
+    }
+    for r in rooms:
+        r["introduced"] = _day(rng, date(2005, 1, 1), date(2018, 1, 1))
+        if counties and rng.random() < 0.3:
+            r["county"] = rng.choice(counties)
+        if r["state"] == "active" and r["id"] in holds_classified:
+            r["stays"] = "classified"
+    others = [r for r in rooms if r["state"] == "active" and "stays" not in r]
+    if others:
+        r = rng.choice(others)
+        r["stays"] = "exception"
+        r["enlarged"] = _day(rng, PLAN_START, SNAPSHOT_DAY)
+        exceptions.append(
+            {
+                "kind": "room",
+                "subject": r["id"],
+                "reason": "实时业务需就近部署的专用机房，经论证保留并扩容 (kept and enlarged after review)",
+                "approved_by": _APPROVER,
+                "approved_on": r["enlarged"],
+            }
+        )
+    # private networks: one per department with systems on a private line, plus migrated ones
+    nets = []
+    for code, d in depts.items():
+        mine = [
+            s["id"]
+            for s in syss
+            if s["department"] == code and s["network"] == "private" and s["state"] != "retired"
+        ]
+        old = [s["id"] for s in syss if s["department"] == code and s["network"] == "extranet"]
+        if mine:
+            vertical = code in _NATIONAL_VERTICAL
+            net = {
+                "id": f"PN-{code}-01",
+                "name": _NATIONAL_VERTICAL.get(code, f"{d['name']}业务专网"),
+                "owner": code,
+                "kind": "national_vertical" if vertical else "local",
+                "state": "kept" if vertical else _weighted(rng, {"to_migrate": 3, "migrating": 1}),
+                "systems": mine,
+                "introduced": _day(rng, date(2006, 1, 1), date(2019, 1, 1)),
+            }
+            if vertical:
+                net["kept_reason"] = _KEPT_REASON
+            else:
+                net["target_date"] = _day(rng, date(2025, 6, 30), date(2027, 12, 31))
+            nets.append(net)
+        if old and rng.random() < (0.8 if not mine else 0.3):
+            n = len([x for x in nets if x["owner"] == code]) + 1
+            nets.append(
+                {
+                    "id": f"PN-{code}-{n:02d}",
+                    "name": f"{d['name']}原业务专网{n}",
+                    "owner": code,
+                    "kind": "local",
+                    "state": "migrated",
+                    "systems": rng.sample(old, min(len(old), rng.randint(1, 3))),
+                    "introduced": _day(rng, date(2006, 1, 1), date(2016, 1, 1)),
+                    "migrated_on": _day(rng, date(2021, 1, 1), SNAPSHOT_DAY),
+                }
+            )
+    if nets:  # one county's new private line after the plan's start, by exception
+        local = [n for n in nets if n["state"] in ("to_migrate", "migrating")] or nets
+        n = rng.choice(local)
+        n["introduced"] = _day(rng, PLAN_START, date(2025, 1, 1))
+        if counties:
+            n["county"] = rng.choice(counties)
+        exceptions.append(
+            {
+                "kind": "private_line",
+                "subject": n["id"],
+                "reason": "上级部门统一部署的纵向业务专线，待省级专网整合后迁移",
+                "approved_by": _APPROVER,
+                "approved_on": _day(rng, date.fromisoformat(n["introduced"]), SNAPSHOT_DAY),
+            }
+        )
+    docs["private_networks"] = {"private_networks": nets}
+    docs["exceptions"] = {"exceptions": exceptions}
+    docs["projects"] = {"projects": _projects(rng, list(depts), counties)}
+    docs["targets"] = {"plan_start": PLAN_START.isoformat(), "targets": _targets()}
+
+
+def _projects(rng: random.Random, codes: list[str], counties: list[str]) -> list[dict]:
+    out = []
+    kinds = (
+        "系统升级改造",
+        "政务云资源扩容",
+        "数据共享平台建设",
+        "网络安全等级保护整改",
+        "IPv6改造",
+    )
+    for year in (2023, 2024, 2025, 2026):
+        for code in rng.sample(codes, max(1, len(codes) * 2 // 5)):
+            total = round(rng.lognormvariate(math.log(300), 0.8), 1)
+            share = rng.uniform(0.03, 0.16)
+            p = {
+                "id": f"P{year}-{code}-{len(out) + 1:03d}",
+                "name": f"{year}年{rng.choice(kinds)}项目",
+                "year": year,
+                "department": code,
+                "total_wan": total,
+                "security_wan": round(total * share, 1),
+            }
+            if counties and rng.random() < 0.25:
+                p["county"] = rng.choice(counties)
+            out.append(p)
+    return out
+
+
+_SEEDS = {
+    "nanchang": "000 Nanchang digital-government plan (Feb 2023, to 2025)",
+    "jiujiang": "001 Jiujiang 2025 work points",
+    "xiangtan": "003 Xiangtan 14th five-year plan (to 2025)",
+}
+
+
+def _targets() -> list[dict]:
+    """The source plans' 2025 targets, and the city's yearly path towards them (2023, 2024:
+    expected milestones the plans do not fix; 2025: the plans' own figures)."""
+    path = " — 2023/2024: the city's milestones on the way"
+    rows = [
+        (
+            "cloud_adoption_rate",
+            (0.65, 0.72, 0.80),
+            "binding",
+            "nanchang",
+            "非涉密政务系统应上云率达到80%",
+        ),
+        (
+            "machine_room_consolidation_rate",
+            (0.60, 0.70, 0.80),
+            "binding",
+            "xiangtan",
+            "数据机房整合率达到80%以上",
+        ),
+        (
+            "private_network_migration_rate",
+            (0.50, 0.65, 0.80),
+            "binding",
+            "xiangtan",
+            "非涉密专网向政务外网整合迁移率达到80%以上",
+        ),
+        (
+            "ipv6_ready_systems_rate",
+            (0.40, 0.70, 1.00),
+            "expected",
+            "nanchang",
+            "政务网、数据中心及业务系统实现支持IPv6",
+        ),
+        (
+            "ipv6_datacentre_rate",
+            (0.50, 0.75, 1.00),
+            "expected",
+            "nanchang",
+            "数据中心实现支持IPv6",
+        ),
+        ("ipv6_rollout.city", (1.0, 1.0, 1.0), "expected", "nanchang", "政务网支持IPv6"),
+        ("ipv6_rollout.county", (0.30, 0.60, 1.00), "expected", "jiujiang", "电子政务外网IPv6改造"),
+        (
+            "ipv6_rollout.township",
+            (0.20, 0.50, 1.00),
+            "expected",
+            "jiujiang",
+            "电子政务外网IPv6改造",
+        ),
+        (
+            "ipv6_rollout.village",
+            (0.10, 0.30, 0.60),
+            "expected",
+            "jiujiang",
+            "电子政务外网IPv6改造，村级最后一公里",
+        ),
+        (
+            "extranet_coverage.city",
+            (1.0, 1.0, 1.0),
+            "binding",
+            "nanchang",
+            "市县乡镇电子政务外网升级改造",
+        ),
+        (
+            "extranet_coverage.county",
+            (1.0, 1.0, 1.0),
+            "binding",
+            "nanchang",
+            "市县乡镇电子政务外网升级改造",
+        ),
+        (
+            "extranet_coverage.township",
+            (1.0, 1.0, 1.0),
+            "binding",
+            "nanchang",
+            "市县乡镇电子政务外网升级改造",
+        ),
+        (
+            "extranet_coverage.village",
+            (0.85, 0.92, 1.00),
+            "expected",
+            "nanchang",
+            "打通村级最后一公里，四级全覆盖",
+        ),
+        (
+            "mlps_coverage_rate",
+            (0.80, 0.90, 1.00),
+            "binding",
+            "xiangtan",
+            "重要信息系统等级保护覆盖率达100%",
+        ),
+        (
+            "crypto_assessment_rate",
+            (0.30, 0.50, 0.70),
+            "expected",
+            "jiujiang",
+            "存量重要信息系统密码应用安全性评估 (no figure in the plan; the city's own)",
+        ),
+        (
+            "security_spend_share",
+            (0.08, 0.09, 0.10),
+            "binding",
+            "xiangtan",
+            "网络安全投入占信息化项目总投入达10%",
+        ),
+    ]
+    out = []
+    for key, values, kind, seed, quote in rows:
+        for year, value in zip((2023, 2024, 2025), values, strict=True):
+            out.append(
+                {
+                    "indicator": key,
+                    "year": year,
+                    "target": value,
+                    "kind": kind if year == 2025 else "expected",
+                    "source": f"{_SEEDS[seed]}: {quote}" + (path if year < 2025 else ""),
+                }
+            )
+    return out

@@ -29,11 +29,15 @@ def test_kpis_match_a_count_of_the_raw_yaml(small_city):
     assert data["cloud_adoption_rate"] == pytest.approx(
         sum(s["state"] == "on_cloud" for s in bound) / len(bound), abs=1e-6
     )
+    may_consolidate = [r for r in rooms if "stays" not in r]
+    assert len(may_consolidate) < len(rooms)  # rooms that must stay leave the denominator
     assert data["machine_room_consolidation_rate"] == pytest.approx(
-        sum(r["state"] == "consolidated" for r in rooms) / len(rooms), abs=1e-6
+        sum(r["state"] == "consolidated" for r in may_consolidate) / len(may_consolidate), abs=1e-6
     )
+    nets = [n for n in raw(small_city, "private_networks.yaml")["private_networks"]]
+    to_migrate = [n for n in nets if n["state"] != "kept"]
     assert data["private_network_migration_rate"] == pytest.approx(
-        sum(s["network"] == "extranet" for s in bound) / len(bound), abs=1e-6
+        sum(n["state"] == "migrated" for n in to_migrate) / len(to_migrate), abs=1e-6
     )
     villages = [
         v
@@ -74,16 +78,60 @@ def test_all_on_cloud_is_full_adoption(small_city):
 
 
 def test_kpi_json_command(small_city, capsys):
-    assert main(["kpi", str(small_city), "--json"]) == 0
+    assert main(["kpi", str(small_city), "--json", "--year", "2025", "--as-of", "2025-06-30"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data["ipv6_rollout"]) == {"city", "county", "township", "village"}
-    assert data["targets"]["cloud_adoption_rate"] == 0.8
+    assert data["schema_version"] == 2 and data["year"] == 2025
+    rows = {i["key"]: i for i in data["indicators"]}
+    assert {f"ipv6_rollout.{lvl}" for lvl in ("city", "county", "township", "village")} <= set(rows)
+    adoption = rows["cloud_adoption_rate"]
+    assert adoption["target"] == 0.8 and adoption["kind"] == "binding"
+    assert "Nanchang" in adoption["source"]
+    assert [p["year"] for p in adoption["path"]] == [2023, 2024, 2025]
+
+
+def test_kpi_by_county_and_bad_flags(small_city, capsys):
+    assert main(["kpi", str(small_city), "--json", "--by", "county"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["by"] == "county" and data["groups"][0]["group"] == "city"
+    assert main(["kpi", str(small_city), "--by", "township"]) == 2
+    assert "--by wants one of county, department" in capsys.readouterr().err
+    assert main(["kpi", str(small_city), "--as-of", "yesterday"]) == 2
+
+
+def test_kpi_record_appends_dated_rows(small_city, capsys):
+    history = small_city / "kpi_history.jsonl"
+    assert main(["kpi", str(small_city), "--record", "--as-of", "2025-03-31"]) == 0
+    first = history.read_bytes()
+    capsys.readouterr()
+    assert main(["kpi", str(small_city), "--record", "--as-of", "2025-06-30", "--json"]) == 0
+    after = history.read_bytes()
+    assert after.startswith(first)  # earlier rows are never rewritten
+    rows = [json.loads(line) for line in after.decode().splitlines()]
+    assert [r["date"] for r in rows] == ["2025-03-31", "2025-06-30"]
+    assert all(r["schema_version"] == 1 for r in rows)
+    data = json.loads(capsys.readouterr().out)
+    adoption = next(i for i in data["indicators"] if i["key"] == "cloud_adoption_rate")
+    assert [h["date"] for h in adoption["history"]][:1] == ["2025-03-31"]
+
+
+def test_kpi_history_bad_row_is_located(small_city, capsys):
+    history = small_city / "kpi_history.jsonl"
+    assert main(["kpi", str(small_city), "--record", "--as-of", "2025-03-31"]) == 0
+    with history.open("a", encoding="utf-8") as fh:
+        fh.write('{"schema_version": 1, "date": "2025-13-01"}\n')
+    before = history.read_bytes()
+    assert main(["kpi", str(small_city), "--record"]) == 2
+    err = capsys.readouterr().err
+    assert "kpi_history.jsonl:2: date:" in err
+    assert history.read_bytes() == before  # nothing appended after a bad row
+    assert main(["validate", str(small_city)]) == 2
 
 
 def test_kpi_table_command(small_city, capsys):
     assert main(["kpi", str(small_city)]) == 0
     out = capsys.readouterr().out
     assert "上云率" in out and "80.0%" in out
+    assert "machine rooms that stay" in out
 
 
 def test_synth_is_deterministic_and_seed_sensitive():

@@ -19,7 +19,17 @@ from hypothesis import strategies as st
 
 from govctl.app import main
 
-FILES = ["city.yaml", "departments.yaml", "systems.yaml", "machine_rooms.yaml", "network.yaml"]
+FILES = [
+    "city.yaml",
+    "departments.yaml",
+    "systems.yaml",
+    "machine_rooms.yaml",
+    "network.yaml",
+    "targets.yaml",
+    "private_networks.yaml",
+    "exceptions.yaml",
+    "projects.yaml",
+]
 LINE = re.compile(r"^(?P<path>[^:]+\.yaml):(?P<line>\d+): (?P<rest>.+)$")
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -137,7 +147,16 @@ def test_deleted_key_never_crashes(small_city_master, data, name):
 
 @SETTINGS
 @given(
-    name=st.sampled_from(["departments.yaml", "systems.yaml", "machine_rooms.yaml"]),
+    name=st.sampled_from(
+        [
+            "departments.yaml",
+            "systems.yaml",
+            "machine_rooms.yaml",
+            "private_networks.yaml",
+            "exceptions.yaml",
+            "projects.yaml",
+        ]
+    ),
     index=st.integers(0, 5),
 )
 def test_duplicated_record_is_an_error(small_city_master, name, index):
