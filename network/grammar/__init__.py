@@ -259,7 +259,7 @@ class Grammar:
         self.families = {
             name: Family(
                 name,
-                re.compile(f["layer2"]) if f.get("layer2") else None,
+                re.compile(f["layer2"], re.IGNORECASE) if f.get("layer2") else None,
                 f.get("source", ""),
             )
             for name, f in (data.get("families") or {}).items()
@@ -348,6 +348,8 @@ class Grammar:
                 continue
             for p, cmd, _ in entries:
                 lit = p.literal
+                if not p.types:  # a command without arguments cannot have bad ones
+                    continue
                 if lit and (line == lit or line.startswith(lit + " ")) and len(lit) > best_len:
                     best, best_len = cmd, len(lit)
         return best
@@ -528,7 +530,7 @@ class Session:
         if near is not None:
             forms = "; ".join(f"`{p.text}`" for p in near.syntax + near.undo)
             return Result(
-                False, f"bad arguments for {near.id} (syntax: {forms})", near.id, {}, self.view
+                False, f"bad arguments in `{line}` (syntax: {forms})", near.id, {}, self.view
             )
         return Result(
             False, f"unknown command `{line}` in the {self.view} view", None, {}, self.view

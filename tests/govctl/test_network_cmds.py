@@ -154,3 +154,37 @@ def test_net_render_ospf_timer_flags(small_city, tmp_path, capsys):
     )
     texts = [p.read_text() for p in out.glob("*.cfg") if not p.name.endswith(".rollback.cfg")]
     assert texts and all(("timer dead 4" in t) or ("dead-interval 4" in t) for t in texts)
+
+
+def test_net_render_then_net_check_is_clean_and_a_bad_line_exits_2(small_city, tmp_path, capsys):
+    lock, out = tmp_path / "ipam.lock.yaml", tmp_path / "configs"
+    assert main(["ipv6", "plan", str(small_city), "--lock", str(lock)]) == 0
+    assert main(["net", "render", str(small_city), "--lock", str(lock), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["net", "check", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema_version"] == 1 and doc["findings"] == []
+    assert doc["files"] == 2 * len(list(out.glob("*.rollback.cfg")))
+    victim = sorted(out.glob("*-acc-01.cfg"))[0]
+    lines = victim.read_text(encoding="utf-8").splitlines()
+    lines.insert(
+        3,
+        "ipv6 route ::/0 2001:db8::1"
+        if lines[0].startswith("#")
+        else "ipv6 route-static :: 0 2001:db8::1",
+    )
+    lines.append("interface LoopBack0" if lines[0].startswith("#") else "interface Loopback0")
+    victim.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["net", "check", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{victim}:4: " in err and "left open" in err and "Traceback" not in err
+
+
+def test_net_check_needs_a_platform_for_a_file_without_header(tmp_path, capsys):
+    f = tmp_path / "r1.cfg"
+    f.write_text("interface GigabitEthernet0/0/1\n ipv6 enable\nquit\n", encoding="utf-8")
+    assert main(["net", "check", str(f)]) == 2
+    assert "give --platform" in capsys.readouterr().err
+    assert main(["net", "check", str(f), "--platform", "huawei_vrp"]) == 0
+    assert main(["net", "check", str(f), "--platform", "junos"]) == 2
+    assert main(["net", "check", str(tmp_path / "missing.cfg")]) == 2

@@ -392,6 +392,18 @@ def test_device_role_matches_level(small_city):
     )
 
 
+def test_device_family_must_belong_to_its_platform(small_city):
+    def change(d):
+        dev = county(d)["devices"][0]
+        dev["platform"], dev["family"] = "cisco_ios", "ce"
+
+    find(
+        errors_after(small_city, "network.yaml", change),
+        "devices[0].family",
+        "not a cisco_ios family",
+    )
+
+
 def test_unknown_platform(small_city):
     find(
         errors_after(

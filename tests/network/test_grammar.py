@@ -102,3 +102,190 @@ def test_check_config_reports_file_line_platform_message():
 def test_a_block_left_open_is_a_finding():
     (f,) = check_config("ospfv3 1\n router-id 1.1.1.1\n", "huawei_vrp", "x.cfg")
     assert "left open" in f.message and f.line == 2
+
+
+# --- what a device refuses, per platform: (family, config text, line, part of the message) ---
+
+REJECTS = {
+    "huawei_vrp": [
+        ("s", "interface GigabitEthernet0/0/1\n ipv6 enable\nquit\n", 2, "needs a l3 port"),
+        (None, "interface GigabitEthernet0/0/1\n router-id 1.1.1.1\nquit\n", 2, "wrong view"),
+        (None, "ospfv3 1\n ospfv3 network-type p2p\nquit\n", 2, "wrong view"),
+        (
+            None,
+            "user-interface vty 0 4\n undo acl ipv6 2001 inbound\nquit\n",
+            2,
+            "no such undo form",
+        ),
+        (None, "ospfv3 1\n undo router-id 198.18.0.3\nquit\n", 2, "no such undo form"),
+        (
+            None,
+            "undo snmp-agent target-host trap ipv6 address udp-domain 2001:db8::31 params securityname govnms v3 privacy\n",
+            1,
+            "no such undo form",
+        ),
+        (
+            None,
+            "interface GigabitEthernet0/0/1\n ipv6 address 2001:db8::1/129\nquit\n",
+            2,
+            "prefix length",
+        ),
+        (None, "ipv6 route 2001:db8::/32 Null0\n", 1, "unknown command"),  # IOS syntax
+        (None, "ntp-service ipv6 unicast-server 2001:db8::11\n", 1, "unknown command"),  # Comware's
+        (None, "interface LoopBack0\n ipv6 enable\n", 2, "left open"),
+    ],
+    "huawei_vrpv8": [
+        ("ce", "interface 10GE1/0/1\n ipv6 enable\nquit\n", 2, "needs a l3 port"),
+        ("ce", "ipv6\n", 1, "unknown command"),  # V5's global switch
+        (
+            "ce",
+            "ntp-service unicast-server ipv6 2001:db8::11\n",
+            1,
+            "does not exist on the ce family",
+        ),
+        ("ce", "interface Vlanif100\n ipv6 urpf strict\nquit\n", 2, "unknown command"),
+        (
+            "ne",
+            "interface GigabitEthernet0/1/0\n ipv6 nd ra halt disable\nquit\n",
+            2,
+            "does not exist on the ne family",
+        ),
+    ],
+    "h3c_comware": [
+        (
+            "s",
+            "interface GigabitEthernet1/0/1\n ipv6 address 2001:db8::1/127\nquit\n",
+            2,
+            "needs a l3 port",
+        ),
+        (None, "interface GigabitEthernet1/0/1\n undo ospfv3 1 area\nquit\n", 2, "bad arguments"),
+        (None, "acl ipv6 number 2001\n", 1, "unknown command"),  # VRP's form
+        (
+            None,
+            "ntp-service unicast-server ipv6 2001:db8::11\n",
+            1,
+            "unknown command",
+        ),  # VRP's form
+        (None, "line vty 0 63\n undo acl ipv6 2001 inbound\nquit\n", 2, "no such undo form"),
+    ],
+    "ruijie_os": [
+        (
+            "s",
+            "interface GigabitEthernet 0/1\n ipv6 address 2001:db8::1/127\nexit\n",
+            2,
+            "needs a l3 port",
+        ),
+        (
+            None,
+            "interface GigabitEthernet 0/1\n ipv6 address 2001:db8::1 127\nexit\n",
+            2,
+            "bad arguments",
+        ),
+        (None, "undo ipv6 route ::/0 2001:db8::1\n", 1, "unknown command"),  # VRP negation
+        (None, "ipv6 router ospf 1\n ipv6 ospf 1 area 0\nexit\n", 2, "wrong view"),
+    ],
+    "cisco_ios": [
+        (
+            "catalyst",
+            "interface GigabitEthernet1/0/1\n ipv6 address 2001:db8::1/127\nexit\n",
+            2,
+            "needs a l3 port",
+        ),
+        (None, "ipv6 route-static :: 0 2001:db8::1\n", 1, "unknown command"),  # VRP syntax
+        (None, "ipv6 router ospf 1\n router-id 300.1.1.1\nexit\n", 2, "bad argument"),
+        (None, "interface Loopback0\n undo ipv6 address\nexit\n", 2, "unknown command"),
+        (None, "line vty 0 15\n ipv6 access-class MGMT-V6\nexit\n", 2, "bad arguments"),
+    ],
+    "linux_frr": [
+        (
+            None,
+            "router ospf6\n router-id 1.1.1.1\nexit\n",
+            2,
+            "unknown command",
+        ),  # FRR: ospf6 router-id
+        (None, "interface up0\n ipv6 ospf 1 area 0\nexit\n", 2, "unknown command"),  # IOS form
+        (None, "ipv6 route 2001:db8::/32 NULL0\n", 1, "bad arguments"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("platform", "family", "text", "line", "part"),
+    [(p, *case) for p, cases in REJECTS.items() for case in cases],
+)
+def test_lines_a_device_rejects_are_refused_with_their_line_number(
+    platform, family, text, line, part
+):
+    found = check_config(text, platform, "x.cfg", family=family)
+    assert [f.line for f in found if part in f.message] == [line], [str(f) for f in found]
+
+
+def test_every_platform_has_a_reject_set():
+    assert set(REJECTS) == set(PLATFORMS)
+
+
+# --- configuration examples from the vendors' documentation, kept with their source -------
+
+DOC_EXAMPLES = [
+    (
+        "huawei_vrpv8",
+        "ce",
+        # CloudEngine configuration guide, "Switching an interface to Layer 3 mode" (as quoted
+        # at https://www.cnblogs.com/wuyu19/p/12067820.html): prompts [~HUAWEI] / [*HUAWEI-10GE1/0/1]
+        "system-view\ninterface 10ge 1/0/1\nundo portswitch\ncommit\n",
+    ),
+    (
+        "huawei_vrpv8",
+        "ne",
+        # NetEngine 8000 F1A command reference, "area (OSPFv3 view)", example
+        # (http://a10.tagan.ru/huawei/netengine8000f1a/command/8090/areav3(OSPFCOMMOM).html)
+        "system-view\nospfv3 1\narea 0\n",
+    ),
+    (
+        "huawei_vrp",
+        "ar",
+        # VRP command reference, "ipv6 nd ra halt", example
+        # (https://usg.zrnko.cz/resources/cli_vrp/ipv6_nd_ra_halt.html)
+        "system-view\ninterface GigabitEthernet 0/0/0\nipv6 enable\nipv6 nd ra halt\n",
+    ),
+    (
+        "huawei_vrp",
+        "s",
+        # S series command reference, "undo portswitch batch" alternative: the single-port
+        # example of the configuration guide (same page as the CE example above)
+        "system-view\ninterface GigabitEthernet0/0/1\nundo portswitch\nipv6 enable\n",
+    ),
+    (
+        "h3c_comware",
+        "s",
+        # HPE/H3C Comware 7 Layer 3 IP Routing command reference, "abr-summary (OSPFv3 area
+        # view)" syntax and the OSPFv3 area example (https://www.h3c.com/en/d_201301/772528_294551_0.htm)
+        "system-view\nospfv3 1\narea 1\nabr-summary 2000:1:1:: 48\n",
+    ),
+    (
+        "cisco_ios",
+        "isr",
+        # Cisco IOS IPv6 Configuration Guide, "Implementing OSPFv3", examples "Enabling OSPF
+        # for IPv6 on an Interface" and "Defining an OSPF for IPv6 Area Range"
+        # (http://www.cisco.com/c/en/us/td/docs/ios-xml/ios/ipv6/configuration/12-4t/ipv6-12-4t-book/ip6-ospf.html)
+        "configure terminal\ninterface Ethernet0/0\n ipv6 address 2001:DB8:0:7::1/64\n"
+        " ipv6 ospf 1 area 1\n!\nipv6 router ospf 1\n router-id 10.11.11.1\n"
+        " area 1 range 2001:DB8::/48\nend\n",
+    ),
+    (
+        "linux_frr",
+        "linux",
+        # FRR user guide, "OSPFv3 - OSPF6 Configuration Examples" (the range example; also
+        # https://nongnu.org/quagga/docs/docs-multi/OSPF6-Configuration-Examples.html)
+        "configure terminal\nrouter ospf6\n ospf6 router-id 212.17.55.53\n"
+        " area 0.0.0.0 range 2001:770:105:2::/64\nend\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("platform", "family", "text"), DOC_EXAMPLES)
+def test_vendor_documentation_examples_are_accepted(platform, family, text):
+    s = load(platform).session(family=family)
+    for n, line in enumerate(text.splitlines(), 1):
+        r = s.feed(line)
+        assert r.ok, f"line {n} {line!r}: {r.error}"

@@ -10,11 +10,21 @@ import subprocess
 
 import pytest
 from ciscoconfparse2 import CiscoConfParse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model import load_city
+from model.synth import SynthSpec, write
 from network.plan import plan_city
-from network.platforms import PLATFORMS
-from network.render import RenderSettings, device_context, render_all, render_device
+from network.platforms import FAMILIES, PLATFORMS, family_of
+from network.render import (
+    RenderCheckFailed,
+    RenderSettings,
+    check_rendered,
+    device_context,
+    render_all,
+    render_device,
+)
 from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml
 
 GOLDEN = ROOT / "tests" / "golden" / "ipv6"
@@ -301,3 +311,111 @@ def test_frr_accepts_the_fast_timers(sample, tmp_path):
         tmp_path,
         "fast.rollback.cfg",
     )
+
+
+# --- every rendered file against the vendor grammar -------------------------------------
+
+
+def _parse_back(r) -> tuple[set[str], set[str]]:
+    """Addresses the config assigns and the rollback removes, read through the grammar."""
+    from network.grammar import load
+
+    g = load(r.platform)
+    out = []
+    for text in (r.config, r.rollback):
+        s = g.session(view=g.config)
+        found = set()
+        for line in text.splitlines():
+            res = s.feed(line)
+            assert res.ok, (r.hostname, line, res.error)
+            if res.command == "ipv6-address" and res.args:
+                found.add(res.args.get("address") or f"{res.args['addr']}/{res.args['len']}")
+        out.append(found)
+    return out[0], out[1]
+
+
+def test_every_config_and_rollback_of_the_sample_city_passes_net_check(sample):
+    m, plan = sample
+    findings = [f for h in m.devices_by_hostname for f in check_rendered(render_device(m, plan, h))]
+    assert findings == [], [str(f) for f in findings[:20]]
+
+
+def _all_families_city(tmp_path, seed=2, routing="ospfv3", **kw):
+    spec = dict(counties=6, townships_per=2, villages_per=6, departments=8, systems=30)
+    write(SynthSpec(seed=seed, machine_rooms=3, all_families=True, **{**spec, **kw}), tmp_path)
+    if routing != "ospfv3":
+        edit_yaml(tmp_path, "network.yaml", lambda d: d.update(routing=routing))
+    return load_city(tmp_path)
+
+
+@pytest.mark.parametrize("routing", ["ospfv3", "static"])
+def test_every_platform_and_family_at_every_level_passes_net_check(tmp_path, routing):
+    m = _all_families_city(tmp_path, routing=routing)
+    plan = plan_city(m)
+    cover: dict[str, set] = {}
+    for host, (d, site) in m.devices_by_hostname.items():
+        fam = family_of(d)
+        cover.setdefault(site.level, set()).add((fam.platform, fam.name))
+        r = render_device(m, plan, host)
+        assert check_rendered(r) == [], [str(f) for f in check_rendered(r)]
+    assert all(v == set(FAMILIES) for v in cover.values()), cover
+    assert set(cover) == {"city", "county", "township", "village"}
+
+
+def test_family_facts_cover_exactly_the_models_families():
+    from model.schema import PLATFORM_FAMILIES
+
+    model_pairs = {(p.value, f.value) for p, fams in PLATFORM_FAMILIES.items() for f in fams}
+    assert set(FAMILIES) == model_pairs
+
+
+def test_render_all_writes_nothing_when_a_config_fails_the_grammar(small_city, tmp_path):
+    def bad_port(data):  # an uplink name no Huawei device has
+        for t in data["counties"][0]["townships"]:
+            for d in t["devices"]:
+                d["platform"], d["family"] = "huawei_vrp", "s"
+                d["uplinks"][0]["interface"] = "eth0"
+
+    edit_yaml(small_city, "network.yaml", bad_port)
+    m = load_city(small_city)
+    out = tmp_path / "configs"
+    with pytest.raises(RenderCheckFailed) as exc:
+        render_all(m, plan_city(m), out, workers=2, chunk=3)
+    assert not out.exists()
+    assert exc.value.findings and all(f.platform == "huawei_vrp" for f in exc.value.findings)
+    assert any("eth0" in f.message for f in exc.value.findings)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(1, 10_000),
+    counties=st.integers(1, 3),
+    all_families=st.booleans(),
+    routing=st.sampled_from(["ospfv3", "static"]),
+)
+def test_render_check_parse_back_gives_the_planned_addresses(
+    tmp_path_factory, seed, counties, all_families, routing
+):
+    city = tmp_path_factory.mktemp("prop")
+    spec = SynthSpec(
+        seed=seed,
+        counties=counties,
+        townships_per=2,
+        villages_per=3,
+        departments=8,
+        systems=20,
+        machine_rooms=2,
+        all_families=all_families,
+    )
+    write(spec, city, history=False)
+    if routing == "static":
+        edit_yaml(city, "network.yaml", lambda d: d.update(routing="static"))
+    m = load_city(city)
+    plan = plan_city(m)
+    for host in m.devices_by_hostname:
+        r = render_device(m, plan, host)
+        assert check_rendered(r) == []
+        configured, removed = _parse_back(r)
+        assert configured == removed == expected_addresses(m, plan, host), host
