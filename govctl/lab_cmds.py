@@ -30,12 +30,23 @@ Spec = Annotated[
 ]
 
 
-def _topology(city: Path, spec: str, lab_dir: Path) -> topology.Topology:
+Platforms = Annotated[
+    str,
+    typer.Option(
+        "--platforms",
+        help="frr: every node FRR; mixed: each node's platform from the city, as a vendor twin",
+    ),
+]
+
+
+def _topology(city: Path, spec: str, lab_dir: Path, platforms: str = "") -> topology.Topology:
     state = extranet.State(lab_dir) if (lab_dir / extranet.STATE_FILE).exists() else None
     if state and not spec:
         spec, city = state.data["spec"], Path(state.data["city"])
+    if state and not platforms:
+        platforms = state.data.get("platforms") or ""
     try:
-        return topology.build(load(city), spec or topology.DEFAULT_SPEC)
+        return topology.build(load(city), spec or topology.DEFAULT_SPEC, platforms or "frr")
     except topology.TopologyError as exc:
         raise UserError(str(exc)) from None
 
@@ -52,11 +63,12 @@ def up(
     city: City = Path(DEFAULT_CITY),
     spec: Spec = "",
     lab_dir: LabDir = extranet.DEFAULT_LAB_DIR,
+    platforms: Platforms = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Build the lab (or repair it: re-running creates what is missing, restarts stopped daemons)."""
     _guard(extranet._require)
-    topo = _topology(city, spec, lab_dir)
+    topo = _topology(city, spec, lab_dir, platforms)
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("starting nodes", total=len(topo.nodes))
         status = _guard(

@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -183,6 +184,7 @@ class State(supervisor.StateFile):
                 "user": None,
                 "spec": None,
                 "city": None,
+                "platforms": None,
                 "processes": {},
             },
         )
@@ -225,6 +227,12 @@ def up(
         raise LabError(
             f"bridge {BRIDGE} exists but this lab ({lab_dir}) did not create it: another lab is up"
         )
+    mixture = "mixed" if any(n.twin for n in topo.nodes) else "frr"
+    if state.data["platforms"] and state.data["platforms"] != mixture and state.data["netns"]:
+        raise LabError(
+            f"the lab is up with --platforms {state.data['platforms']}; run `govctl lab down` first"
+        )
+    state.record("platforms", mixture)
     state.record("spec", spec or state.data["spec"])
     state.record("city", city or state.data["city"])
     for name in ("ipam.lock.yaml", "plan.json", "configs"):
@@ -286,7 +294,10 @@ def up(
     for node in topo.nodes:
         say(node.name)
         _frr(node, topo, state)
-        _sshd(node, lab_dir, state)
+        if node.twin:
+            _twin(node, topo, lab_dir, state)
+        else:
+            _sshd(node, lab_dir, state)
     _wait_ssh(topo)
     write_atomic(
         lab_dir / "known_hosts",
@@ -512,6 +523,74 @@ def _sshd(node: Node, lab_dir: Path, state: State) -> None:
         _adopt_daemon(state, node.netns, "sshd", home / "sshd.pid", "sshd")
 
 
+def ports(node: Node, topo: Topology) -> dict[str, str]:
+    """A twin's interfaces: vendor name -> the kernel interface in its namespace."""
+    from network.platforms import facts
+
+    f = facts(node.platform)
+    out = {f.loopback: "lo"}
+    if node.level in ("township", "village"):
+        out[f.lan] = LAN_IF
+    for lk in topo.links_of(node.name):
+        if lk.child == node.name:
+            out[lk.child_vif] = lk.child_if
+        else:
+            out[lk.parent_vif] = lk.parent_if
+    return out
+
+
+def twin_initial(node: Node, topo: Topology) -> str:
+    """A twin's IPv4-only boot configuration, in its platform's layout (the FRR underneath
+    boots from `initial_config`, the same addresses on the kernel names)."""
+    from lab.twins.profiles import initial_config as vendor_initial
+    from network.platforms import facts
+
+    rows = []
+    for lk in topo.links_of(node.name):
+        net = ipaddress.IPv4Network(lk.ipv4)
+        name, addr = (lk.child_vif, net[1]) if lk.child == node.name else (lk.parent_vif, net[0])
+        rows.append((name, str(addr), str(net.netmask)))
+    rows.append((facts(node.platform).loopback, node.loopback_ipv4, "255.255.255.255"))
+    return vendor_initial(node.platform, node.name, rows)
+
+
+def _twin(node: Node, topo: Topology, lab_dir: Path, state: State) -> None:
+    """The node's vendor twin (`lab.twins`) in place of sshd: the platform's CLI over SSH on
+    the management address, over the node's kernel and FRR."""
+    home = lab_dir / "nodes" / node.name
+    if not home.exists():
+        state.record("paths", str(lab_dir / "nodes"))
+        home.mkdir(parents=True, mode=0o755)
+    key = home / "ssh_host_ed25519_key"
+    if not key.exists():
+        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key))
+    twin_dir = home / "twin"
+    twin_dir.mkdir(exist_ok=True)
+    write_atomic(twin_dir / "ports.json", json.dumps(ports(node, topo), indent=1) + "\n")
+    if not (twin_dir / "initial.cfg").exists():
+        write_atomic(twin_dir / "initial.cfg", twin_initial(node, topo))
+    if state.running(node.netns, "twin"):
+        return
+    pidfile = twin_dir / "twin.pid"
+    pidfile.unlink(missing_ok=True)
+    python = sys.executable
+    script = 'hostname "$0" && exec "$@"'
+    supervisor.spawn(
+        [
+            "ip", "netns", "exec", node.netns, "unshare", "--uts", "sh", "-c", script, node.name,
+            python, "-m", "lab.twins",
+            "--platform", node.platform, "--hostname", node.name, "--listen", node.mgmt,
+            "--host-key", str(key), "--authorized-keys", str(AUTHORIZED_KEYS),
+            "--user", LOGIN_USER, "--state", str(twin_dir), "--portmap", str(twin_dir / "ports.json"),
+            "--pathspace", node.netns, "--pidfile", str(pidfile),
+        ],
+        twin_dir / "twin.log",
+        exe=Path(python).name,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    _adopt_daemon(state, node.netns, "twin", pidfile, Path(python).name)
+
+
 def _wait(ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
@@ -538,7 +617,8 @@ def _wait_ssh(topo: Topology) -> None:
 def node_health(node: Node, state: State | None) -> dict:
     ns = node.netns
     present = os.path.exists(f"/run/netns/{ns}")
-    daemons = {d: bool(present and state and state.running(ns, d)) for d in (*DAEMONS, "sshd")}
+    login = "twin" if node.twin else "sshd"
+    daemons = {d: bool(present and state and state.running(ns, d)) for d in (*DAEMONS, login)}
     return {
         "netns_present": present,
         "daemons": daemons,
@@ -686,6 +766,18 @@ def lab_plan(topo: Topology, lab_dir: Path):
     return plan
 
 
+def _host_vars(node: Node) -> dict:
+    """What the inventory says of a lab node beyond the model: its namespace and, for a
+    twin, the Netmiko device type of the platform it speaks (VRP V8 is a variant)."""
+    from network.platforms import facts
+
+    out: dict = {"lab_netns": node.netns, "lab_platform": node.platform}
+    out["netmiko_device_type"] = facts(node.platform).netmiko_device_type
+    if node.platform == "huawei_vrpv8":
+        out["platform_variant"] = "huawei_vrpv8"
+    return out
+
+
 def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     """Plan the lab's IPv6 (own lock), render every node's config, write the inventory.
 
@@ -705,7 +797,7 @@ def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
     inventory = build_inventory(
         topo.model,
         plan,
-        host_vars={n.name: {"lab_netns": n.netns} for n in topo.nodes},
+        host_vars={n.name: _host_vars(n) for n in topo.nodes},
         group_vars={
             "net_username": LOGIN_USER,
             "net_key_file": str(lab_dir / "ssh" / "id_ed25519"),

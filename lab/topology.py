@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from model import CityModel
 from model.schema import CityCore, County, Device, NetworkFile, Platform, Township, Uplink, Village
+from network.platforms import facts
 
 NETNS_PREFIX = "gc-"
 # The lab's own slices of 198.18.0.0/15 (RFC 2544 benchmarking space): management, link
@@ -49,6 +50,8 @@ class Link:
     parent_if: str  # "" until `wire` names it
     ipv4: str  # the /31 of the IPv4-only starting point (child gets the upper address)
     n: int = 1  # the link's number between these two nodes (2 for the second of parallel links)
+    child_vif: str = ""  # the vendor's names of the two ends (GigabitEthernet0/0/1); "" on FRR
+    parent_vif: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,17 @@ class Node:
     parent: str | None
     mgmt: str
     loopback_ipv4: str
+    platform: str = "linux_frr"
+    """What the node speaks: linux_frr (vtysh over sshd) or a vendor twin's platform
+    (huawei_vrp, huawei_vrpv8, h3c_comware, ruijie_os, cisco_ios)."""
 
     @property
     def netns(self) -> str:
         return NETNS_PREFIX + self.name
+
+    @property
+    def twin(self) -> bool:
+        return self.platform != "linux_frr"
 
 
 @dataclass
@@ -95,12 +105,60 @@ def wire(topo: Topology, downlinks: dict[str, dict[tuple[str, int], str]]) -> No
 
     The model records only the child's interface; the parent's comes from the platform facts
     (`dn0`, `dn1`, … in the plan's order), so the lab asks the renderer instead of guessing.
+    A twin's end keeps the vendor's name (`GigabitEthernet0/1/1`) for its CLI and gets the
+    kernel name `dn<k>` (k: its place in the renderer's order), since a Linux interface name
+    can hold neither a slash nor 20 characters.
     """
-    topo.links = [replace(lk, parent_if=downlinks[lk.parent][lk.child, lk.n]) for lk in topo.links]
+    out = []
+    for lk in topo.links:
+        name = downlinks[lk.parent][lk.child, lk.n]
+        if topo.node(lk.parent).twin:
+            k = list(downlinks[lk.parent]).index((lk.child, lk.n))
+            out.append(replace(lk, parent_if=f"dn{k}", parent_vif=name))
+        else:
+            out.append(replace(lk, parent_if=name))
+    topo.links = out
 
 
-def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
-    """The lab slice of `source`, as a CityModel (for the planner and renderer) plus nodes and links."""
+PLATFORM_MIXES = ("frr", "mixed")
+ALL_PLATFORMS = ("huawei_vrp", "huawei_vrpv8", "h3c_comware", "ruijie_os", "cisco_ios", "linux_frr")
+"""What `--platforms mixed` guarantees: every platform and the VRP V8 variant appear."""
+
+
+def mix(platforms: list[str]) -> list[str]:
+    """The sample's platforms per node (in node order), with every platform of ALL_PLATFORMS
+    made present: a missing one replaces, from the last node backwards (villages first), a
+    platform that appears more than once. The first node (the city core) becomes VRP V8,
+    the NE/CE routers a city core runs, when V8 is missing."""
+    out = list(platforms)
+    if "huawei_vrpv8" not in out and out and out[0] == "huawei_vrp":
+        out[0] = "huawei_vrpv8"
+    for want in ALL_PLATFORMS:
+        if want in out:
+            continue
+        for i in range(len(out) - 1, 0, -1):
+            if out.count(out[i]) > 1:
+                out[i] = want
+                break
+    return out
+
+
+def model_platform(platform: str) -> Platform:
+    """The model's platform of a lab platform (VRP V8 is a variant of huawei_vrp)."""
+    return Platform("huawei_vrp" if platform == "huawei_vrpv8" else platform)
+
+
+def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -> Topology:
+    """The lab slice of `source`, as a CityModel (for the planner and renderer) plus nodes and links.
+
+    `platforms`: "frr" — every node is a linux_frr box; "mixed" — each node keeps its
+    device's platform from the city (`mix` makes sure all platforms appear) and is a vendor
+    twin over the same kernel and FRR.
+    """
+    if platforms not in PLATFORM_MIXES:
+        raise TopologyError(
+            f"--platforms {platforms!r}: expected one of {', '.join(PLATFORM_MIXES)}"
+        )
     n_counties, n_townships, n_villages = parse_spec(spec)
     total = 1 + n_counties * (1 + n_townships * (1 + n_villages))
     if total > MAX_NODES:
@@ -116,26 +174,40 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
     nodes: list[Node] = []
     links: list[Link] = []
 
+    wanted = mix(_platforms_in_order(picked)) if platforms == "mixed" else None
+    order = iter(range(total))
+
     def device(site, level: str, parent: Device | None) -> Device:
         first = site.devices[0]
         mgmt = str(next(hosts))
+        platform = wanted[next(order)] if wanted else "linux_frr"
+        f = facts(platform)
         uplinks = []
         if parent is not None:
             for i in range(LEVEL_LINKS[level]):
                 subnet = next(links31)
+                vif = "" if platform == "linux_frr" else f.uplink.format(n=f.first_port + i)
                 links.append(
-                    Link(first.hostname, f"up{i}", parent.hostname, "", str(subnet), n=i + 1)
+                    Link(
+                        first.hostname,
+                        f"up{i}",
+                        parent.hostname,
+                        "",
+                        str(subnet),
+                        n=i + 1,
+                        child_vif=vif,
+                    )
                 )
                 uplinks.append(
                     Uplink(
                         peer=parent.hostname,
                         bandwidth_mbps=first.uplinks[0].bandwidth_mbps if first.uplinks else 1000,
-                        interface=f"up{i}",
+                        interface=vif or f"up{i}",
                     )
                 )
         dev = Device(
             hostname=first.hostname,
-            platform=Platform.linux_frr,
+            platform=model_platform(platform),
             role=first.role,
             mgmt_ipv4=mgmt,
             uplinks=uplinks,
@@ -148,6 +220,7 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
                 parent.hostname if parent else None,
                 mgmt,
                 str(next(loopbacks)),
+                platform,
             )
         )
         return dev
@@ -187,6 +260,17 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC) -> Topology:
         network=network,
     )
     return Topology(model=model, nodes=nodes, links=links)
+
+
+def _platforms_in_order(picked: dict) -> list[str]:
+    """The source devices' platforms in the order `build` creates the nodes."""
+    out = [picked["core"].devices[0].platform.value]
+    for c, townships in picked["counties"]:
+        out.append(c.devices[0].platform.value)
+        for t, villages in townships:
+            out.append(t.devices[0].platform.value)
+            out += [v.devices[0].platform.value for v in villages]
+    return out
 
 
 def _pick(net: NetworkFile, n_counties: int, n_townships: int, n_villages: int) -> dict:

@@ -418,3 +418,130 @@ def family_of(device) -> FamilyFacts:
 def device_platform(device) -> str:
     """The platform name a device is driven and checked as: `huawei_vrpv8` for NE/CE, else its platform."""
     return family_of(device).variant
+
+
+# --- talking to a device -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CliFacts:
+    """How a platform's running configuration reads and how its state is checked: what the
+    driver (`network.session`, `network.configtree`) looks up instead of branching."""
+
+    block_end: tuple[str, ...]
+    """Lines that close a block (the first one is what the driver types)."""
+    volatile: tuple[str, ...]
+    """Running-config lines that change by themselves (headers, sizes): never compared."""
+    error: str
+    """What the device prints when it refuses a line (a regex, multiline)."""
+    show_running: str
+    neighbors: str
+    """The command that lists OSPFv3 neighbours; its output is parsed by
+    `network/parsers/<platform>_ospfv3_neighbors.textfsm`."""
+    ping6: str
+    ping_ok: str
+    ping_interrupt: bool
+    """Ping runs until interrupted (vtysh's ping): send Ctrl-C after the first reply."""
+    cmd_verify: bool = True
+    """Netmiko waits for each line's echo. Comware cannot set its terminal width, so Netmiko
+    does not (long lines wrap): the lines go in one write and the output is checked after."""
+    discard: str | None = None
+    """Two-stage platforms: the documented command that drops the candidate."""
+    canonical: tuple[tuple[str, str], ...] = ()
+    """(regex, replacement): the device's display form of a line back to the typed form."""
+    abbreviations: tuple[tuple[str, str], ...] = ()
+    """(short, long): interface names as the neighbour table prints them."""
+    parser: str = ""
+    """The neighbour-table template's platform when another's (VRP V8 prints as V5)."""
+
+
+CLI: dict[str, CliFacts] = {
+    "linux_frr": CliFacts(
+        block_end=("exit", "end", "exit-address-family", "exit-vrf"),
+        volatile=(r"^Building configuration", r"^Current configuration", r"^frr version", r"^end$"),
+        error=r"^%\s*(Unknown|Ambiguous|Command incomplete|Invalid|Can't|Configuration failed)",
+        show_running="show running-config",
+        neighbors="show ipv6 ospf6 neighbor",
+        ping6="ping ipv6 {dst}",
+        ping_ok=r"bytes from",
+        ping_interrupt=True,
+    ),
+    "cisco_ios": CliFacts(
+        # Cisco IOS Configuration Fundamentals "Using the CLI": `% Invalid input detected at
+        # '^' marker.`; IPv6 Command Reference `show ipv6 ospf neighbor`, `ping ipv6 … repeat`.
+        block_end=("exit", "end", "exit-address-family"),
+        volatile=(
+            r"^Building configuration",
+            r"^Current configuration",
+            r"^! Last configuration change",
+            r"^end$",
+        ),
+        error=r"^%\s*(Invalid|Incomplete|Ambiguous)",
+        show_running="show running-config",
+        neighbors="show ipv6 ospf neighbor",
+        ping6="ping ipv6 {dst} repeat 3",
+        ping_ok=r"Success rate is [1-9]",
+        ping_interrupt=False,
+        abbreviations=(("Gi", "GigabitEthernet"), ("Te", "TenGigabitEthernet")),
+    ),
+    "ruijie_os": CliFacts(
+        block_end=("exit", "end", "exit-address-family"),
+        volatile=(r"^Building configuration", r"^Current configuration", r"^version ", r"^end$"),
+        error=r"^%\s*(Invalid|Incomplete|Ambiguous|Unknown)",
+        show_running="show running-config",
+        neighbors="show ipv6 ospf neighbor",
+        ping6="ping ipv6 {dst} ntimes 3",
+        ping_ok=r"Success rate is [1-9]",
+        ping_interrupt=False,
+    ),
+    "huawei_vrp": CliFacts(
+        # S V200R019 Command Reference: `Error: Unrecognized command found at '^' position.`;
+        # `display ospfv3 peer` ends with the instance id and names ports `GE0/0/1`.
+        block_end=("quit", "return"),
+        volatile=(r"^!Software Version", r"^!Last configuration", r"^return$"),
+        error=r"^Error:",
+        show_running="display current-configuration",
+        neighbors="display ospfv3 peer",
+        ping6="ping ipv6 -c 3 {dst}",
+        ping_ok=r"Reply from",
+        ping_interrupt=False,
+        canonical=((r"^(rule \d+ \w+ source \S+)/(\d+)$", r"\1 \2"),),
+        abbreviations=(("GE", "GigabitEthernet"), ("XGE", "XGigabitEthernet")),
+    ),
+    "huawei_vrpv8": CliFacts(
+        # NE40E/CE V800 "Configuration Commit": `clear configuration candidate` discards the
+        # uncommitted changes (`abort` exists only in route-policy and template views).
+        block_end=("quit", "return"),
+        volatile=(r"^!Software Version", r"^!Last configuration", r"^return$"),
+        error=r"^Error:",
+        show_running="display current-configuration",
+        neighbors="display ospfv3 peer",
+        ping6="ping ipv6 -c 3 {dst}",
+        ping_ok=r"Reply from",
+        ping_interrupt=False,
+        discard="clear configuration candidate",
+        parser="huawei_vrp",
+        canonical=((r"^(rule \d+ \w+ source \S+)/(\d+)$", r"\1 \2"),),
+        abbreviations=(("GE", "GigabitEthernet"), ("100GE", "100GE")),
+    ),
+    "h3c_comware": CliFacts(
+        # Comware 7 Fundamentals: ` % Unrecognized command found at '^' position.`;
+        # `display ospfv3 peer` names ports `GE1/0/1`; `save force` saves without a question.
+        block_end=("quit", "return"),
+        volatile=(r"^version ", r"^return$"),
+        error=r"^\s*% (Unrecognized|Incomplete|Too many|Wrong)",
+        show_running="display current-configuration",
+        neighbors="display ospfv3 peer",
+        ping6="ping ipv6 -c 3 {dst}",
+        ping_ok=r"bytes from",
+        ping_interrupt=False,
+        cmd_verify=False,
+        abbreviations=(("GE", "GigabitEthernet"), ("XGE", "Ten-GigabitEthernet")),
+    ),
+}
+"""One row per platform (and VRP V8), beside `PLATFORMS`: the driver's half of the vendor facts."""
+
+
+def cli_facts(platform: str) -> CliFacts:
+    key = getattr(platform, "value", platform)
+    return CLI[key]

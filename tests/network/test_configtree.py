@@ -1,6 +1,7 @@
-"""The driver's config trees: what a push sends and what a restore sends (no device needed).
+"""Config trees: what a push sends and what a restore sends (no device needed).
 
-The lab test (`test_lab_rollout.py`) runs the same functions against real FRR; here a tiny
+The lab tests (tests/playbooks/) run the same functions against real FRR and the vendor
+twins; here a tiny
 interpreter of hierarchical CLI input (enter a block, `no X` removes X, `exit` leaves) checks
 the algebra quickly, including a hypothesis property: restoring always lands on the backup.
 """
@@ -11,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from network import driver
+from network import configtree as driver
+from network import session
+from network.platforms import cli_facts, facts
 
 RUNNING = """Building configuration...
 
@@ -50,19 +53,21 @@ exit
 
 def apply(running: str, commands: list[str], platform: str = "linux_frr") -> str:
     """Play config-mode input against a config tree, the way vtysh treats it."""
-    s = driver.syntax(platform)
+    block_end, negate = cli_facts(platform).block_end, facts(platform).negate + " "
     tree = driver.parse(running, platform)
     stack = [tree]
     for raw in commands:
         depth = len(raw) - len(raw.lstrip(" "))
         line = raw.strip()
         del stack[depth + 1 :]
-        if line in s["block_end"]:
+        if line in block_end:
             del stack[depth:]
             continue
         here = stack[min(depth, len(stack) - 1)]
-        if line.startswith(s["negate"]):
-            here.pop(line.removeprefix(s["negate"]), None)
+        if line.startswith(negate):  # an undo form removes the lines it names the start of
+            gone = line.removeprefix(negate)
+            for k in [k for k in here if k == gone or k.startswith(gone + " ")]:
+                here.pop(k)
             continue
         stack.append(here.setdefault(line, {}))
     return "\n".join(driver.render(tree, platform))
@@ -120,9 +125,38 @@ def test_huawei_negates_with_undo():
     ]
 
 
-def test_vrpv8_variant_commits():
-    assert driver.syntax("huawei_vrpv8")["commit"] == "commit"
-    assert driver.syntax("huawei_vrp")["commit"] is None
+def test_vrpv8_variant_commits_and_discards_with_the_documented_command():
+    assert facts("huawei_vrpv8").commit_command == "commit"
+    assert facts("huawei_vrp").commit_command is None
+    assert cli_facts("huawei_vrpv8").discard == "clear configuration candidate"
+
+
+def test_ipv6_case_and_display_forms_do_not_make_a_diff():
+    # VRP prints IPv6 in upper case and an ACL6 rule's source as a prefix
+    # (`display current-configuration` on S V200R019); the rendered lines are lower case.
+    candidate = (
+        "acl ipv6 number 2001\n rule 5 permit source 2001:db8:0:2:: 64\nquit\n"
+        "interface GigabitEthernet0/0/1\n ipv6 address 2001:db8:0:1::3/127\nquit\n"
+    )
+    running = (
+        "#\nacl ipv6 number 2001\n rule 5 permit source 2001:DB8:0:2::/64\n#\n"
+        "interface GigabitEthernet0/0/1\n ipv6 address 2001:DB8:0:1::3/127\n#\nreturn\n"
+    )
+    assert driver.diff(candidate, running, "huawei_vrp") == []
+
+
+def test_restore_uses_the_documented_undo_forms():
+    backup = "#\nuser-interface vty 0 4\n authentication-mode aaa\n#\nreturn\n"
+    running = backup.replace(
+        " authentication-mode aaa\n", " authentication-mode aaa\n acl ipv6 2001 inbound\n"
+    )
+    running = running.replace("#\nreturn", "#\nospfv3 1\n router-id 198.19.64.1\n#\nreturn")
+    assert driver.restore_commands(backup, running, "huawei_vrp") == [
+        "undo ospfv3 1",
+        "user-interface vty 0 4",
+        " undo acl ipv6 inbound",
+        " quit",
+    ]
 
 
 WORDS = st.sampled_from(
@@ -164,10 +198,10 @@ def test_rollout_device_checks_its_stages_and_rollback_alone_never_logs_in(monke
     def no_login(target):
         raise AssertionError("rollout_device logged in with nothing to do")
 
-    monkeypatch.setattr(driver, "session", no_login)
-    target = driver.Target("c01t001v001-cpe", "198.18.0.9", "linux_frr", "netops")
+    monkeypatch.setattr(session, "session", no_login)
+    target = session.Target("c01t001v001-cpe", "198.18.0.9", "linux_frr", "netops")
     with pytest.raises(ValueError, match="bogus"):
-        driver.rollout_device(target, None, tmp_path, [], None, stages=["push", "bogus"])
-    result = driver.rollout_device(target, None, tmp_path, [], None, stages=["rollback"])
+        session.rollout_device(target, None, tmp_path, [], None, stages=["push", "bogus"])
+    result = session.rollout_device(target, None, tmp_path, [], None, stages=["rollback"])
     assert result["status"] == "ok" and not result["changed"] and result["commands"] == []
     assert not list(tmp_path.iterdir())  # no backup either

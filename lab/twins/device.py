@@ -1,0 +1,583 @@
+"""One vendor twin: a lab node's configuration, CLI sessions over it, and its outputs.
+
+`Twin` owns the node's running (and saved) configuration and its data plane; `Cli` is one
+login session: the platform grammar's view stack (`network.grammar.Session`), the block of
+the configuration each view edits, VRP V8's candidate, and what each exec command prints.
+The SSH server (`lab.twins.server`) only moves characters between a channel and `Cli`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lab.twins.config import Config, Line, parse_text
+from lab.twins.dataplane import DataPlane, changes
+from lab.twins.profiles import Profile, profile
+from network import grammar as grammars
+
+Ask = Callable[[str], str]
+"""Prints a question and returns the answer line the client typed."""
+
+V6_TOKEN = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?=/|\s|$)")
+
+
+class Twin:
+    def __init__(
+        self,
+        platform: str,
+        hostname: str,
+        state_dir: Path,
+        portmap: dict[str, str],
+        pathspace: str | None = None,
+        dry: bool = False,
+    ):
+        self.platform = platform
+        self.hostname = hostname
+        self.profile: Profile = profile(platform)
+        self.grammar = grammars.load(self.profile.grammar)
+        self.state_dir = Path(state_dir)
+        self.dataplane = DataPlane(portmap, pathspace, dry)
+        self.lock = threading.RLock()
+        self.running = self.load()
+        self.applied = Config()
+        self.flush()
+
+    # -- configuration files ---------------------------------------------------------------
+
+    def load(self) -> Config:
+        """The saved configuration (like a boot), else the initial one the lab wrote."""
+        for name in ("saved.cfg", "initial.cfg"):
+            path = self.state_dir / name
+            if path.exists():
+                return self.annotate(self.parse(path.read_text()))
+        return Config()
+
+    def parse(self, text: str) -> Config:
+        skip = tuple(
+            re.escape(h.split("{")[0].strip())
+            for h in self.profile.header + self.profile.footer
+            if h.strip()
+        )
+        return parse_text(text, self.grammar.comment, skip)
+
+    def annotate(self, cfg: Config) -> Config:
+        """Fill in each stored line's command id and arguments from the grammar."""
+        s = self.grammar.session(view=self.grammar.config)
+
+        def rec(lines: list[Line]) -> None:
+            for ln in lines:
+                saved = list(s.stack)
+                r = s.feed(ln.text)
+                if r.ok and r.command:
+                    ln.cmd, ln.args, ln.undo = r.command, dict(r.args), r.undo
+                rec(ln.children)
+                s.stack[:] = saved
+
+        rec(cfg.root)
+        return cfg
+
+    def save(self) -> None:
+        with self.lock:
+            self.flush()
+            (self.state_dir / "saved.cfg").write_text(self.render(self.running))
+            self.dataplane.save()
+
+    def flush(self) -> None:
+        """Bring the data plane to the running configuration."""
+        with self.lock:
+            delta = changes(self.applied, self.running)
+            if delta:
+                self.dataplane.apply(delta)
+            self.applied = self.running.copy()
+
+    # -- display ---------------------------------------------------------------------------
+
+    def display_text(self, text: str, cmd: str | None) -> str:
+        """A typed line as the device stores and prints it."""
+        out = " ".join(text.split())
+        for cid, pattern, repl in self.profile.display_forms:
+            if cid == cmd:
+                out = re.sub(pattern, repl, out)
+
+        def v6(m: re.Match) -> str:
+            try:
+                a = ipaddress.IPv6Address(m.group(1)).compressed
+            except ValueError:
+                return m.group(1)
+            return a.upper() if self.profile.upper_ipv6 else a
+
+        return V6_TOKEN.sub(v6, out)
+
+    def render(self, cfg: Config) -> str:
+        p = self.profile
+        body: list[str] = []
+        prev_block = True
+        for ln in cfg.root:
+            block = bool(ln.children)
+            if block or prev_block:
+                body.append(p.separator)
+            if block:
+                body.append(ln.text)
+                body += self._children(ln.children, 1)
+            else:
+                body.append(" " * p.leaf_indent + ln.text)
+            prev_block = block
+        body.append(p.separator)
+        text_body = "\r\n".join(body + list(p.footer))
+        size = len(text_body) + 2
+        head = [h.format(size=size) for h in p.header]
+        return "\r\n".join(head + [text_body]) + "\r\n"
+
+    def _children(self, lines: list[Line], depth: int) -> list[str]:
+        out = []
+        for ln in lines:
+            out.append(" " * depth + ln.text)
+            out += self._children(ln.children, depth + 1)
+        return out
+
+    # -- state outputs ---------------------------------------------------------------------
+
+    def vendor_if(self, kernel: str) -> str:
+        for vendor, k in self.dataplane.portmap_display.items():
+            if k == kernel:
+                return vendor
+        return kernel
+
+    def neighbours(self) -> list[dict]:
+        args = ["vtysh"] + (["-N", self.dataplane.pathspace] if self.dataplane.pathspace else [])
+        out = subprocess.run(
+            args + ["-c", "show ipv6 ospf6 neighbor json"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+        ).stdout
+        try:
+            data = json.loads(out or "{}")
+        except json.JSONDecodeError:
+            return []
+        return data.get("neighbors", [])
+
+    def router_id(self) -> str:
+        for _path, ln in self.running.walk():
+            if ln.cmd == "router-id":
+                return ln.args.get("id", "0.0.0.0")
+        return "0.0.0.0"
+
+    def area_of(self, vendor_if: str) -> str:
+        key = re.sub(r"\s+", "", vendor_if).lower()
+        for path, ln in self.running.walk():
+            if ln.cmd in ("ospfv3-area-if", "ipv6-ospf-area") and path:
+                if re.sub(r"\s+", "", path[-1].args.get("ifname", "")).lower() == key:
+                    a = ln.args.get("area", "0")
+                    return str(ipaddress.IPv4Address(int(a))) if a.isdigit() else a
+        return "0.0.0.0"
+
+    def ospf_table(self) -> str:
+        p = self.profile
+        rows = []
+        for n in self.neighbours():
+            vif = self.vendor_if(n.get("interfaceName", ""))
+            short = vif
+            for long, abbr in p.abbreviations:
+                if short.startswith(long):
+                    short = abbr + short[len(long) :]
+                    break
+            state = n.get("state", "")
+            rows.append(
+                {
+                    "rid": n.get("neighborId", ""),
+                    "pri": n.get("priority", 1),
+                    "dead": n.get("deadTime", "00:00:00").split(".")[0],
+                    "state": state,
+                    "ifname": short,
+                    "vif": vif,
+                    "area": self.area_of(vif),
+                    "full": state == "Full",
+                }
+            )
+        return format_ospf(p.ospf_table, rows, self.router_id())
+
+    def ping(self, dst: str, count: int, stop: threading.Event) -> str:
+        proc = subprocess.Popen(
+            ["ping", "-6", "-n", "-c", str(count), "-i", "0.2", "-W", "1", dst],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        while proc.poll() is None:
+            if stop.wait(0.05):
+                proc.terminate()
+                break
+        out = proc.communicate()[0]
+        replies = [
+            (int(m["seq"]), m["ttl"], m["time"])
+            for m in re.finditer(
+                r"icmp_seq=(?P<seq>\d+) ttl=(?P<ttl>\d+) time=(?P<time>[\d.]+)", out
+            )
+        ]
+        src = ""
+        route = subprocess.run(
+            ["ip", "-6", "route", "get", dst], capture_output=True, text=True
+        ).stdout
+        m = re.search(r"\bsrc (\S+)", route)
+        if m:
+            src = m.group(1)
+        shown = ipaddress.IPv6Address(dst).compressed
+        if self.profile.upper_ipv6:
+            shown, src = shown.upper(), src.upper()
+        return format_ping(self.profile.ping, shown, src, count, replies)
+
+
+# --- output formats (the layouts are the profiles'; sources in lab/twins/profiles.py) -------
+
+
+def format_ospf(kind: str, rows: list[dict], router_id: str) -> str:
+    from lab.twins import profiles as P
+
+    full = sum(r["full"] for r in rows)
+    if kind == "huawei":
+        areas = ""
+        for area in sorted({r["area"] for r in rows}):
+            body = "".join(
+                P.HUAWEI_OSPF_ROW.format(
+                    rid=r["rid"],
+                    pri=r["pri"],
+                    state=r["state"] + "/ -",
+                    dead=r["dead"],
+                    ifname=r["ifname"],
+                    inst=0,
+                )
+                for r in rows
+                if r["area"] == area
+            )
+            areas += P.HUAWEI_OSPF_AREA.format(area=area, rows=body)
+        return P.HUAWEI_OSPF.format(process=1, total=len(rows), full=full, areas=areas)
+    if kind == "comware":
+        areas = ""
+        for area in sorted({r["area"] for r in rows}):
+            body = "".join(
+                P.COMWARE_OSPF_ROW.format(
+                    rid=r["rid"],
+                    pri=r["pri"],
+                    state=r["state"] + "/-",
+                    dead=r["dead"],
+                    inst=0,
+                    ifname=r["ifname"],
+                )
+                for r in rows
+                if r["area"] == area
+            )
+            areas += P.COMWARE_OSPF_AREA.format(area=area, rows=body)
+        return P.COMWARE_OSPF.format(process=1, router_id=router_id, areas=areas)
+    if kind == "ios":
+        body = "".join(
+            P.IOS_OSPF_ROW.format(
+                rid=r["rid"],
+                pri=r["pri"],
+                state=r["state"].upper() + "/  -",
+                dead=r["dead"],
+                ifid=i + 3,
+                ifname=r["vif"],
+            )
+            for i, r in enumerate(rows)
+        )
+        return P.IOS_OSPF.format(router_id=router_id, process=1, rows=body)
+    body = "".join(
+        P.RGOS_OSPF_ROW.format(
+            rid=r["rid"],
+            pri=r["pri"],
+            state=r["state"] + "/ -",
+            bfd="-",
+            dead=r["dead"],
+            inst=0,
+            ifname=r["vif"],
+        )
+        for r in rows
+    )
+    return P.RGOS_OSPF.format(process=1, total=len(rows), full=full, rows=body)
+
+
+def format_ping(
+    kind: str, dst: str, src: str, count: int, replies: list[tuple[int, str, str]]
+) -> str:
+    n = len(replies)
+    times = [float(t) for _, _, t in replies] or [0.0]
+    loss = 100.0 * (count - n) / count if count else 100.0
+    if kind == "huawei":
+        # S V200R019 Command Reference "ping ipv6" example.
+        out = [f"  PING {dst} : 56  data bytes, press CTRL_C to break"]
+        got = {s: (ttl, t) for s, ttl, t in replies}
+        for seq in range(1, count + 1):
+            if seq in got:
+                ttl, t = got[seq]
+                out += [
+                    f"    Reply from {dst}",
+                    f"    bytes=56 Sequence={seq} hop limit={ttl}  time = {max(1, round(float(t)))} ms",
+                ]
+            else:
+                out.append("    Request time out")
+        out += [
+            "",
+            f"  --- {dst} ping statistics ---",
+            f"    {count} packet(s) transmitted",
+            f"    {n} packet(s) received",
+            f"    {loss:.2f}% packet loss",
+        ]
+        if n:
+            out.append(
+                f"    round-trip min/avg/max = {round(min(times))}/{round(sum(times) / n)}/{round(max(times))} ms"
+            )
+        return "\r\n".join(out) + "\r\n"
+    if kind == "comware":
+        # Comware 7 Network Management and Monitoring Command Reference "ping ipv6" example.
+        out = [f"Ping6(56 data bytes) {src} --> {dst}, press CTRL+C to break"]
+        out += [
+            f"56 bytes from {dst}, icmp_seq={s - 1} hlim={ttl} time={float(t):.3f} ms"
+            for s, ttl, t in replies
+        ]
+        out += [
+            "",
+            f"--- Ping6 statistics for {dst} ---",
+            f"{count} packet(s) transmitted, {n} packet(s) received, {loss:.1f}% packet loss",
+        ]
+        if n:
+            out.append(
+                f"round-trip min/avg/max/std-dev = {min(times):.3f}/{sum(times) / n:.3f}/{max(times):.3f}/0.000 ms"
+            )
+        return "\r\n".join(out) + "\r\n"
+    # IOS (Cisco IOS IPv6 Command Reference "ping ipv6") and RGOS print one mark per probe.
+    marks = "".join("!" if s in {r[0] for r in replies} else "." for s in range(1, count + 1))
+    head = (
+        [
+            "Type escape sequence to abort.",
+            f"Sending {count}, 100-byte ICMP Echos to {dst}, timeout is 2 seconds:",
+        ]
+        if kind == "ios"
+        else [
+            f"Sending {count}, 100-byte ICMP Echoes to {dst}, timeout is 2 seconds:",
+            "  < press Ctrl+C to break >",
+        ]
+    )
+    rate = f"Success rate is {round(100 * n / count) if count else 0} percent ({n}/{count})"
+    if n:
+        rate += f", round-trip min/avg/max = {round(min(times))}/{round(sum(times) / n)}/{round(max(times))} ms"
+    return "\r\n".join(head + [marks, rate]) + "\r\n"
+
+
+# --- one CLI session ------------------------------------------------------------------------
+
+
+class Cli:
+    """A login session on a twin: feed it lines, it returns what the device prints."""
+
+    def __init__(self, twin: Twin):
+        self.twin = twin
+        self.g = twin.grammar
+        self.session = self.g.session()
+        self.base = len(self.session._path(self.g.config))
+        self.blocks: list[Line] = []
+        self.two_stage = self.g.two_stage
+        self.work: Config = twin.running  # V8: a candidate copy while in the system view
+        self.stop = threading.Event()
+
+    def prompt(self) -> str:
+        return self.session.prompt(self.twin.hostname)
+
+    def in_config(self) -> bool:
+        return len(self.session.stack) >= self.base
+
+    def pending(self) -> bool:
+        return (
+            self.two_stage
+            and self.work is not self.twin.running
+            and (self.twin.render(self.work) != self.twin.render(self.twin.running))
+        )
+
+    def feed(self, raw: str, ask: Ask) -> str:
+        """Run one typed line; returns the output (without the next prompt)."""
+        line = " ".join(raw.split())
+        if not line:
+            return ""
+        prompt = self.prompt()
+        if self.pending() and self._leaves_config(line):
+            answer = ask(self.twin.profile.exit_pending).strip().lower()
+            if answer.startswith("c"):
+                return ""
+            if answer.startswith("y"):
+                self._commit()
+            else:
+                self._discard()
+        with self.twin.lock:
+            was_config = self.in_config()
+            r = self.session.feed(line)
+            if not r.ok:
+                return self._error(line, r.error or "", prompt)
+            out = self._apply(line, r, ask)
+            if was_config and not self.in_config():
+                self._left_config()
+            return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _leaves_config(self, line: str) -> bool:
+        hit = self.g.lookup(line, self.session.view)
+        if not hit or hit[3]:
+            return False
+        cmd = self.g.commands[hit[0].id]
+        return cmd.leave == "root" or (cmd.leave == "one" and len(self.session.stack) == self.base)
+
+    def _container(self) -> list[Line]:
+        return self.blocks[-1].children if self.blocks else self.work.root
+
+    def _apply(self, line: str, r, ask: Ask) -> str:
+        cmd = self.g.commands[r.command] if r.command else None
+        depth = len(self.session.stack)
+        if self.two_stage and depth >= self.base and self.work is self.twin.running:
+            self.work = self.twin.running.copy()  # V8: edits go to a candidate
+            self.blocks = []
+        if cmd is None:
+            return ""
+        action = self.twin.profile.exec.get(cmd.id)
+        if action:
+            del self.blocks[max(0, depth - self.base) :]
+            return self._exec(action, line, r, ask)
+        text = self.twin.display_text(line, cmd.id)
+        if cmd.enters and not r.undo:
+            del self.blocks[max(0, depth - 1 - self.base) :]
+            if depth - 1 >= self.base:
+                self.blocks.append(self.work.enter(self._container(), text, cmd.id, r.args))
+            return ""
+        del self.blocks[max(0, depth - self.base) :]
+        if cmd.leave or not cmd.changes:
+            return ""
+        p = self.twin.profile
+        if r.undo:
+            self.work.remove(self._container(), cmd.id, r.args, text, cmd.id in p.negative_defaults)
+        else:
+            self.work.add(self._container(), text, cmd.id, r.args, cmd.id in p.singletons)
+        return ""
+
+    def _left_config(self) -> None:
+        self.blocks = []
+        self.work = self.twin.running
+        self.twin.flush()
+
+    def _commit(self) -> None:
+        with self.twin.lock:
+            self.twin.running = self.work.copy()
+            self.work = self.twin.running.copy()
+            self.blocks = self._rebind()
+            self.session.pending = False
+            self.twin.flush()
+
+    def _discard(self) -> None:
+        self.work = self.twin.running.copy()
+        self.blocks = self._rebind()
+        self.session.pending = False
+
+    def _rebind(self) -> list[Line]:
+        """The blocks of the current view, found again in a new copy of the configuration."""
+        out: list[Line] = []
+        container = self.work.root
+        for old in self.blocks:
+            found = next((ln for ln in container if ln.text == old.text), None)
+            if found is None:
+                found = Line(old.text, old.cmd, dict(old.args))
+                container.append(found)
+            out.append(found)
+            container = found.children
+        return out
+
+    def _exec(self, action: str, line: str, r, ask: Ask) -> str:
+        t = self.twin
+        if action == "paging":
+            return ""
+        if action == "commit":
+            self._commit()
+            return ""
+        if action == "discard":
+            self._discard()
+            return ""
+        if action == "save":
+            forms = t.profile.save_dialogue
+            question, done = forms[0] if ("force" in line or len(forms) == 1) else forms[1]
+            if question:
+                answer = ask(question).strip().lower()
+                if not answer.startswith("y"):
+                    return ""
+            t.save()
+            return done + "\r\n"
+        if action == "ping":
+            count = int(r.args.get("count") or 5)
+            self.stop.clear()
+            return t.ping(r.args["host"], count, self.stop)
+        # display / show
+        words = line.split()
+        if any(w.startswith("current") or w.startswith("running") for w in words):
+            t.flush()
+            return t.render(t.running)  # VRP V8 too: the committed configuration
+        if "this" in words:
+            block = self.blocks[-1] if self.blocks else None
+            lines = [block.text, *t._children(block.children, 1)] if block else []
+            return (
+                "\r\n".join([t.profile.separator, *lines, t.profile.separator, *t.profile.footer])
+                + "\r\n"
+            )
+        if "ospfv3" in words or "ospf" in words:
+            t.flush()
+            return t.ospf_table()
+        return ""
+
+    def _error(self, line: str, message: str, prompt: str) -> str:
+        """The platform's error: the `^` under the first word it could not take, then the
+        message (IOS/RGOS print `% Incomplete command.` without a marker)."""
+        p = self.twin.profile
+        col = self._marker(line)
+        if message.startswith("wrong view"):
+            kind = "view"
+        elif message.startswith("unknown command"):
+            kind = "incomplete" if self._incomplete(line) else "unknown"
+        else:
+            kind = "argument"
+        text = p.errors[kind]
+        if kind == "incomplete":
+            col = len(line) + 1
+            if text.startswith("% Incomplete"):
+                return text + "\r\n"
+        return " " * (len(prompt) + col) + "^\r\n" + text + "\r\n"
+
+    def _incomplete(self, line: str) -> bool:
+        return any(
+            pat.literal.startswith(line + " ")
+            for (view, _), entries in self.g._index.items()
+            if view == self.session.view
+            for pat, _c, _u in entries
+        )
+
+    def _marker(self, line: str) -> int:
+        """Column of the first word the CLI could not take."""
+        best = 0
+        for (view, _), entries in self.g._index.items():
+            if view != self.session.view:
+                continue
+            for pat, _cmd, _undo in entries:
+                lit = pat.literal
+                if lit and (line == lit or line.startswith(lit + " ")):
+                    best = max(best, len(lit) + 1)
+        return min(best, len(line))
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

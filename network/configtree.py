@@ -1,0 +1,140 @@
+"""Configurations as trees, and the exact lines between two of them (pure: no device).
+
+A config is a tree of lines (a line and the indented lines under it). Lines are compared
+in a canonical form — IPv6 addresses compressed and in lower case (Huawei and Cisco print
+them in upper case), and each platform's display rewrites undone (VRP shows an ACL6 rule's
+`source 2001:db8:: 64` as `source 2001:DB8::/64`; `canonical` in `network.platforms`) — so
+a device that already has a line is never sent it again, which is what makes a re-run
+report `changed=0`. A push sends exactly the candidate lines the running config lacks; a
+restore sends what turns the running config back into the backup: each extra line removed
+with its platform's documented undo / `no` form (`network.grammar.Grammar.undo_form`), then
+what is missing.
+
+    lines = diff(candidate, running, platform)            # what a push sends
+    lines = restore_commands(backup, running, platform)   # what a rollback sends
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from network.platforms import cli_facts, facts
+
+Tree = dict[str, "Tree"]
+
+V6 = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?=/|\s|$)")
+
+
+def canonical(line: str, platform: str) -> str:
+    """A line in the form both sides are compared in: one space between words, IPv6 in
+    compressed lower case, the platform's display forms taken back to the typed form."""
+    out = " ".join(line.split())
+
+    def v6(m: re.Match) -> str:
+        try:
+            return ipaddress.IPv6Address(m.group(1)).compressed
+        except ValueError:
+            return m.group(1)
+
+    out = V6.sub(v6, out)
+    for pattern, repl in cli_facts(platform).canonical:
+        out = re.sub(pattern, repl, out)
+    return out
+
+
+def parse(text: str, platform: str) -> Tree:
+    """A config as a tree of canonical lines; comments, block ends and volatile lines dropped."""
+    f, c = facts(platform), cli_facts(platform)
+    volatile = [re.compile(p) for p in c.volatile]
+    root: Tree = {}
+    stack: list[tuple[int, Tree]] = [(-1, root)]
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        body = line.strip()
+        if (
+            not body
+            or body.startswith(f.comment)
+            or body in c.block_end
+            or any(p.match(body) for p in volatile)
+        ):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while stack[-1][0] >= indent:
+            stack.pop()
+        node = stack[-1][1].setdefault(canonical(body, platform), {})
+        stack.append((indent, node))
+    return root
+
+
+def missing(want: Tree, have: Tree) -> Tree:
+    """The part of `want` absent from `have`, parents kept for context."""
+    out: Tree = {}
+    for line, children in want.items():
+        if line not in have:
+            out[line] = children
+        else:
+            sub = missing(children, have[line])
+            if sub:
+                out[line] = sub
+    return out
+
+
+def render(tree: Tree, platform: str, depth: int = 0) -> list[str]:
+    """A tree as the command lines to type: each block entered, filled and left."""
+    end = cli_facts(platform).block_end[0]
+    lines = []
+    for line, children in tree.items():
+        lines.append(" " * depth + line)
+        if children:
+            lines += render(children, platform, depth + 1)
+            lines.append(" " * (depth + 1) + end)
+    return lines
+
+
+def diff(candidate: str, running: str, platform: str) -> list[str]:
+    """The exact lines a push sends: candidate lines the running config lacks (in context)."""
+    return render(missing(parse(candidate, platform), parse(running, platform)), platform)
+
+
+def undo_line(line: str, parents: list[str], platform: str) -> str:
+    """The documented form that removes `line` configured under `parents` (the grammar's),
+    or the platform's negation in front of it for a line the grammar does not know."""
+    from network import grammar
+
+    g = grammar.load(platform)
+    s = g.session(view=g.config)
+    for p in parents:
+        s.feed(p)
+    try:
+        return g.undo_form(line, s.view)
+    except grammar.GrammarError:
+        neg = facts(platform).negate + " "
+        return line.removeprefix(neg) if line.startswith(neg) else neg + line
+
+
+def restore_commands(backup: str, running: str, platform: str) -> list[str]:
+    """The lines that turn `running` back into `backup`: every extra line removed with its
+    undo form, innermost and last-configured first (a block that is extra as a whole is
+    removed by the undo of its head), then the missing lines added."""
+    end = cli_facts(platform).block_end[0]
+
+    def undo(have: Tree, want: Tree | None, parents: list[str]) -> list[str]:
+        lines: list[str] = []
+        pad = " " * len(parents)
+        for line, children in reversed(list(have.items())):
+            kept = want is not None and line in want
+            if kept:
+                inner = undo(children, want[line], [*parents, line])  # type: ignore[index]
+                if inner:
+                    lines += [pad + line, *inner, pad + " " + end]
+            else:
+                lines.append(pad + undo_line(line, parents, platform))
+        return lines
+
+    want, have = parse(backup, platform), parse(running, platform)
+    return undo(have, want, []) + render(missing(want, have), platform)
+
+
+def same_config(a: str, b: str, platform: str) -> bool:
+    return parse(a, platform) == parse(b, platform)
