@@ -525,12 +525,12 @@ def _sshd(node: Node, lab_dir: Path, state: State) -> None:
 
 def ports(node: Node, topo: Topology) -> dict[str, str]:
     """A twin's interfaces: vendor name -> the kernel interface in its namespace."""
-    from network.platforms import facts
+    from lab.topology import model_platform
+    from network.platforms import FAMILIES, facts
 
-    f = facts(node.platform)
-    out = {f.loopback: "lo"}
+    out = {facts(node.platform).loopback: "lo"}
     if node.level in ("township", "village"):
-        out[f.lan] = LAN_IF
+        out[FAMILIES[model_platform(node.platform).value, node.family].lan] = LAN_IF
     for lk in topo.links_of(node.name):
         if lk.child == node.name:
             out[lk.child_vif] = lk.child_if
@@ -542,15 +542,17 @@ def ports(node: Node, topo: Topology) -> dict[str, str]:
 def twin_initial(node: Node, topo: Topology) -> str:
     """A twin's IPv4-only boot configuration, in its platform's layout (the FRR underneath
     boots from `initial_config`, the same addresses on the kernel names)."""
+    from lab.topology import model_platform
     from lab.twins.profiles import initial_config as vendor_initial
-    from network.platforms import facts
+    from network.platforms import FAMILIES, facts
 
+    routed = FAMILIES[model_platform(node.platform).value, node.family].routed_port
     rows = []
     for lk in topo.links_of(node.name):
         net = ipaddress.IPv4Network(lk.ipv4)
         name, addr = (lk.child_vif, net[1]) if lk.child == node.name else (lk.parent_vif, net[0])
-        rows.append((name, str(addr), str(net.netmask)))
-    rows.append((facts(node.platform).loopback, node.loopback_ipv4, "255.255.255.255"))
+        rows.append((name, str(addr), str(net.netmask), routed))
+    rows.append((facts(node.platform).loopback, node.loopback_ipv4, "255.255.255.255", None))
     return vendor_initial(node.platform, node.name, rows)
 
 
@@ -579,7 +581,8 @@ def _twin(node: Node, topo: Topology, lab_dir: Path, state: State) -> None:
         [
             "ip", "netns", "exec", node.netns, "unshare", "--uts", "sh", "-c", script, node.name,
             python, "-m", "lab.twins",
-            "--platform", node.platform, "--hostname", node.name, "--listen", node.mgmt,
+            "--platform", node.platform, "--family", node.family,
+            "--hostname", node.name, "--listen", node.mgmt,
             "--host-key", str(key), "--authorized-keys", str(AUTHORIZED_KEYS),
             "--user", LOGIN_USER, "--state", str(twin_dir), "--portmap", str(twin_dir / "ports.json"),
             "--pathspace", node.netns, "--pidfile", str(pidfile),
@@ -767,15 +770,9 @@ def lab_plan(topo: Topology, lab_dir: Path):
 
 
 def _host_vars(node: Node) -> dict:
-    """What the inventory says of a lab node beyond the model: its namespace and, for a
-    twin, the Netmiko device type of the platform it speaks (VRP V8 is a variant)."""
-    from network.platforms import facts
-
-    out: dict = {"lab_netns": node.netns, "lab_platform": node.platform}
-    out["netmiko_device_type"] = facts(node.platform).netmiko_device_type
-    if node.platform == "huawei_vrpv8":
-        out["platform_variant"] = "huawei_vrpv8"
-    return out
+    """What the inventory says of a lab node beyond the model: its namespace and the
+    platform it speaks (the device type comes from the model's platform and family)."""
+    return {"lab_netns": node.netns, "lab_platform": node.platform}
 
 
 def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:

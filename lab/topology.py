@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from model import CityModel
 from model.schema import CityCore, County, Device, NetworkFile, Platform, Township, Uplink, Village
-from network.platforms import facts
+from network.platforms import DEFAULT_FAMILY, FAMILIES, device_platform
 
 NETNS_PREFIX = "gc-"
 # The lab's own slices of 198.18.0.0/15 (RFC 2544 benchmarking space): management, link
@@ -65,6 +65,8 @@ class Node:
     platform: str = "linux_frr"
     """What the node speaks: linux_frr (vtysh over sshd) or a vendor twin's platform
     (huawei_vrp, huawei_vrpv8, h3c_comware, ruijie_os, cisco_ios)."""
+    family: str = "linux"
+    """Its device family (network.platforms.FAMILIES): port names, switch or router ports."""
 
     @property
     def netns(self) -> str:
@@ -125,6 +127,10 @@ ALL_PLATFORMS = ("huawei_vrp", "huawei_vrpv8", "h3c_comware", "ruijie_os", "cisc
 """What `--platforms mixed` guarantees: every platform and the VRP V8 variant appear."""
 
 
+V8_FAMILY = "ne"
+"""The family a node made VRP V8 by `mix` gets: NE routers (a city core)."""
+
+
 def mix(platforms: list[str]) -> list[str]:
     """The sample's platforms per node (in node order), with every platform of ALL_PLATFORMS
     made present: a missing one replaces, from the last node backwards (villages first), a
@@ -146,6 +152,16 @@ def mix(platforms: list[str]) -> list[str]:
 def model_platform(platform: str) -> Platform:
     """The model's platform of a lab platform (VRP V8 is a variant of huawei_vrp)."""
     return Platform("huawei_vrp" if platform == "huawei_vrpv8" else platform)
+
+
+def lab_family(source: Device, platform: str) -> str:
+    """The family of a lab node: its source device's when the node keeps its platform, else
+    the new platform's default for the device's role (VRP V8: NE)."""
+    if platform == "huawei_vrpv8":
+        return source.family.value if source.family in ("ne", "ce") else V8_FAMILY
+    if platform == device_platform(source) and source.family:
+        return source.family.value
+    return DEFAULT_FAMILY[model_platform(platform).value, source.role.value]
 
 
 def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -> Topology:
@@ -181,12 +197,13 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -
         first = site.devices[0]
         mgmt = str(next(hosts))
         platform = wanted[next(order)] if wanted else "linux_frr"
-        f = facts(platform)
+        family = lab_family(first, platform)
+        f = FAMILIES[model_platform(platform).value, family]
         uplinks = []
         if parent is not None:
             for i in range(LEVEL_LINKS[level]):
                 subnet = next(links31)
-                vif = "" if platform == "linux_frr" else f.uplink.format(n=f.first_port + i)
+                vif = "" if platform == "linux_frr" else f.uplink.format(n=f.uplink_first + i)
                 links.append(
                     Link(
                         first.hostname,
@@ -208,6 +225,7 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -
         dev = Device(
             hostname=first.hostname,
             platform=model_platform(platform),
+            family=family,
             role=first.role,
             mgmt_ipv4=mgmt,
             uplinks=uplinks,
@@ -221,6 +239,7 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -
                 mgmt,
                 str(next(loopbacks)),
                 platform,
+                family,
             )
         )
         return dev
@@ -264,12 +283,12 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -
 
 def _platforms_in_order(picked: dict) -> list[str]:
     """The source devices' platforms in the order `build` creates the nodes."""
-    out = [picked["core"].devices[0].platform.value]
+    out = [device_platform(picked["core"].devices[0])]
     for c, townships in picked["counties"]:
-        out.append(c.devices[0].platform.value)
+        out.append(device_platform(c.devices[0]))
         for t, villages in townships:
-            out.append(t.devices[0].platform.value)
-            out += [v.devices[0].platform.value for v in villages]
+            out.append(device_platform(t.devices[0]))
+            out += [device_platform(v.devices[0]) for v in villages]
     return out
 
 

@@ -52,6 +52,9 @@ def parse(text: str, platform: str) -> Tree:
     for raw in text.splitlines():
         line = raw.rstrip()
         body = line.strip()
+        if line == f.comment:  # `#` / `!` at the margin closes every block (Comware
+            del stack[1:]  # prints top-level commands indented, between `#` lines)
+            continue
         if (
             not body
             or body.startswith(f.comment)
@@ -80,16 +83,30 @@ def missing(want: Tree, have: Tree) -> Tree:
     return out
 
 
-def render(tree: Tree, platform: str, depth: int = 0) -> list[str]:
-    """A tree as the command lines to type: each block entered, filled and left."""
+def render(tree: Tree, platform: str) -> list[str]:
+    """A tree as the command lines to type: each block entered, filled and left. A line that
+    enters a view is left even when nothing is typed in it (VRP's `area 0.0.0.0`), which
+    the grammar tells."""
+    from network import grammar
+
     end = cli_facts(platform).block_end[0]
-    lines = []
-    for line, children in tree.items():
-        lines.append(" " * depth + line)
-        if children:
-            lines += render(children, platform, depth + 1)
-            lines.append(" " * (depth + 1) + end)
-    return lines
+    g = grammar.load(platform)
+    s = g.session(view=g.config)
+
+    def rec(sub: Tree, depth: int) -> list[str]:
+        lines = []
+        for line, children in sub.items():
+            saved = list(s.stack)
+            s.feed(line)
+            entered = len(s.stack) > len(saved)
+            lines.append(" " * depth + line)
+            lines += rec(children, depth + 1)
+            if children or entered:
+                lines.append(" " * (depth + 1) + end)
+            s.stack[:] = saved
+        return lines
+
+    return rec(tree, 0)
 
 
 def diff(candidate: str, running: str, platform: str) -> list[str]:

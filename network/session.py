@@ -170,13 +170,24 @@ def _discard(conn, platform: str) -> None:
     )
 
 
+def _save(conn, platform: str) -> str:
+    """The platform's save (Netmiko answers VRP's question), then back to the root view:
+    Netmiko saves Comware from the system view (its `enable` is `system-view`)."""
+    f = facts(platform)
+    out = conn.save_config(cmd=f.save_command)
+    prompt = conn.find_prompt()
+    if prompt.endswith("]") or "(config" in prompt:
+        out += conn.send_command(f.exit_config, expect_string=r"[>#]\s*$", read_timeout=15)
+    return out
+
+
 def push(conn, lines: list[str], platform: str) -> str:
     """Send config lines; on the first line the device rejects raise `Rejected` (the caller
     restores the backup); else commit (two-stage platforms) and save."""
     if not lines:
         return ""
     out = _send(conn, lines, platform, stop_on_error=True)
-    return out + conn.save_config(cmd=facts(platform).save_command)
+    return out + _save(conn, platform)
 
 
 def force(conn, lines: list[str], platform: str) -> str:
@@ -184,7 +195,7 @@ def force(conn, lines: list[str], platform: str) -> str:
     if not lines:
         return ""
     out = _send(conn, lines, platform, stop_on_error=False)
-    return out + conn.save_config(cmd=facts(platform).save_command)
+    return out + _save(conn, platform)
 
 
 def restore(conn, backup: str, platform: str) -> dict:

@@ -17,7 +17,14 @@ from pathlib import Path
 import yaml
 
 from model.schema import LEVELS
-from network.platforms import facts
+from network.platforms import device_platform, facts
+
+
+def variant(dev) -> dict:
+    """`platform_variant` for a device driven as another platform than its model's (VRP V8
+    on NE/CE families): the playbook passes it to the driver as the platform."""
+    v = device_platform(dev)
+    return {"platform_variant": v} if v != dev.platform.value else {}
 
 
 def build_inventory(
@@ -36,13 +43,14 @@ def build_inventory(
             hv = {
                 "ansible_host": dev.mgmt_ipv4,
                 "platform": dev.platform.value,
-                "netmiko_device_type": facts(dev.platform.value).netmiko_device_type,
+                "netmiko_device_type": facts(device_platform(dev)).netmiko_device_type,
                 "level": site.level,
                 "site": site.code,
                 "parent": parent,
                 "loopback": loopbacks.get(dev.hostname),
                 "parent_loopback": loopbacks.get(parent) if parent else None,
                 "uplinks": [u.interface for u in managed if u.interface],
+                **variant(dev),
                 **host_vars.get(dev.hostname, {}),
             }
             groups[site.level]["hosts"][dev.hostname] = hv

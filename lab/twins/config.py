@@ -148,6 +148,9 @@ def parse_text(text: str, comment: str, skip: tuple[str, ...] = ()) -> Config:
     skips = [re.compile(p) for p in skip]
     for raw in text.splitlines():
         body = raw.strip()
+        if raw.rstrip() == comment:  # a separator at the margin closes every block
+            del stack[1:]
+            continue
         if not body or body.startswith(comment) or any(p.match(body) for p in skips):
             continue
         indent = len(raw) - len(raw.lstrip(" "))

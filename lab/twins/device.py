@@ -37,8 +37,10 @@ class Twin:
         portmap: dict[str, str],
         pathspace: str | None = None,
         dry: bool = False,
+        family: str | None = None,
     ):
         self.platform = platform
+        self.family = family
         self.hostname = hostname
         self.profile: Profile = profile(platform)
         self.grammar = grammars.load(self.profile.grammar)
@@ -69,7 +71,7 @@ class Twin:
 
     def annotate(self, cfg: Config) -> Config:
         """Fill in each stored line's command id and arguments from the grammar."""
-        s = self.grammar.session(view=self.grammar.config)
+        s = self.grammar.session(view=self.grammar.config, family=self.family)
 
         def rec(lines: list[Line]) -> None:
             for ln in lines:
@@ -86,7 +88,9 @@ class Twin:
     def save(self) -> None:
         with self.lock:
             self.flush()
-            (self.state_dir / "saved.cfg").write_text(self.render(self.running))
+            (self.state_dir / "saved.cfg").write_text(
+                self.render(self.running).replace("\r\n", "\n")
+            )
             self.dataplane.save()
 
     def flush(self) -> None:
@@ -380,7 +384,7 @@ class Cli:
     def __init__(self, twin: Twin):
         self.twin = twin
         self.g = twin.grammar
-        self.session = self.g.session()
+        self.session = self.g.session(family=twin.family)
         self.base = len(self.session._path(self.g.config))
         self.blocks: list[Line] = []
         self.two_stage = self.g.two_stage
@@ -452,10 +456,12 @@ class Cli:
         if cmd.enters and not r.undo:
             del self.blocks[max(0, depth - 1 - self.base) :]
             if depth - 1 >= self.base:
-                self.blocks.append(self.work.enter(self._container(), text, cmd.id, r.args))
+                block = self.work.enter(self._container(), text, cmd.id, r.args)
+                self.blocks.append(block)
+                self._restate(block)
             return ""
         del self.blocks[max(0, depth - self.base) :]
-        if cmd.leave or not cmd.changes:
+        if cmd.leave or not (cmd.changes or cmd.enters):  # the undo of a view removes it
             return ""
         p = self.twin.profile
         if r.undo:
@@ -463,6 +469,15 @@ class Cli:
         else:
             self.work.add(self._container(), text, cmd.id, r.args, cmd.id in p.singletons)
         return ""
+
+    def _restate(self, block: Line) -> None:
+        """A view's attributes from what is configured in it (a switch port already made
+        routed by `undo portswitch` is Layer 3 in every later session)."""
+        for ln in block.children:
+            c = self.g.commands.get(ln.cmd or "")
+            sets = c and (c.undo_sets if ln.undo else c.sets)
+            if sets:
+                self.session.state.setdefault(self.session._instance(), {}).update(sets)
 
     def _left_config(self) -> None:
         self.blocks = []
@@ -542,10 +557,10 @@ class Cli:
         col = self._marker(line)
         if message.startswith("wrong view"):
             kind = "view"
-        elif message.startswith("unknown command"):
-            kind = "incomplete" if self._incomplete(line) else "unknown"
-        else:
+        elif message.startswith("bad argument "):  # the shape fits, the value does not
             kind = "argument"
+        else:  # a word the CLI does not know where it stands
+            kind = "incomplete" if self._incomplete(line) else "unknown"
         text = p.errors[kind]
         if kind == "incomplete":
             col = len(line) + 1

@@ -138,7 +138,7 @@ PROFILES: dict[str, Profile] = {
         abbreviations=(("GigabitEthernet", "GE"), ("XGigabitEthernet", "XGE")),
         ospf_table="huawei",
         ping="huawei",
-        negative_defaults=("nd-ra-halt",),
+        negative_defaults=("nd-ra-halt", "portswitch"),
         singletons=(
             "router-id",
             "ospfv3-network-type",
@@ -182,7 +182,7 @@ PROFILES: dict[str, Profile] = {
         abbreviations=(("GigabitEthernet", "GE"), ("100GE", "100GE")),
         ospf_table="huawei",
         ping="huawei",
-        negative_defaults=(),
+        negative_defaults=("portswitch",),
         singletons=(
             "router-id",
             "ospfv3-network-type",
@@ -257,7 +257,7 @@ PROFILES: dict[str, Profile] = {
         save_dialogue=(("", "Building configuration...\r\n[OK]"),),
         ospf_table="ios",
         ping="ios",
-        negative_defaults=("nd-ra-suppress",),
+        negative_defaults=("nd-ra-suppress", "switchport"),
         singletons=(
             "router-id",
             "ipv6-ospf-network",
@@ -290,7 +290,7 @@ PROFILES: dict[str, Profile] = {
         ),
         ospf_table="rgos",
         ping="rgos",
-        negative_defaults=("nd-suppress-ra",),
+        negative_defaults=("nd-suppress-ra", "switchport"),
         singletons=(
             "router-id",
             "ipv6-ospf-network",
@@ -314,35 +314,41 @@ INITIAL: dict[str, dict[str, str]] = {
     # in each platform's own layout: host name, then every interface with its IPv4 address.
     "huawei_vrp": {
         "host": "#\nsysname {host}",
-        "interface": "#\ninterface {ifname}\n ip address {addr} {mask}",
+        "interface": "#\ninterface {ifname}\n{routed} ip address {addr} {mask}",
         "tail": "#\nuser-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n#\nreturn",
     },
     "huawei_vrpv8": {
         "host": "#\nsysname {host}",
-        "interface": "#\ninterface {ifname}\n undo shutdown\n ip address {addr} {mask}",
+        "interface": "#\ninterface {ifname}\n undo shutdown\n{routed} ip address {addr} {mask}",
         "tail": "#\nuser-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n#\nreturn",
     },
     "h3c_comware": {
         "host": "#\n sysname {host}",
-        "interface": "#\ninterface {ifname}\n ip address {addr} {mask}",
+        "interface": "#\ninterface {ifname}\n{routed} ip address {addr} {mask}",
         "tail": "#\nline vty 0 63\n authentication-mode scheme\n protocol inbound ssh\n#\nreturn",
     },
     "ruijie_os": {
         "host": "hostname {host}\n!",
-        "interface": "interface {ifname}\n ip address {addr} {mask}\n!",
+        "interface": "interface {ifname}\n{routed} ip address {addr} {mask}\n!",
         "tail": "line vty 0 4\n login local\n!\nend",
     },
     "cisco_ios": {
         "host": "hostname {host}\n!",
-        "interface": "interface {ifname}\n ip address {addr} {mask}\n!",
+        "interface": "interface {ifname}\n{routed} ip address {addr} {mask}\n!",
         "tail": "line vty 0 4\n transport input ssh\n!\nend",
     },
 }
 
 
-def initial_config(platform: str, host: str, interfaces: list[tuple[str, str, str]]) -> str:
-    """`interfaces`: (vendor name, IPv4 address, dotted mask) in display order."""
+def initial_config(
+    platform: str, host: str, interfaces: list[tuple[str, str, str, str | None]]
+) -> str:
+    """`interfaces`: (vendor name, IPv4 address, dotted mask, the command that made the port
+    routed on a switch or None) in display order."""
     t = INITIAL[platform]
     parts = [t["host"].format(host=host)]
-    parts += [t["interface"].format(ifname=i, addr=a, mask=m) for i, a, m in interfaces]
+    parts += [
+        t["interface"].format(ifname=i, addr=a, mask=m, routed=f" {r}\n" if r else "")
+        for i, a, m, r in interfaces
+    ]
     return "\n".join(parts + [t["tail"]]) + "\n"

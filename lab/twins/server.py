@@ -15,9 +15,9 @@ uncommitted changes) and stops a running `ping` on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import logging
 import base64
 import json
+import logging
 import os
 import queue
 import signal
@@ -170,6 +170,7 @@ def _session(twin: Twin, client: socket.socket, key, keys, user: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m lab.twins", description=__doc__.splitlines()[0])
     ap.add_argument("--platform", required=True)
+    ap.add_argument("--family", help="device family (switch ports are Layer 2 until made routed)")
     ap.add_argument("--hostname", required=True)
     ap.add_argument("--listen", required=True)
     ap.add_argument("--port", type=int, default=22)
