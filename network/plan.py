@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from network.lock import DeviceEntry, LinkEntry, Lock, SiteEntry
-from network.settings import CHILD, LAN_LEN, LEVELS, PlanSettings, fmt_net
+from network.settings import CHILD, LAN_LEN, LEVELS, PlanSettings, fmt_net, parse_net
 
 SCHEMA_VERSION = 1
 _64 = 1 << 64
@@ -136,15 +136,17 @@ class Plan:
     def infra(self, code: str) -> dict[str, str]:
         """A site's infrastructure prefixes: loopback /64, link /64 and LAN /64."""
         a = self.by_site[code]
-        net = int(ipaddress.IPv6Network(a.prefix).network_address)
+        net, _ = parse_net(a.prefix)
         return {k: fmt_net(v, LAN_LEN) for k, v in infra_nets(net, a.level).items()}
 
     def county_slot(self, code: str) -> int:
         """The slot number of a county inside the city block (stable: used as OSPF area)."""
-        county = ipaddress.IPv6Network(self.by_site[code].prefix)
-        return (int(county.network_address) >> (128 - county.prefixlen)) & (
-            (1 << (county.prefixlen - _agg_len(self))) - 1
-        )
+        net, length = parse_net(self.by_site[code].prefix)
+        return (net >> (128 - length)) & ((1 << (length - self._agg_len)) - 1)
+
+    @cached_property
+    def _agg_len(self) -> int:
+        return _agg_len(self)
 
 
 def _agg_len(plan: Plan) -> int:

@@ -26,7 +26,7 @@ from model.yamlio import StagedDir, write_atomic
 from network import grammar
 from network.plan import Link, Plan, uplink_numbers
 from network.platforms import PlatformFacts, facts, family_of
-from network.settings import parse_net
+from network.settings import fmt_addr, parse_net
 
 TEMPLATES = Path(__file__).with_name("templates")
 BACKBONE = "0.0.0.0"
@@ -97,7 +97,7 @@ class RenderedConfig:
 
 def _host(prefix: str, number: int) -> str:
     net, _ = parse_net(prefix)
-    return str(ipaddress.IPv6Address(net + number))
+    return fmt_addr(net + number)
 
 
 def _area(plan: Plan, county: str | None, level: str) -> str:
@@ -114,9 +114,9 @@ def _link(ln: Link, me: str, name: str, area: str | None, bandwidth: int | None 
         "name": name,
         "peer": peer,
         "n": ln.n,
-        "address": str(ipaddress.IPv6Address(mine)),
+        "address": fmt_addr(mine),
         "len": length,
-        "peer_address": str(ipaddress.IPv6Address(theirs)),
+        "peer_address": fmt_addr(theirs),
         "prefix": ln.prefix,
         "area": area,
         "bandwidth_mbps": bandwidth,
@@ -276,10 +276,23 @@ def _undo(ctx, line: str, view: str) -> str:
     return grammar.load(ctx["f"].name).undo_form(line, view)
 
 
+class _Environment(jinja2.Environment):
+    """Looks `x.name` up as a key first when x is a plain dict (the contexts are dicts);
+    Jinja's default tries the attribute first and pays for an AttributeError each time."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment, built once per process; templates compile once and are cached."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -292,19 +305,20 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _block(template: jinja2.Template, name: str, ctx: dict) -> str:
-    return "".join(template.blocks[name](template.new_context(ctx)))
+def _block(template: jinja2.Template, name: str, context) -> str:
+    return "".join(template.blocks[name](context))
 
 
 def render_context(ctx: dict, platform: PlatformFacts | None = None) -> RenderedConfig:
     f = platform or ctx["f"]
     template = environment().get_template(f.template)
     ctx = {**ctx, "f": f}
+    context = template.new_context(ctx)  # the blocks only read it: one for both
     return RenderedConfig(
         ctx["hostname"],
         f.name,
-        _block(template, "config", ctx),
-        _block(template, "rollback", ctx),
+        _block(template, "config", context),
+        _block(template, "rollback", context),
         ctx["addresses"],
     )
 

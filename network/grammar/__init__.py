@@ -264,6 +264,7 @@ class Grammar:
             )
             for name, f in (data.get("families") or {}).items()
         }
+        self._memo: dict = {}
         self.commands: dict[str, Command] = {}
         # (view, first keyword) -> [(pattern, command, is_undo)]
         self._index: dict[tuple[str, str], list[tuple[Pattern, Command, bool]]] = {}
@@ -313,7 +314,19 @@ class Grammar:
     # -- lookups --------------------------------------------------------------------------
 
     def lookup(self, line: str, view: str, family: str | None = None):
-        """(command, args, is_undo, problem) for a normalised line in `view`, or None."""
+        """(command, args, is_undo, problem) for a normalised line in `view`, or None.
+
+        Memoised: most lines repeat from device to device (the args dict is shared; do not
+        change it)."""
+        key = (view, family, line)
+        hit = self._memo.get(key, _MISS)
+        if hit is _MISS:
+            if len(self._memo) > 400_000:
+                self._memo.clear()
+            hit = self._memo[key] = self._lookup(line, view, family)
+        return hit
+
+    def _lookup(self, line: str, view: str, family: str | None):
         best = None
         index = self._index
         entries = index.get((view, self._key(line)), ())
@@ -382,6 +395,9 @@ class Grammar:
         return plain[0].format(args)  # the first documented form the line's arguments fill
 
 
+_MISS = object()
+
+
 def normalise(line: str) -> str:
     return " ".join(line.split())
 
@@ -435,41 +451,45 @@ class Session:
         )
         return self.grammar.views[self.view].prompt.format_map(merged)
 
-    def _instance(self) -> str:
+    def _instance(self) -> tuple:
         name, args = self.stack[-1]
-        return name + " " + " ".join(f"{k}={v}" for k, v in sorted(args.items()))
+        return (name, *args.values())
 
     def feed(self, raw: str) -> Result:
-        g = self.grammar
+        """One line typed at the prompt: what it did, and the view after it."""
         line = normalise(raw)
-        if not line or line.startswith(g.comment):
+        if not line or line.startswith(self.grammar.comment):
             return Result(True, None, None, {}, self.view)
-        hit = None
-        depth = len(self.stack)
-        for d in range(len(self.stack) - 1, -1, -1):
-            hit = g.lookup(line, self.stack[d][0], self.family)
-            if hit is not None or not g.fallback or d < 1:
-                depth = d + 1
-                break
+        error, cmd, args, is_undo = self._step(line)
+        return Result(error is None, error, cmd.id if cmd else None, dict(args), self.view, is_undo)
+
+    def _step(self, line: str) -> tuple[str | None, Command | None, dict, bool]:
+        """(error, command, args, is_undo) of a normalised, non-comment line; the session moves."""
+        g = self.grammar
+        stack = self.stack
+        depth = len(stack)
+        hit = g.lookup(line, stack[-1][0], self.family)
+        if hit is None and g.fallback:  # IOS-like: try the modes above, leaving the sub-modes
+            for d in range(depth - 2, 0, -1):
+                hit = g.lookup(line, stack[d][0], self.family)
+                if hit is not None:
+                    depth = d + 1
+                    break
         if hit is None:
-            return self._unknown(line)
+            r = self._unknown(line)
+            return r.error, g.commands.get(r.command or ""), r.args, r.undo
         cmd, args, is_undo, problem = hit
         if problem:
-            return Result(False, f"{cmd.id}: {problem}", cmd.id, args, self.view, is_undo)
+            return f"{cmd.id}: {problem}", cmd, args, is_undo
         need = cmd.requires
-        if need and not is_undo:
+        if need and not is_undo and self.state:
             have = self.state.get(self._instance(), {})
             for k, v in need.items():
                 if have.get(k, v) != v:
-                    return Result(
-                        False,
-                        f"`{line}` needs a {v} port here (this {self.view} is {have[k]})",
-                        cmd.id,
-                        args,
-                        self.view,
-                        is_undo,
-                    )
-        del self.stack[depth:]  # a fallback to an upper view leaves the sub-views
+                    msg = f"`{line}` needs a {v} port here (this {self.view} is {have[k]})"
+                    return msg, cmd, args, is_undo
+        if depth < len(stack):
+            del stack[depth:]  # a fallback to an upper view leaves the sub-views
         if cmd.enters and not is_undo:
             if cmd.enters == self.view:  # e.g. `interface X` typed in another interface view
                 self.stack.pop()
@@ -487,12 +507,14 @@ class Session:
             self.pending = False
         elif cmd.changes:
             self.pending = True
-        return Result(True, None, cmd.id, args, self.view, is_undo)
+        return None, cmd, args, is_undo
 
     def _enter_state(self, args: dict[str, str]) -> None:
         fam = self.grammar.families.get(self.family or "")
+        if fam is None or fam.layer2 is None:
+            return
         key = self._instance()
-        if key in self.state or fam is None or fam.layer2 is None:
+        if key in self.state:
             return
         name = args.get("ifname", "")
         if name and fam.layer2.fullmatch(name.replace(" ", "")):
@@ -602,23 +624,14 @@ def check_config(
     s = g.session(view=g.config, family=family)
     base = s.depth
     out: list[Finding] = []
-    cache = _CACHE.setdefault((g.platform, family), {})
-    top = len(s.stack)
+    comment = g.comment
+    step = s._step
     n = 0
     for n, raw in enumerate(text.splitlines(), 1):
-        line = normalise(raw)
-        if not line or line.startswith(g.comment):
+        line = " ".join(raw.split())
+        if not line or line.startswith(comment):
             continue
-        at_top = len(s.stack) == top and s.view == g.config
-        if at_top and line in cache:  # a top-level line that changes no view: same answer
-            err = cache[line]
-        else:
-            r = s.feed(line)
-            err = (r.error or "rejected") if not r.ok else ""
-            if len(cache) > 100_000:
-                cache.clear()
-            if at_top and len(s.stack) == top and _plain(g, r):
-                cache[line] = err
+        err = step(line)[0]
         if err:
             out.append(Finding(path, n, g.platform, err))
     if s.depth > base:
@@ -631,17 +644,6 @@ def check_config(
             )
         )
     return out
-
-
-_CACHE: dict[tuple[str, str | None], dict[str, str]] = {}
-"""Per (platform, family): top-level lines already checked (most lines repeat across devices)."""
-
-
-def _plain(g: Grammar, r: Result) -> bool:
-    if r.command is None:
-        return True
-    c = g.commands[r.command]
-    return not (c.enters or c.leave or c.sets or c.undo_sets)
 
 
 # --- checking files on disk (`govctl net check`) ----------------------------------------
