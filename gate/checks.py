@@ -125,10 +125,9 @@ def _ipv6(run: GateRun) -> None:
 
     m = run.model
     lock = None
-    if run.lock_path is not None and run.lock_path.exists():
-        lock = lock_lib.load_lock(run.lock_path)
-        if lock is not None:
-            lock_lib.check_foreign(lock, run.lock_path, m.city.code, m.city.ipv6_prefix)
+    if run.lock_path is not None:
+        with lock_lib.open_lock(run.lock_path, m) as opened:
+            lock = opened.lock
     try:
         plan = plan_city(m, None, lock)
     except PlanError as exc:

@@ -28,6 +28,7 @@ from govctl import (
 )
 from govctl.common import NoGo, UserError, err
 from model import InvalidModel
+from model.outputs import OutputError
 
 app = typer.Typer(
     name="govctl",
@@ -64,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("".join(f"{e}\n" for e in exc.errors))
         err.print(f"[red]{len(exc.errors)} error(s)[/]; nothing was written")
         return 2
-    except (UserError, NoGo) as exc:
-        err.print(f"[red]error:[/] {exc}" if isinstance(exc, UserError) else str(exc))
+    except (UserError, NoGo, OutputError) as exc:
+        err.print(str(exc) if isinstance(exc, NoGo) else f"[red]error:[/] {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]; nothing half-written was left behind")

@@ -63,8 +63,9 @@ def _ipv6(c: Context) -> str:
     if committed is not None and not lock_path.exists():
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(committed, lock_path)
-    plan = plan_city(c.model, None, lock_lib.load_lock(lock_path))
-    lock_lib.write_lock(lock_path, plan.lock)
+    with lock_lib.open_lock(lock_path, c.model, update=True) as opened:
+        plan = plan_city(c.model, None, opened.lock)
+        opened.write(plan.lock)
     _json(c.out / "ipv6" / "plan.json", plan.to_json())
     c.data["ipv6_plan"] = plan
     return (

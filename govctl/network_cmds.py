@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, print_json
-from model.yamlio import write_atomic
+from model.outputs import check_dir, check_file, dumps_json, write_all
 from network import grammar
 from network import lock as lock_lib
 from network.plan import Plan, PlanError, plan_city
@@ -22,22 +22,15 @@ ipv6_app = typer.Typer(
 )
 net_app = typer.Typer(help="Device configurations of the extranet.", no_args_is_help=True)
 
-DEFAULT_LOCK = Path("network/ipam.lock.yaml")
+DEFAULT_LOCK = lock_lib.DEFAULT_LOCK
 LockOpt = Annotated[Path, typer.Option("--lock", help="the IPAM lock file (created when missing)")]
 
 
 def _plan(
-    city: Path,
-    lock_path: Path,
-    settings: PlanSettings | None = None,
-    release: list[str] | None = None,
-):
-    model = load(city)
-    lock = lock_lib.load_lock(lock_path)
-    if lock is not None:
-        lock_lib.check_foreign(lock, lock_path, model.city.code, model.city.ipv6_prefix)
+    model, lock: lock_lib.Lock | None, settings: PlanSettings | None = None, release=None
+) -> Plan:
     try:
-        return model, lock, plan_city(model, settings, lock, release or [])
+        return plan_city(model, settings, lock, release or [])
     except PlanError as exc:
         raise UserError(str(exc)) from None
 
@@ -81,19 +74,21 @@ def plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan (or re-plan) the extranet's IPv6 addresses; existing prefixes never move."""
+    if out is not None:
+        check_file(out)  # before any work
     model = load(city)
     settings = _settings(model.city.ipv6_prefix, county_len, township_len, village_len, reserve)
-    model, old, result = _plan(city, lock, settings, release)
-    text = lock_lib.dump_lock(result.lock)
-    changed = not lock.exists() or lock.read_text(encoding="utf-8") != text
-    if changed:
-        write_atomic(lock, text)
-    if out is not None:
-        import json
-
-        write_atomic(
-            out, json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        )
+    with lock_lib.open_lock(lock, model, update=True) as opened:
+        old = opened.lock
+        result = _plan(model, old, settings, release)
+        text = opened.new_text(result.lock)
+        changed = text is not None
+        files: dict[Path, str] = {}
+        if out is not None:
+            files[out] = dumps_json(result.to_json(), separators=(",", ":"))
+        if changed:
+            files[opened.target] = text  # the lock last, together with the plan JSON
+        write_all(files)
     if as_json:
         print_json(_summary(result) | {"lock": str(lock), "released": release})
         return
@@ -171,7 +166,9 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Explain one site's (or device's) addresses: its block, infrastructure slot, devices, links."""
-    model, _, p = _plan(city, lock)
+    model = load(city)
+    with lock_lib.open_lock(lock, model) as opened:
+        p = _plan(model, opened.lock)
     if code in model.devices_by_hostname:
         code = model.devices_by_hostname[code][1].code
     alloc = p.by_site.get(code)
@@ -272,11 +269,14 @@ def render(
     settings = RenderSettings(ospf_hello, ospf_dead, ospf_retransmit)
     if settings.problems():
         raise UserError("; ".join(settings.problems()))
-    if not lock.exists():
-        raise UserError(
-            f"{lock}: no IPAM lock yet — run `govctl ipv6 plan {city} --lock {lock}` first"
-        )
-    model, _, p = _plan(city, lock)
+    check_dir(out)  # before any work
+    model = load(city)
+    with lock_lib.open_lock(lock, model) as opened:
+        if opened.lock is None:
+            raise UserError(
+                f"{lock}: no IPAM lock yet — run `govctl ipv6 plan {city} --lock {lock}` first"
+            )
+        p = _plan(model, opened.lock)
     if p.new:
         raise UserError(
             f"the lock {lock} lacks {p.new} allocations for sites or devices added since it was written; "

@@ -23,26 +23,15 @@ from govctl.common import (
     print_json,
 )
 from model import CityModel
-from network.lock import LockError, check_foreign, load_lock
+from network.lock import default_lock
 from simulate.settings import load_settings
 
-DEFAULT_LOCK = Path("network/ipam.lock.yaml")
 CHECK_NAMES = [name for name, _ in gate.CHECKS]
 
 
 def resolve_lock(m: CityModel, lock: Path | None) -> Path | None:
     """An explicit --lock must belong to the city; the default lock is used only if it does."""
-    if lock is not None:
-        return lock
-    if not DEFAULT_LOCK.exists():
-        return None
-    try:
-        found = load_lock(DEFAULT_LOCK)
-        if found is not None:
-            check_foreign(found, DEFAULT_LOCK, m.city.code, m.city.ipv6_prefix)
-    except LockError:
-        return None
-    return DEFAULT_LOCK
+    return lock if lock is not None else default_lock(m)
 
 
 def run_gate(

@@ -748,13 +748,13 @@ def lab_plan(topo: Topology, lab_dir: Path):
     """The lab's IPv6 plan (its own lock in `<lab>/ipam.lock.yaml`), and the links wired to
     the interface names the renderer gives the parents' ends."""
     from lab.topology import wire
-    from network.lock import load_lock, write_lock
+    from network.lock import open_lock
     from network.plan import plan_city
     from network.render import device_context
 
-    lock_path = Path(lab_dir) / "ipam.lock.yaml"
-    plan = plan_city(topo.model, None, load_lock(lock_path) if lock_path.exists() else None)
-    write_lock(lock_path, plan.lock)
+    with open_lock(Path(lab_dir) / "ipam.lock.yaml", topo.model, update=True) as opened:
+        plan = plan_city(topo.model, None, opened.lock)
+        opened.write(plan.lock)
     if not all(lk.parent_if for lk in topo.links):
         wire(
             topo,

@@ -32,12 +32,35 @@ RoomId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,30}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 
 
+AGGREGATE_SPACES = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::/7"))
+"""Where a city's IPv6 aggregate may lie: global unicast (RFC 4291) or unique local (RFC 4193)."""
+
+
+def aggregate_problem(net: ipaddress.IPv6Network) -> str | None:
+    """Why `net` cannot be a city's IPv6 aggregate (the model's `ipv6_prefix`, the lock's
+    `aggregate`), or None. It must leave room for /64 LANs below it."""
+    if not any(net.subnet_of(space) for space in AGGREGATE_SPACES):
+        return "not global unicast (2000::/3) or unique local (fc00::/7) space"
+    if net.prefixlen > 48:
+        return f"/{net.prefixlen} is too long: an aggregate is /48 or shorter (three nibble levels above the /64 LANs)"
+    return None
+
+
 def _ipv6_net(value: str) -> str:
+    if not isinstance(value, str) or "%" in value or not value.isascii():
+        raise ValueError(f"not an IPv6 prefix (got {str(value)[:60]!r})")
     try:
         net = ipaddress.IPv6Network(value, strict=True)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not an IPv6 prefix with host bits zero: {exc}") from None
     return str(net)
+
+
+def _ipv6_aggregate(value: str) -> str:
+    problem = aggregate_problem(ipaddress.IPv6Network(value))
+    if problem:
+        raise ValueError(f"{value}: {problem}")
+    return value
 
 
 def _ip_net(value: str) -> str:
@@ -62,6 +85,7 @@ def _ipv4_addr(value: str) -> str:
 
 
 IPv6Prefix = Annotated[str, AfterValidator(_ipv6_net)]
+IPv6Aggregate = Annotated[IPv6Prefix, AfterValidator(_ipv6_aggregate)]
 IPv4Prefix = Annotated[str, AfterValidator(_ipv4_net)]
 IPPrefix = Annotated[str, AfterValidator(_ip_net)]
 IPv4Addr = Annotated[str, AfterValidator(_ipv4_addr)]
@@ -225,7 +249,7 @@ class Zone(Strict):
 class City(Strict):
     name: Text
     code: Code6
-    ipv6_prefix: IPv6Prefix
+    ipv6_prefix: IPv6Aggregate
     ipv4_legacy: list[IPv4Prefix] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     zones: list[Zone] = Field(min_length=1)

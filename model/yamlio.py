@@ -2,16 +2,14 @@
 
 PyYAML's C parser does the heavy lifting; mappings and sequences are built as `LineDict`
 and `LineList`, which remember where each key or item stood. Duplicate keys, which YAML
-silently collapses, are reported as errors. Writers here are atomic (temp file + rename).
+silently collapses, are reported as errors. Writers are in `model/outputs.py`.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,8 @@ from typing import Any
 import yaml
 
 from model.errors import ModelError, display_path
+from model.outputs import StagedDir, write_atomic  # noqa: F401  (the writers live there)
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -97,8 +94,10 @@ def _scalar(ev: yaml.ScalarEvent, line: int):
     return value
 
 
-def parse_yaml(text: str) -> tuple[Any, list[tuple[int, str]]]:
+def parse_yaml(text: str, aliases: bool = True) -> tuple[Any, list[tuple[int, str]]]:
     """Parse one YAML document; return (data, [(line, problem)]) — problems are duplicate keys.
+    `aliases=False` refuses anchors and aliases (files other than the model have no use for
+    them, and an alias bomb must not be expanded into an error message).
 
     Built straight from libyaml's event stream (no node graph, no generic resolver), with
     the garbage collector paused: a 20,000-village network file parses in about a second.
@@ -128,6 +127,8 @@ def parse_yaml(text: str) -> tuple[Any, list[tuple[int, str]]]:
                 stack.pop()
                 continue
             elif kind is yaml.AliasEvent:
+                if not aliases:
+                    raise YamlShapeError(line, f"YAML aliases (*{ev.anchor}) are not allowed here")
                 if ev.anchor not in anchors:
                     raise YamlShapeError(line, f"unknown alias *{ev.anchor}")
                 value = anchors[ev.anchor]
@@ -186,7 +187,7 @@ def parse_yaml(text: str) -> tuple[Any, list[tuple[int, str]]]:
     return root, duplicates
 
 
-def read_yaml(path: Path) -> tuple[Any, list[ModelError]]:
+def read_yaml(path: Path, aliases: bool = True) -> tuple[Any, list[ModelError]]:
     """Read one YAML file. Never raises for bad input: problems come back as ModelErrors."""
     shown = display_path(path)
     try:
@@ -209,10 +210,15 @@ def read_yaml(path: Path) -> tuple[Any, list[ModelError]]:
                 f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             )
         ]
+    return yaml_text(text, shown, aliases)
+
+
+def yaml_text(text: str, shown: str, aliases: bool = True) -> tuple[Any, list[ModelError]]:
+    """Parse YAML text read from `shown`; problems come back as ModelErrors."""
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        data, duplicates = parse_yaml(text)
+        data, duplicates = parse_yaml(text, aliases)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -255,62 +261,6 @@ def line_of(data: Any, loc: Iterable) -> int:
             break
         node = node[part]
     return line
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write a file so readers see the old content or the new, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-class StagedDir:
-    """Write many files into `target` all-or-nothing: files go to a hidden staging folder
-    beside it and are moved in only when every one was written.
-
-        with StagedDir(out) as stage:
-            write_atomic(stage / "a.yaml", ...)
-    """
-
-    def __init__(self, target: Path):
-        self.target = Path(target)
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent)
-        )
-        return self.stage
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        import shutil
-
-        try:
-            if exc_type is None:
-                self.target.mkdir(parents=True, exist_ok=True)
-                for item in sorted(self.stage.rglob("*")):
-                    rel = item.relative_to(self.stage)
-                    if item.is_dir():
-                        (self.target / rel).mkdir(parents=True, exist_ok=True)
-                    else:
-                        (self.target / rel).parent.mkdir(parents=True, exist_ok=True)
-                        os.replace(item, self.target / rel)
-        finally:
-            shutil.rmtree(self.stage, ignore_errors=True)
 
 
 def dump_yaml(data: Any) -> str:

@@ -90,10 +90,13 @@ def load(path: Path) -> dict:
 def from_plugin_config(cfg: dict, base: Path) -> dict:
     """The inventory a `plugin: govcloud_extranet` file describes (model, lock, vars)."""
     from model import load_city
-    from network.lock import load_lock
+    from network.lock import open_lock
     from network.plan import plan_city
 
     model = load_city(base / cfg["model"])
-    lock = load_lock(base / cfg["lock"]) if cfg.get("lock") else None
+    lock = None
+    if cfg.get("lock"):
+        with open_lock(base / cfg["lock"], model) as opened:
+            lock = opened.lock
     plan = plan_city(model, None, lock)
     return build_inventory(model, plan, group_vars=cfg.get("vars") or {})
