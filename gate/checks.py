@@ -234,14 +234,33 @@ def _backup(run: GateRun) -> None:
         if row["rto_ok"] is False:
             bound = row["rto_bound_s"]
             report = run.stop if gate.rto_is_nogo else run.warn
-            report(
-                "rto",
-                row["id"],
-                row["rto_s"],
-                bound,
-                f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
-                f"is above the level's bound {bound / 3600:.1f} h",
-            )
+            if row["rto_s"] is None:
+                report(
+                    "dr_capacity",
+                    row["id"],
+                    None,
+                    None,
+                    f"system {row['id']} (DR level {row['dr_level']}) cannot be recovered at the DR site "
+                    f"in a city-wide failover: {row['dr_host_problem']}",
+                )
+            else:
+                report(
+                    "rto",
+                    row["id"],
+                    row["rto_s"],
+                    bound,
+                    f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
+                    f"is above the level's bound {bound / 3600:.1f} h",
+                )
+    for v in data["replication_violations"]:
+        run.stop(
+            "replication",
+            v["site"],
+            v["shortfall_mbps"],
+            0,
+            f"the link to {v['site']} cannot carry its continuous replication: "
+            f"{v['shortfall_mbps']:g} Mbit/s short of the write rate",
+        )
     window = data["window"]
     if window["nights_over"]:
         report = run.stop if gate.backup_window_is_nogo else run.warn

@@ -210,6 +210,16 @@ LEVELS = ("city", "county", "township", "village")
 # --- city.yaml ------------------------------------------------------------------------
 
 
+class NodeGroup(Strict):
+    """Nodes of one shape and CPU arch at a site: the DR cluster's capacity."""
+
+    arch: Arch = Arch.amd64
+    nodes: int = Field(gt=0, le=100_000)
+    node_vcpu: int = Field(gt=0, le=4096)
+    node_memory_gib: int = Field(gt=0, le=65536)
+    cpu_overcommit: float = Field(default=1.0, ge=1.0, le=16.0)
+
+
 class Site(Strict):
     name: Slug
     role: SiteRole
@@ -225,6 +235,10 @@ class Site(Strict):
     arches: list[Arch] = Field(
         default_factory=lambda: [Arch.amd64], min_length=1, description="CPU arches of its nodes"
     )
+    node_groups: list[NodeGroup] = Field(
+        default_factory=list,
+        description="compute at this site (the DR cluster a city-wide failover runs on)",
+    )
 
 
 class Zone(Strict):
@@ -236,6 +250,11 @@ class Zone(Strict):
     node_memory_gib: int = Field(gt=0, le=65536)
     cpu_overcommit: float = Field(default=1.0, ge=1.0, le=16.0)
     storage_gib: float | None = Field(default=None, gt=0, description="usable storage capacity")
+
+    @property
+    def arch(self) -> Arch:
+        """CPU arch of its nodes: the 信创 zone runs on domestic arm64 servers."""
+        return Arch.arm64 if self.kind == ZoneKind.xinchuang else Arch.amd64
 
     @property
     def vcpu_capacity(self) -> float:

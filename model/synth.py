@@ -400,6 +400,24 @@ def city_doc(spec: SynthSpec, systems_: list[dict], mgmt_space: list[str]) -> di
                 "cpu_overcommit": oc,
             }
         )
+    dr_groups = []  # the DR cluster holds every system in a city-wide failover, at ≤ 80%
+    for arch, kinds, (vcpu, mem, oc) in (
+        ("amd64", ("shared", "isolated"), (64, 512, 2.0)),
+        ("arm64", ("xinchuang",), (96, 512, 1.5)),
+    ):
+        mine = [s for s in systems_ if s.get("target_zone") in kinds and s["state"] != "retired"]
+        demand_cpu = sum(s["vcpu"] * s.get("replicas", 1) for s in mine)
+        demand_mem = sum(s["memory_gib"] * s.get("replicas", 1) for s in mine)
+        nodes = _zone_nodes(demand_cpu, demand_mem, vcpu, mem, oc, target=0.8)
+        dr_groups.append(
+            {
+                "arch": arch,
+                "nodes": nodes,
+                "node_vcpu": vcpu,
+                "node_memory_gib": mem,
+                "cpu_overcommit": oc,
+            }
+        )
     return {
         "city": {
             "name": spec.city_name,
@@ -414,6 +432,7 @@ def city_doc(spec: SynthSpec, systems_: list[dict], mgmt_space: list[str]) -> di
                     "city": spec.city_name,
                     "link_mbps": 10_000,
                     "link_paths": 2,
+                    "node_groups": dr_groups,
                 },
                 {
                     "name": "offsite-backup",

@@ -1,49 +1,63 @@
-"""Backup and DR model: do the nightly backups fit their window and meet every RPO?
+"""Backup and DR model: do the nightly backups fit their window and meet every RPO and RTO?
 
 Processes over resources, in seconds (t=0 is midnight before the first night):
 - each DR link (`city.sites[].link_mbps` of the `dr_same_city` and `backup_offsite` sites)
   is a `flows.Link` shared max-min fair by its transfers, with `streams` parallel backup
-  streams (a SimPy Resource) and link outages (Poisson, exponential durations);
-- every night each system backs up to the off-site site (a full every `full_every_days`
-  nights, staggered by system, incremental otherwise); a job still running when the next
-  night opens makes that night's job skip;
+  streams (a SimPy Resource) and path failures: a link of n paths sees path failures
+  at 1/`link_mtbf_days` in all (each path at 1/(n × MTBF)), exponential repairs; it loses
+  capacity with each path down and is down only when every path is;
+- every night each system backs up to the off-site site, scheduled as operators do it: jobs
+  queue for the streams in priority order (higher DR level first, then larger systems first); a full
+  every `full_every_days` nights, the fulls staggered so each night carries about the same
+  full bytes (largest first onto the lightest night), incremental otherwise; a job still
+  running when the next night opens makes that night's job skip;
 - what else a system gets depends on its GB/T 20988 level (`simulate.drlevels`):
   `batch` levels send their changes to the same-city DR site every `batch_interval_h`;
-  `continuous` levels replicate in real time (their write rate is reserved on the link;
-  after an outage the backlog is sent as a catch-up flow);
-- sizes: data_gib (full) or data_gib × daily_change_ratio × days since the chain's last
-  snapshot (incremental), × compression × dedup.
+  `continuous` levels replicate in real time: a fluid queue on the DR link (writes in at
+  the data's change rate, the link's capacity out — see `flows.Link`), whose lag carries
+  through outages and path failures;
+- sizes grow with the data (`data_growth_per_year`): data_gib at t=0, × compression × dedup
+  for backups; an incremental holds the changes since its chain's last snapshot.
 
 RPO achieved per system is the worst data loss a disaster could cause at any moment: the
-largest gap between a moment and the snapshot of the newest copy complete by then. RTO per
-system comes from a second run: the primary site is lost and every system without a
-standby restores its DR copy (data × compression) over its link at once, higher levels
-first; plus the level's takeover time.
+largest gap between a moment and the newest snapshot restorable by then, a copy counting
+only when its chain (its full and every incremental since) is complete; for continuous
+levels, also at most the replication's largest lag. A DR link whose capacity is below the
+write rate it must carry is reported with the shortfall in Mbit/s.
 
-`run(model, settings, seed, wave=None) -> dict` is plain data for `govctl plan`
-(`rpo_violations`, `window.nights_over`).
+RTO per system comes from the city-wide disaster at the end of the run (`simulate.failover`):
+every system recovers at once at the DR site, from its newest restorable copy over that
+copy's path, if the DR cluster has room for it.
+
+`run(model, settings, seed, wave=None) -> dict` is plain data for `govctl plan`.
 """
 
 from __future__ import annotations
 
 import random
-import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
+from infra.plan import sensitive_departments
 from model.city import CityModel
 from model.schema import System
-from simulate import drlevels
+from simulate import drlevels, failover, waves
 from simulate.engine import CountingEnvironment
 from simulate.flows import Link
 from simulate.settings import BackupSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GIB = 1024**3
 DAY = 86400.0
-ROLES = ("dr_same_city", "backup_offsite")
+ROLES = ("dr_same_city", "backup_offsite", "backup_isolated")
+RESTORE_PATH = {
+    "dr_same_city": "dr_storage",
+    "backup_offsite": "offsite",
+    "backup_isolated": "isolated",
+}
 
 
 class NoDrLinks(ValueError):
@@ -65,32 +79,87 @@ def link_capacities(model: CityModel) -> dict[str, tuple[str, float]]:
 
 
 def copy_role(level: int, roles) -> str:
-    """The role holding a level's DR copy, falling back to the other site if it is absent."""
+    """The role holding a level's DR copy, falling back to another site if it is absent."""
     want = drlevels.level(level).copy_site
     return want if want in roles else next(r for r in ROLES if r in roles)
 
 
-def _stagger(system_id: str, every: int) -> int:
-    return zlib.crc32(system_id.encode()) % every
+def nightly_role(s: System, roles, sensitive: set[str]) -> str:
+    """Where a system's nightly backup goes: the off-site city, except for departments
+    owning sensitive data, whose backups stay in the isolated site in the city."""
+    if s.department in sensitive and "backup_isolated" in roles:
+        return "backup_isolated"
+    return "backup_offsite" if "backup_offsite" in roles else copy_role(s.dr_level, roles)
 
 
-class _Chain:
-    """One copy chain of one system (off-site nightly, or DR batches)."""
+def full_nights(systems: list[System], every: int) -> dict[str, int]:
+    """Each system's full-backup night modulo `every`: largest first onto the night with the
+    fewest full bytes so far, so the fulls spread evenly over the cycle."""
+    load = [0.0] * every
+    out = {}
+    for s in sorted(systems, key=lambda s: (-s.data_gib, s.id)):
+        night = min(range(every), key=lambda n: (load[n], n))
+        load[night] += s.data_gib
+        out[s.id] = night
+    return out
 
-    __slots__ = ("last_snapshot", "running")
 
-    def __init__(self):
-        self.last_snapshot = 0.0
-        self.running = False
+@dataclass
+class Copy:
+    """One backup or DR batch of one system at one site."""
+
+    snapshot: float
+    started: float
+    full: bool
+    nbytes: float  # bytes read back by a restore (compressed, not deduplicated)
+    completed: float | None = None
 
 
-def _worst_gap(copies: list[tuple[float, float]], end: float) -> float:
-    """Largest (moment − snapshot of newest copy complete at that moment), copy at t=0 assumed."""
-    worst, newest = 0.0, 0.0
-    for snapshot, completed in sorted(copies, key=lambda c: c[1]):
-        worst = max(worst, completed - newest)
-        newest = max(newest, snapshot)
-    return max(worst, end - newest)
+def restore_point(chain: list[Copy], t: float) -> tuple[float, float] | None:
+    """(snapshot, bytes to read) of the newest copy restorable at `t`: complete by then with
+    its full and every incremental between them. None if nothing is."""
+    best, base_bytes, intact = None, 0.0, False
+    for c in chain:  # in the order they were taken
+        done = c.completed is not None and c.completed <= t
+        if c.full:
+            intact, base_bytes = done, c.nbytes if done else 0.0
+        elif intact and done:
+            base_bytes += c.nbytes
+        else:
+            intact = False
+        if intact and done:
+            best = (c.snapshot, base_bytes)
+    return best
+
+
+def restorable_since(chain: list[Copy]) -> list[tuple[float, float]]:
+    """(moment it became restorable, snapshot) of every copy that did: an incremental once
+    it and everything back to its full had completed."""
+    out: list[tuple[float, float]] = []
+    ready: float | None = None
+    for c in chain:  # in the order they were taken
+        if c.completed is None:
+            ready = None  # everything after it in this chain waits for it
+            continue
+        if c.full:
+            ready = c.completed
+        elif ready is None:
+            continue
+        else:
+            ready = max(ready, c.completed)
+        out.append((ready, c.snapshot))
+    return out
+
+
+def worst_gap(chains: list[list[Copy]], end: float) -> float:
+    """Largest (moment − newest snapshot restorable at that moment) over [0, end]; it is
+    largest just before a copy becomes restorable, or at the end."""
+    events = sorted(e for ch in chains for e in restorable_since(ch) if e[0] <= end)
+    worst, newest = 0.0, None
+    for ready, snapshot in events:
+        worst = max(worst, ready - (newest if newest is not None else 0.0))
+        newest = snapshot if newest is None else max(newest, snapshot)
+    return max(worst, end - (newest if newest is not None else 0.0))
 
 
 def run(
@@ -100,36 +169,48 @@ def run(
     wave: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> dict:
-    """Simulate `settings.days` nights of backups of the systems on the cloud (after `wave`)."""
+    """Simulate `settings.days` nights of backups of the systems on the cloud after `wave`
+    (every planned wave when None, `simulate.waves`), then the city-wide disaster."""
     settings = settings or BackupSettings()
     caps = link_capacities(model)
     paths = {role: model.site(role).link_paths for role in caps}
-    systems = sorted(model.on_cloud_systems(wave), key=lambda s: s.id)
+    systems = sorted(waves.systems(model, wave), key=lambda s: s.id)
     rng = random.Random(seed)
     env = CountingEnvironment()
-    ratio = settings.compression * settings.dedup
+    end = settings.days * DAY
+
+    def grown(t: float) -> float:
+        return (1 + settings.data_growth_per_year) ** (t / (365 * DAY))
+
     cont = {role: [] for role in caps}
     for s in systems:
         if drlevels.level(s.dr_level).mode == "continuous":
             cont[copy_role(s.dr_level, caps)].append(s)
-    write_rate = {
-        s.id: s.data_gib * GIB * s.daily_change_ratio / DAY * settings.compression
-        for ss in cont.values()
-        for s in ss
-    }
-    links = {
-        role: Link(env, role, bps, reserved=sum(write_rate[s.id] for s in cont[role]))
-        for role, (_, bps) in caps.items()
-    }
+
+    def write_rate(role: str, t: float) -> float:
+        return sum(
+            s.data_gib * GIB * s.daily_change_ratio / DAY * settings.compression * grown(t)
+            for s in cont[role]
+        )
+
+    links = {role: Link(env, role, bps, write_rate(role, 0.0)) for role, (_, bps) in caps.items()}
     streams = {role: simpy.Resource(env, capacity=settings.streams) for role in caps}
     stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
-    offsite_role = "backup_offsite" if "backup_offsite" in caps else "dr_same_city"
-    end = settings.days * DAY
+    sensitive = sensitive_departments(model)
+    home = {s.id: nightly_role(s, caps, sensitive) for s in systems}
+    fulls = full_nights(systems, settings.full_every_days)
+    ratio = settings.compression * settings.dedup
 
-    copies: dict[str, list[tuple[float, float]]] = {s.id: [] for s in systems}
-    catchups: dict[str, dict[float, float]] = {s.id: {} for s in systems}  # outage start -> lag
-    nightly = {s.id: _Chain() for s in systems}
-    batch = {s.id: _Chain() for s in systems}
+    # every chain starts from a complete copy taken just before t=0
+    chains: dict[tuple[str, str], list[Copy]] = {}
+    for s in systems:
+        roles = {home[s.id]}
+        if drlevels.level(s.dr_level).mode == "batch":
+            roles.add(copy_role(s.dr_level, caps))
+        for role in roles:
+            seed_copy = Copy(0.0, 0.0, True, s.data_gib * GIB * settings.compression, 0.0)
+            chains[(s.id, role)] = [seed_copy]
+    running: set[tuple[str, str]] = set()
     nights = [
         {"night": d, "jobs": 0, "done": 0, "last_done": None, "skipped": 0, "bytes": 0.0}
         for d in range(settings.days)
@@ -137,43 +218,48 @@ def run(
     outages: dict[str, list[tuple[float, float]]] = {role: [] for role in caps}
     down_since: dict[str, float | None] = {role: None for role in caps}
 
-    def job(s: System, role: str, chain: _Chain, full: bool, night: dict | None):
-        chain.running = True
-        with streams[role].request() as req:
+    def job(s: System, role: str, full: bool, night: dict | None):
+        key = (s.id, role)
+        running.add(key)
+        chain = chains[key]
+        with streams[role].request() as req:  # jobs are started in priority order
             yield req
             snapshot = env.now
-            change = s.data_gib * min(
-                1.0, s.daily_change_ratio * (snapshot - chain.last_snapshot) / DAY
+            data = s.data_gib * GIB * grown(snapshot)
+            last = chain[-1].snapshot
+            change = (
+                data if full else data * min(1.0, s.daily_change_ratio * (snapshot - last) / DAY)
             )
-            size = (s.data_gib if full else change) * GIB * ratio
-            flow = links[role].transfer(size, stream_cap)
-            yield flow.done
-        chain.last_snapshot = snapshot
-        chain.running = False
-        copies[s.id].append((snapshot, env.now))
+            copy = Copy(snapshot, snapshot, full, change * settings.compression)
+            chain.append(copy)
+            size = change * ratio
+            yield links[role].transfer(size, stream_cap).done
+        copy.completed = env.now
+        running.discard(key)
         if night is not None:
             night["done"] += 1
             night["bytes"] += size
             night["last_done"] = env.now
 
     def nightly_process():
+        order = sorted(systems, key=lambda s: (-s.dr_level, -s.data_gib, s.id))
         for d in range(settings.days):
             opens = d * DAY + settings.window_start_h * 3600
             yield env.timeout(opens - env.now)
             night = nights[d]
-            for s in systems:
-                chain = nightly[s.id]
-                if chain.running:
+            for role in caps:
+                links[role].set_write_rate(write_rate(role, env.now))
+            for s in order:
+                if (s.id, home[s.id]) in running:
                     night["skipped"] += 1
                     continue
                 night["jobs"] += 1
-                full = (
-                    d + _stagger(s.id, settings.full_every_days)
-                ) % settings.full_every_days == 0
-                env.process(job(s, offsite_role, chain, full, night))
+                full = (d - fulls[s.id]) % settings.full_every_days == 0
+                env.process(job(s, home[s.id], full, night))
 
     def batch_process():
         batched = [s for s in systems if drlevels.level(s.dr_level).mode == "batch"]
+        batched.sort(key=lambda s: (-s.dr_level, -s.data_gib, s.id))
         if not batched:
             return
         step = settings.batch_interval_h * 3600
@@ -181,25 +267,20 @@ def run(
         while t < end:
             yield env.timeout(t - env.now)
             for s in batched:
-                if not batch[s.id].running:
-                    env.process(job(s, copy_role(s.dr_level, caps), batch[s.id], False, None))
+                role = copy_role(s.dr_level, caps)
+                if (s.id, role) not in running:
+                    env.process(job(s, role, False, None))
             t += step
-
-    def catch_up(s: System, role: str, began: float, nbytes: float):
-        flow = links[role].transfer(nbytes)
-        yield flow.done
-        catchups[s.id][began] = env.now - began
 
     paths_up = {role: paths[role] for role in caps}
     path_outages = {role: 0 for role in caps}
 
     def path_process(role: str, orng: random.Random):
-        """One physical path of a link: Poisson failures, exponential repairs. The link
-        loses capacity with each path down and is down only when every path is."""
+        """One physical path of a link: failures at 1/(paths × MTBF), exponential repairs."""
         link = links[role]
         full, n = caps[role][1], paths[role]
         while True:
-            yield env.timeout(orng.expovariate(1 / (settings.link_mtbf_days * DAY)))
+            yield env.timeout(orng.expovariate(1 / (settings.link_mtbf_days * DAY * n)))
             path_outages[role] += 1
             paths_up[role] -= 1
             if paths_up[role] == 0:
@@ -211,12 +292,9 @@ def run(
             paths_up[role] += 1
             link.set_capacity(full * paths_up[role] / n)
             if paths_up[role] == 1:
-                began = down_since[role]
+                outages[role].append((down_since[role], env.now))
                 down_since[role] = None
                 link.set_up(True)
-                outages[role].append((began, env.now))
-                for s in cont[role]:
-                    env.process(catch_up(s, role, began, write_rate[s.id] * (env.now - began)))
 
     env.process(nightly_process())
     env.process(batch_process())
@@ -229,37 +307,68 @@ def run(
         env.run(until=end * k / chunks)
         if progress:
             progress(k / chunks)
+    for link in links.values():
+        link._advance()  # bring the lag and the counters to the end
 
-    rto = restore_times(model, systems, caps, settings)
-    rows = []
+    rows, needs = _systems(model, settings, systems, caps, chains, links, end)
+    recovered = failover.recover(model, settings, needs)
+    for r in rows:
+        o = recovered[r["id"]]
+        lvl = drlevels.level(r["dr_level"])
+        r["rto_s"] = None if o.rto_s is None else round(o.rto_s, 3)
+        r["restore_s"] = round(o.restore_s, 3)
+        r["rto_bound_s"] = lvl.rto_bound_s
+        r["dr_host_problem"] = o.host_problem
+        r["rto_ok"] = False if o.rto_s is None else drlevels.rto_ok(r["dr_level"], o.rto_s)
+    return _report(
+        model, settings, seed, wave, env, caps, paths, links, outages, path_outages, nights, rows
+    )
+
+
+def _systems(model, settings, systems, caps, chains, links, end):
+    rows, needs = [], []
     for s in systems:
         lvl = drlevels.level(s.dr_level)
+        mine = {role: chains[(s.id, role)] for role in caps if (s.id, role) in chains}
+        worst = worst_gap(list(mine.values()), end)
+        role = copy_role(s.dr_level, caps)
+        lag = None
         if lvl.mode == "continuous":
-            # lag after each outage; a catch-up unfinished (or a link still down) at the end
-            # has lost everything since its outage began
-            role = copy_role(s.dr_level, caps)
-            lags = [catchups[s.id].get(b, end - b) for b, _ in outages[role]]
-            if down_since[role] is not None:
-                lags.append(end - down_since[role])
-            worst = max(lags, default=0.0)
+            lag = links[role].max_lag_s
+            worst = min(worst, lag)  # the replica, or a backup when the replica lags further
+        # the restore: the newest restorable copy, a DR-site copy on a tie (the nearer one)
+        points = {r: restore_point(ch, end) for r, ch in mine.items()}
+        best = max(
+            ((p[0], r == "dr_same_city", r, p[1]) for r, p in points.items() if p is not None),
+            default=None,
+        )
+        if lvl.standby or best is None:
+            needs.append(failover.Need(s, 0.0, None))
         else:
-            worst = _worst_gap(copies[s.id], end)
+            needs.append(failover.Need(s, best[3], RESTORE_PATH[best[2]]))
         rows.append(
             {
                 "id": s.id,
                 "department": s.department,
                 "dr_level": s.dr_level,
                 "mode": lvl.mode,
-                "copy_site": caps[copy_role(s.dr_level, caps)][0],
+                "copy_site": caps[role][0],
                 "data_gib": s.data_gib,
                 "rpo_s": round(worst, 3),
                 "rpo_bound_s": lvl.rpo_bound_s,
                 "rpo_ok": drlevels.rpo_ok(s.dr_level, worst),
-                "rto_s": round(rto[s.id], 3),
-                "rto_bound_s": lvl.rto_bound_s,
-                "rto_ok": drlevels.rto_ok(s.dr_level, rto[s.id]),
+                "replication_lag_s": None if lag is None else round(lag, 3),
+                "restore_from": None if lvl.standby or best is None else caps[best[2]][0],
+                "restore_gib": 0.0 if lvl.standby or best is None else round(best[3] / GIB, 3),
             }
         )
+    return rows, needs
+
+
+def _report(
+    model, settings, seed, wave, env, caps, paths, links, outages, path_outages, nights, rows
+):
+    end = settings.days * DAY
     windows = [
         (
             (n["last_done"] - (n["night"] * DAY + settings.window_start_h * 3600)) / 3600
@@ -270,6 +379,25 @@ def run(
     ]
     finished = [w for w in windows if w is not None]
     over = sum(1 for w in windows if w is None or w > settings.window_h)
+    link_rows = {}
+    for role in caps:
+        link = links[role]
+        shortfall = max(0.0, link.write_rate - caps[role][1]) * 8 / 1e6
+        link_rows[role] = {
+            "site": caps[role][0],
+            "capacity_mbps": caps[role][1] * 8 / 1e6,
+            "replication_mbps": round(link.write_rate * 8 / 1e6, 3),
+            "replication_shortfall_mbps": round(shortfall, 3),
+            "replication_max_lag_s": round(link.max_lag_s, 3),
+            "replication_lagging_fraction": round(link.lagging_s / end, 6),
+            "paths": paths[role],
+            "path_outages": path_outages[role],
+            "outages": len(outages[role]),
+            "outage_h": round(sum(e - b for b, e in outages[role]) / 3600, 3),
+            "delivered_gib": round(link.delivered / GIB, 3),
+            "replicated_gib": round(link.replicated / GIB, 3),
+            "busy_fraction": round(link.busy_s / end, 6),
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "simulation": "backup",
@@ -278,20 +406,12 @@ def run(
         "wave": wave,
         "settings": settings.model_dump(),
         "events": env.scheduled,
-        "links": {
-            role: {
-                "site": caps[role][0],
-                "capacity_mbps": caps[role][1] * 8 / 1e6,
-                "reserved_mbps": round(links[role].reserved * 8 / 1e6, 3),
-                "paths": paths[role],
-                "path_outages": path_outages[role],
-                "outages": len(outages[role]),
-                "outage_h": round(sum(e - b for b, e in outages[role]) / 3600, 3),
-                "delivered_gib": round(links[role].delivered / GIB, 3),
-                "busy_fraction": round(links[role].busy_s / end, 6),
-            }
-            for role in caps
-        },
+        "links": link_rows,
+        "replication_violations": [
+            {"link": role, "site": r["site"], "shortfall_mbps": r["replication_shortfall_mbps"]}
+            for role, r in link_rows.items()
+            if r["replication_shortfall_mbps"] > 0
+        ],
         "window": {
             "window_h": settings.window_h,
             "nights": settings.days,
@@ -313,40 +433,22 @@ def run(
         "systems": rows,
         "rpo_violations": [r["id"] for r in rows if not r["rpo_ok"]],
         "rto_violations": [r["id"] for r in rows if r["rto_ok"] is False],
+        "dr_host_problems": {r["id"]: r["dr_host_problem"] for r in rows if r["dr_host_problem"]},
         "by_level": {
             str(lv): {
                 "systems": sum(1 for r in rows if r["dr_level"] == lv),
                 "rpo_violations": sum(1 for r in rows if r["dr_level"] == lv and not r["rpo_ok"]),
+                "rto_violations": sum(
+                    1 for r in rows if r["dr_level"] == lv and r["rto_ok"] is False
+                ),
                 "worst_rpo_s": max((r["rpo_s"] for r in rows if r["dr_level"] == lv), default=None),
+                "worst_rto_s": max(
+                    (r["rto_s"] for r in rows if r["dr_level"] == lv and r["rto_s"] is not None),
+                    default=None,
+                ),
                 "rpo_bound_s": drlevels.level(lv).rpo_bound_s,
+                "rto_bound_s": drlevels.level(lv).rto_bound_s,
             }
             for lv in drlevels.LEVELS
         },
     }
-
-
-def restore_times(
-    model: CityModel, systems: list[System], caps: dict, settings: BackupSettings
-) -> dict[str, float]:
-    """RTO per system when the primary site is lost and all recover at once."""
-    env = simpy.Environment()
-    links = {role: Link(env, role, bps) for role, (_, bps) in caps.items()}
-    streams = {role: simpy.Resource(env, capacity=settings.streams) for role in caps}
-    stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
-    out: dict[str, float] = {}
-
-    def restore(s: System, role: str, takeover: float):
-        with streams[role].request() as req:
-            yield req
-            flow = links[role].transfer(s.data_gib * GIB * settings.compression, stream_cap)
-            yield flow.done
-        out[s.id] = env.now + takeover
-
-    for s in sorted(systems, key=lambda s: (-s.dr_level, s.id)):
-        lvl = drlevels.level(s.dr_level)
-        if lvl.standby:
-            out[s.id] = lvl.takeover_h * 3600
-        else:
-            env.process(restore(s, copy_role(s.dr_level, caps), lvl.takeover_h * 3600))
-    env.run()
-    return out

@@ -125,13 +125,19 @@ def backup_markdown(d: dict) -> str:
         "",
         "## Links",
         "",
-        "| site | role | Mbps | reserved for replication | outages | outage hours | GiB moved | busy |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| site | role | Mbps | replication Mbps | shortfall Mbps | max lag | lagging | outages | outage hours | GiB moved | busy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for role, link in d["links"].items():
         lines.append(
-            f"| {link['site']} | {role} | {link['capacity_mbps']:g} | {link['reserved_mbps']:g} | {link['outages']} | "
+            f"| {link['site']} | {role} | {link['capacity_mbps']:g} | {link['replication_mbps']:g} | "
+            f"{link['replication_shortfall_mbps']:g} | {_hours(link['replication_max_lag_s'])} | "
+            f"{_pct(link['replication_lagging_fraction'])} | {link['outages']} | "
             f"{link['outage_h']:g} | {link['delivered_gib']:,.0f} | {_pct(link['busy_fraction'])} |"
+        )
+    for v in d["replication_violations"]:
+        lines.append(
+            f"\n**Replication cannot keep up** on the link to {v['site']}: {v['shortfall_mbps']:g} Mbit/s short of the write rate."
         )
     lines += [
         "",
@@ -144,16 +150,28 @@ def backup_markdown(d: dict) -> str:
         "",
         "## RPO and RTO by GB/T 20988 level",
         "",
-        "| level | systems | RPO bound | worst RPO | RPO violations | RTO bound | worst RTO |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| level | systems | RPO bound | worst RPO | RPO violations | RTO bound | worst RTO | RTO violations |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for lv, b in d["by_level"].items():
-        rtos = [r["rto_s"] for r in d["systems"] if str(r["dr_level"]) == lv]
-        bound = drlevels.level(int(lv)).rto_bound_s
+        bound = b["rto_bound_s"]
         lines.append(
             f"| {lv} | {b['systems']} | {_hours(b['rpo_bound_s'])} | {_hours(b['worst_rpo_s'])} | {b['rpo_violations']} | "
-            f"{_hours(bound) if bound is not None else 'none'} | {_hours(max(rtos)) if rtos else '—'} |"
+            f"{_hours(bound) if bound is not None else 'none'} | {_hours(b['worst_rto_s'])} | {b['rto_violations']} |"
         )
+    lines += [
+        "",
+        "RTO is the city-wide disaster at the end of the run: every system recovers at once at the DR site "
+        "(its DR cluster's nodes, by arch), from its newest restorable copy over that copy's path, then takes over.",
+    ]
+    if d["dr_host_problems"]:
+        lines += [
+            "",
+            f"**{len(d['dr_host_problems'])} system(s) cannot be recovered at the DR site**, e.g.:",
+            "",
+        ]
+        for sid, why in list(d["dr_host_problems"].items())[:20]:
+            lines.append(f"- {sid}: {why}")
     bad = [r for r in d["systems"] if not r["rpo_ok"] or r["rto_ok"] is False]
     lines += [
         "",
@@ -170,7 +188,7 @@ def backup_markdown(d: dict) -> str:
         for r in bad[:200]:
             lines.append(
                 f"| {r['id']} | {r['dr_level']} | {r['mode']} | {r['copy_site']} | {_hours(r['rpo_s'])} | {_hours(r['rpo_bound_s'])} | "
-                f"{_hours(r['rto_s'])} | {_hours(r['rto_bound_s'])} |"
+                f"{_hours(r['rto_s']) if r['rto_s'] is not None else 'never'} | {_hours(r['rto_bound_s'])} |"
             )
         if len(bad) > 200:
             lines.append(f"\n… and {len(bad) - 200} more (see backup.json).")

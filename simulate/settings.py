@@ -108,10 +108,25 @@ class BackupSettings(_Strict):
         6.0, gt=0, le=24, description="interval of the DR batches of levels with mode 'batch'"
     )
     link_mtbf_days: float = Field(
-        30.0, gt=0, description="mean time between outages of one link (Poisson)"
+        30.0,
+        gt=0,
+        description="mean time between path failures of one link, whatever its paths (Poisson)",
     )
     outage_mean_h: float = Field(2.0, gt=0, description="mean outage duration (exponential)")
     link_outages: bool = Field(True, description="simulate link outages at all")
+    data_growth_per_year: float = Field(
+        0.15, ge=-0.5, le=5, description="yearly growth of every system's data (and its changes)"
+    )
+    dr_restore_mbps: float = Field(
+        10_000.0,
+        gt=0,
+        description="DR storage into the DR cluster: the path of a DR copy's restore",
+    )
+    offsite_restore_mbps: float | None = Field(
+        None,
+        gt=0,
+        description="off-site site to the DR site (None: the smaller of the two sites' links)",
+    )
 
 
 class RolloutSettings(_Strict):
