@@ -448,10 +448,10 @@ def report(
     for key, label in INDICATORS.items():
         r = city[key]
         t = targets.get(key)
-        points = [
-            (h.date, h.indicators[key])
+        points: list[tuple[date, float]] = [
+            (h.date, v)
             for h in rows
-            if h.indicators.get(key) is not None and h.date <= as_of
+            if (v := h.indicators.get(key)) is not None and h.date <= as_of
         ]
         if r.value is not None:
             points.append((as_of, r.value))

@@ -60,7 +60,7 @@ def _fit(run: GateRun) -> None:
     m = run.model
     systems = m.on_cloud_systems(run.wave)
     demand = defaultdict(lambda: [0.0, 0.0, 0.0])  # dept → cpu, memory, storage
-    zone_demand = defaultdict(lambda: [0.0, 0.0])
+    zone_demand = defaultdict(lambda: [0.0, 0.0, 0.0])
     for s in systems:
         z = m.zones[s.target_zone]
         if s.vcpu > z.node_vcpu * z.cpu_overcommit or s.memory_gib > z.node_memory_gib:
@@ -86,6 +86,7 @@ def _fit(run: GateRun) -> None:
         zd = zone_demand[z.name]
         zd[0] += s.vcpu * s.replicas
         zd[1] += s.memory_gib * s.replicas
+        zd[2] += s.storage_gib
     for code, (cpu, mem, sto) in sorted(demand.items()):
         q = m.departments_by_code[code].quota
         for what, used, hard, unit in (
@@ -101,13 +102,14 @@ def _fit(run: GateRun) -> None:
                     hard,
                     f"department {code} needs {used:g} {unit} of {what} after wave {run.wave}; its quota is {hard:g}",
                 )
-    for name, (cpu, mem) in sorted(zone_demand.items()):
+    for name, (cpu, mem, sto) in sorted(zone_demand.items()):
         z = m.zones[name]
         for what, used, cap in (
             ("vCPU", cpu, z.vcpu_capacity),
             ("memory GiB", mem, z.memory_capacity_gib),
+            ("storage GiB", sto, z.storage_gib),
         ):
-            if used > cap:
+            if cap is not None and used > cap:
                 run.stop(
                     "zone_capacity",
                     name,
@@ -116,6 +118,23 @@ def _fit(run: GateRun) -> None:
                     f"zone {name} is asked for {used:g} {what}; it has {cap:g}",
                 )
     run.results["fit"] = {"systems": len(systems), "departments": len(demand)}
+
+
+def _construction(run: GateRun) -> None:
+    """The plans' new-construction rule: new systems off the cloud, new or enlarged rooms,
+    new private lines since the plans' start, unless an approved exception lists them."""
+    from gate.construction import breaches
+
+    found = breaches(run.model)
+    for b in found:
+        run.stop("new_construction", b.subject, b.since.isoformat(), b.kind, b.message)
+    run.results["construction"] = {
+        "plan_start": run.model.targets.plan_start.isoformat()
+        if run.model.targets.plan_start
+        else None,
+        "breaches": len(found),
+        "exceptions": len(run.model.exceptions),
+    }
 
 
 def _ipv6(run: GateRun) -> None:
@@ -275,6 +294,7 @@ def _backup(run: GateRun) -> None:
 
 CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
     ("fit", _fit),
+    ("construction", _construction),
     ("ipv6", _ipv6),
     ("tenants", _tenants),
     ("capacity", _capacity),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -103,7 +103,7 @@ def _kpi_tables(data: dict) -> None:
         title=f"{data['city']} — KPIs on {data['as_of']} against {data['year']}'s targets"
     )
     table.add_column("indicator", no_wrap=True)
-    for col, just in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("actual", "right"),
         ("n / d", "right"),
         ("target", "right"),
@@ -111,7 +111,8 @@ def _kpi_tables(data: dict) -> None:
         ("pace/yr", "right"),
         (f"31 Dec {data['year']}", "right"),
         ("", "left"),
-    ):
+    )
+    for col, just in columns:
         table.add_column(col, justify=just)
     for i in data["indicators"]:
         table.add_row(

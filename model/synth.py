@@ -579,7 +579,7 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
     )
     for z in city["zones"]:
         mine = [s for s in syss if s.get("target_zone") == z["name"] and s["state"] != "retired"]
-        demand = sum(s["storage_gib"] * s.get("replicas", 1) for s in mine)
+        demand = sum(s["storage_gib"] for s in mine)  # one volume per system (infra/workload.py)
         z["storage_gib"] = max(10_240, math.ceil(demand / 0.6 / 1024) * 1024)
     # systems
     exceptions: list[dict] = []
@@ -625,7 +625,7 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
                 "reason": why,
                 "approved_by": _APPROVER,
                 "approved_on": _day(rng, date.fromisoformat(s["introduced"]), SNAPSHOT_DAY),
-                "expires": "2026-12-31",
+                "expires": "2027-12-31",
             }
         )
     # rooms: why the active ones that must stay, stay
@@ -655,7 +655,7 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
             }
         )
     # private networks: one per department with systems on a private line, plus migrated ones
-    nets = []
+    nets: list[dict] = []
     for code, d in depts.items():
         mine = [
             s["id"]
@@ -694,18 +694,18 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
                 }
             )
     if nets:  # one county's new private line after the plan's start, by exception
-        local = [n for n in nets if n["state"] in ("to_migrate", "migrating")] or nets
-        n = rng.choice(local)
-        n["introduced"] = _day(rng, PLAN_START, date(2025, 1, 1))
+        local = [x for x in nets if x["state"] in ("to_migrate", "migrating")] or nets
+        line = rng.choice(local)
+        line["introduced"] = _day(rng, PLAN_START, date(2025, 1, 1))
         if counties:
-            n["county"] = rng.choice(counties)
+            line["county"] = rng.choice(counties)
         exceptions.append(
             {
                 "kind": "private_line",
-                "subject": n["id"],
+                "subject": line["id"],
                 "reason": "上级部门统一部署的纵向业务专线，待省级专网整合后迁移",
                 "approved_by": _APPROVER,
-                "approved_on": _day(rng, date.fromisoformat(n["introduced"]), SNAPSHOT_DAY),
+                "approved_on": _day(rng, date.fromisoformat(line["introduced"]), SNAPSHOT_DAY),
             }
         )
     docs["private_networks"] = {"private_networks": nets}
@@ -715,7 +715,7 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
 
 
 def _projects(rng: random.Random, codes: list[str], counties: list[str]) -> list[dict]:
-    out = []
+    out: list[dict] = []
     kinds = (
         "系统升级改造",
         "政务云资源扩容",
@@ -854,7 +854,7 @@ def _targets() -> list[dict]:
             "网络安全投入占信息化项目总投入达10%",
         ),
     ]
-    out = []
+    out: list[dict] = []
     for key, values, kind, seed, quote in rows:
         for year, value in zip((2023, 2024, 2025), values, strict=True):
             out.append(
