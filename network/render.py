@@ -349,8 +349,11 @@ def _render_chunk(args: tuple[list[str], str]) -> tuple[int, list]:
 
 
 def _write(stage: Path, r: RenderedConfig) -> None:
-    (stage / f"{r.hostname}.cfg").write_text(r.config, encoding="utf-8")
-    (stage / f"{r.hostname}.rollback.cfg").write_text(r.rollback, encoding="utf-8")
+    base = os.path.join(stage, r.hostname)  # plain strings: 40,000 files, pathlib shows
+    with open(base + ".cfg", "w", encoding="utf-8") as fh:
+        fh.write(r.config)
+    with open(base + ".rollback.cfg", "w", encoding="utf-8") as fh:
+        fh.write(r.rollback)
 
 
 def check_rendered(r: RenderedConfig) -> list[grammar.Finding]:

@@ -249,12 +249,12 @@ class Grammar:
         self.views = {
             name: View(name, v["prompt"], v.get("parent")) for name, v in data["views"].items()
         }
-        types = {n: ArgType(n, **t) for n, t in BUILTIN_TYPES.items()}
+        types = {n: ArgType(n, t["shape"], t.get("check")) for n, t in BUILTIN_TYPES.items()}
         for name, t in (data.get("types") or {}).items():
-            rng = tuple(t["range"]) if "range" in t else None
+            rng = (int(t["range"][0]), int(t["range"][1])) if "range" in t else None
             values = tuple(t.get("values", ()))
             shape = t.get("shape") or ("|".join(map(re.escape, values)) if values else r"\S+")
-            types[name] = ArgType(name, f"(?:{shape})", t.get("check"), rng, values)  # type: ignore[arg-type]
+            types[name] = ArgType(name, f"(?:{shape})", t.get("check"), rng, values)
         self.types = types
         self.families = {
             name: Family(
@@ -421,11 +421,11 @@ class Session:
         self.stack: list[tuple[str, dict[str, str]]] = self._path(view)
         self.pending = False
         """VRP V8: changes typed but not committed yet."""
-        self.state: dict[str, dict[str, str]] = {}
+        self.state: dict[tuple, dict[str, str]] = {}
         """Per view instance (e.g. one interface): attributes such as its layer (l2/l3)."""
 
     def _path(self, view: str) -> list[tuple[str, dict[str, str]]]:
-        path = []
+        path: list[tuple[str, dict[str, str]]] = []
         v: str | None = view
         while v is not None:
             path.append((v, {}))
@@ -628,9 +628,11 @@ def check_config(
     step = s._step
     n = 0
     for n, raw in enumerate(text.splitlines(), 1):
-        line = " ".join(raw.split())
+        line = raw.strip()
         if not line or line.startswith(comment):
             continue
+        if "  " in line or "\t" in line:
+            line = " ".join(line.split())
         err = step(line)[0]
         if err:
             out.append(Finding(path, n, g.platform, err))
