@@ -419,3 +419,18 @@ def test_render_check_parse_back_gives_the_planned_addresses(
         assert check_rendered(r) == []
         configured, removed = _parse_back(r)
         assert configured == removed == expected_addresses(m, plan, host), host
+
+
+@needs_vtysh
+@pytest.mark.parametrize("routing", ["ospfv3", "static"])
+def test_frr_at_every_level_parses_in_frr(tmp_path, routing):
+    """FRR's own parser on the FRR core (discard route, NOC LAN), county (area range) …"""
+    m = _all_families_city(tmp_path / "city", routing=routing)
+    plan = plan_city(m)
+    hosts = [h for h, (d, _) in m.devices_by_hostname.items() if d.platform.value == "linux_frr"]
+    levels = {m.devices_by_hostname[h][1].level for h in hosts}
+    assert levels == {"city", "county", "township", "village"}
+    for h in hosts:
+        r = render_device(m, plan, h)
+        _vtysh_ok(r.config, tmp_path, f"{h}.cfg")
+        _vtysh_ok(r.rollback, tmp_path, f"{h}.rollback.cfg")
