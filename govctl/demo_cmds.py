@@ -20,7 +20,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from capacity import kpi as kpi_lib
-from govctl.common import DEFAULT_CITY, CityDir, console, err, load, pct
+from govctl.common import DEFAULT_CITY, CityDir, UserError, console, err, load, pct
 from model import CityModel
 from model.yamlio import write_atomic
 
@@ -75,10 +75,14 @@ def _ipv6(c: Context) -> str:
 
 
 def _configs(c: Context) -> str:
-    from network.render import render_all
+    from network.render import RenderCheckFailed, render_all
 
-    n = render_all(c.model, c.data["ipv6_plan"], c.out / "configs")
-    return f"{n:,} device configs and rollbacks → configs/"
+    try:
+        n = render_all(c.model, c.data["ipv6_plan"], c.out / "configs")
+    except RenderCheckFailed as exc:  # a refused line is the model's (an interface name …)
+        first = "\n".join(str(f) for f in exc.findings[:20])
+        raise UserError(f"configs refused by the vendor grammar, none written:\n{first}") from None
+    return f"{n:,} device configs and rollbacks → configs/ (all pass net check)"
 
 
 def _tenants(c: Context) -> str:
