@@ -143,7 +143,12 @@ REJECTS = {
             1,
             "does not exist on the ce family",
         ),
-        ("ce", "interface Vlanif100\n ipv6 urpf strict\nquit\n", 2, "unknown command"),
+        (
+            "ce",
+            "interface Vlanif100\n ipv6 urpf strict\nquit\n",
+            2,
+            "does not exist on the ce family",
+        ),
         (
             "ne",
             "interface GigabitEthernet0/1/0\n ipv6 nd ra halt disable\nquit\n",
@@ -261,6 +266,21 @@ DOC_EXAMPLES = [
         # HPE/H3C Comware 7 Layer 3 IP Routing command reference, "abr-summary (OSPFv3 area
         # view)" syntax and the OSPFv3 area example (https://www.h3c.com/en/d_201301/772528_294551_0.htm)
         "system-view\nospfv3 1\narea 1\nabr-summary 2000:1:1:: 48\n",
+    ),
+    (
+        "h3c_comware",
+        "msr",
+        # H3C MSR Comware 7 Security Command Reference, "ipv6 urpf", examples
+        # (https://www.manualslib.com/manual/1376858/H3c-Msr-Series.html?page=1151)
+        "system-view\ninterface gigabitethernet 1/0/2\nipv6 urpf strict allow-default-route acl 2999\n"
+        "quit\ninterface gigabitethernet 1/0/1\nipv6 urpf loose\n",
+    ),
+    (
+        "huawei_vrpv8",
+        "ne",
+        # NetEngine 8000 F1A command reference, "ipv6 urpf (interface view)", format lines
+        # (http://a10.tagan.ru/huawei/netengine8000f1a/command/8090/ipv6_urpf(interface).html)
+        "system-view\ninterface GigabitEthernet0/1/0\nipv6 urpf strict allow-default\nundo ipv6 urpf\n",
     ),
     (
         "cisco_ios",
