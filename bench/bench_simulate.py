@@ -4,10 +4,12 @@ Prints:
 1. the capacity model on the sample city (3 years) vs a bare SimPy loop doing the same
    number of events — its SimPy events plus its hourly samples, which are computed from the
    record of changes rather than scheduled — and their ratio (goal ≥ 0.5);
-2. wall time of a one-year backup simulation of the sample city (goal ≤ 30 s);
-3. wall time of a one-year backup simulation of a 5,000-system synthetic city.
+2. wall time of the gate's R replications (default 20) of its simulated checks on the sample
+   city with 2 worker processes (goal ≤ 60 s on 2 cores);
+3. wall time of a one-year backup simulation of the sample city (goal ≤ 30 s);
+4. wall time of a one-year backup simulation of a 5,000-system synthetic city.
 
-Usage: python bench/bench_simulate.py [--days N] [--systems N]
+Usage: python bench/bench_simulate.py [--days N] [--systems N] [--replications R]
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gate import checks  # noqa: E402
 from model import load_city  # noqa: E402
 from model.synth import SynthSpec, write  # noqa: E402
 from simulate import backup, capacity, load  # noqa: E402
-from simulate.settings import BackupSettings, CapacitySettings  # noqa: E402
+from simulate.settings import BackupSettings, CapacitySettings, Settings  # noqa: E402
 
 CITY = Path(__file__).resolve().parents[1] / "examples" / "sample-city"
 
@@ -49,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--systems", type=int, default=5000)
+    ap.add_argument("--replications", type=int, default=20)
     args = ap.parse_args()
     m = load_city(CITY)
     load.table(m)  # history parsing is not the event loop: load it before timing
@@ -77,6 +81,19 @@ def main() -> None:
     print(
         f"  (SimPy events alone: the model does {events:,} in {model_s:.3f} s, the bare loop in "
         f"{bare_events:.4f} s: ratio {bare_events / model_s:.3f})",
+        flush=True,
+    )
+
+    settings = Settings.model_validate({"gate": {"replications": args.replications}})
+    t0 = time.perf_counter()
+    run = checks.evaluate(m, None, settings, 1, None, {"fit", "ipv6", "tenants"}, jobs=2)
+    wall = time.perf_counter() - t0
+    print(
+        f"gate, {args.replications} replications each of capacity ({settings.gate.capacity_years:g} year) "
+        f"and backup ({settings.gate.backup_days} nights + the city-wide failover) on the sample city, "
+        f"2 worker processes: {wall:.1f} s wall (capacity {run.checks['capacity']['seconds']:.1f} s, "
+        f"backup {run.checks['backup']['seconds']:.1f} s; goal <= 60 s on 2 cores), "
+        f"decision {'no-go' if run.reasons else 'go'}",
         flush=True,
     )
 

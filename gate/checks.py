@@ -17,12 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from capacity import kpi
+from gate import simulated
 from model.city import CityModel
 from simulate import backup as backup_lib
 from simulate import capacity as capacity_lib
+from simulate import replicate
 from simulate.settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Reason:
     value: float | str | None
     limit: float | str | None
     message: str
+    probability: float | None = None  # simulated checks: share of replications it was seen in
+    ci95: list[float] | None = None
 
 
 @dataclass
@@ -43,16 +47,18 @@ class GateRun:
     settings: Settings
     seed: int
     lock_path: Path | None
+    jobs: int | None = None
+    scheduler: str | None = None
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[Reason] = field(default_factory=list)
     checks: dict[str, dict] = field(default_factory=dict)
     results: dict[str, dict] = field(default_factory=dict)
 
-    def stop(self, check: str, subject: str, value, limit, message: str) -> None:
-        self.reasons.append(Reason(check, subject, value, limit, message))
+    def stop(self, check: str, subject: str, value, limit, message: str, p=None, ci=None) -> None:
+        self.reasons.append(Reason(check, subject, value, limit, message, p, ci))
 
-    def warn(self, check: str, subject: str, value, limit, message: str) -> None:
-        self.warnings.append(Reason(check, subject, value, limit, message))
+    def warn(self, check: str, subject: str, value, limit, message: str, p=None, ci=None) -> None:
+        self.warnings.append(Reason(check, subject, value, limit, message, p, ci))
 
 
 def _fit(run: GateRun) -> None:
@@ -194,102 +200,56 @@ def _tenants(run: GateRun) -> None:
     }
 
 
+def _simulated(run: GateRun, name: str, fn, args: tuple, findings, distribution) -> None:
+    """Run `gate.replications` replications of one model; decide on each finding's probability."""
+    gate = run.settings.gate
+    datas = replicate.run(
+        fn, args, run.seed, gate.replications, jobs=run.jobs, scheduler=run.scheduler
+    )
+    per_rep = [findings(d, gate) for d in datas]
+    threshold = gate.max_violation_probability
+    first = dict(datas[0])
+    first["replications"] = {**distribution(datas), **simulated.summary(datas, per_rep, threshold)}
+    run.results[name] = first
+    for f, p in simulated.decide(per_rep, threshold):
+        where = (
+            f" — in {p['k']} of {p['n']} replications (p = {p['p']:.2f}, "
+            f"95% CI {p['ci95'][0]:.2f}–{p['ci95'][1]:.2f})"
+            if p["n"] > 1
+            else ""
+        )
+        report = run.stop if p["nogo"] else run.warn
+        report(f.check, f.subject, f.value, f.limit, f.message + where, p["p"], p["ci95"])
+
+
 def _capacity(run: GateRun) -> None:
     """Capacity with the next wave added: peaks against the target, placements that failed."""
     gate = run.settings.gate
     settings = run.settings.capacity.model_copy(
         update={"years": gate.capacity_years, "target_utilisation": gate.target_utilisation}
     )
-    data = capacity_lib.run(run.model, settings, run.seed, run.wave)
-    run.results["capacity"] = data
-    for name, z in data["zones"].items():
-        if z["peak_utilisation"] > gate.target_utilisation:
-            run.stop(
-                "zone_peak",
-                name,
-                z["peak_utilisation"],
-                gate.target_utilisation,
-                f"zone {name}'s simulated peak utilisation {z['peak_utilisation']:.1%} is above "
-                f"{gate.target_utilisation:.0%}; {z['nodes_needed']} nodes needed, {z['nodes']} present",
-            )
-        failures = z["placement_failures"]
-        for kind in ("arrival", "growth"):
-            if failures[kind]:
-                run.stop(
-                    "placement_failure",
-                    name,
-                    failures[kind],
-                    0,
-                    f"zone {name}: {failures[kind]} {kind} placement(s) found no node with room",
-                )
-        if failures["evacuation"]:
-            report = run.stop if gate.evacuation_failures_are_nogo else run.warn
-            report(
-                "evacuation_failure",
-                name,
-                failures["evacuation"],
-                0,
-                f"zone {name}: {failures['evacuation']} VM(s) waited for a node after a failure (no N+1 headroom)",
-            )
+    _simulated(
+        run,
+        "capacity",
+        capacity_lib.replication,
+        (run.model, settings, run.wave),
+        simulated.capacity_findings,
+        capacity_lib.distribution,
+    )
 
 
 def _backup(run: GateRun) -> None:
-    """Backup and DR nights with the migrated systems: RPO, RTO, the window."""
+    """Backup and DR nights with the migrated systems: RPO, RTO, replication, the window."""
     gate = run.settings.gate
     settings = run.settings.backup.model_copy(update={"days": gate.backup_days})
-    data = backup_lib.run(run.model, settings, run.seed, run.wave)
-    run.results["backup"] = data
-    for row in data["systems"]:
-        if not row["rpo_ok"]:
-            bound = row["rpo_bound_s"]
-            run.stop(
-                "rpo",
-                row["id"],
-                row["rpo_s"],
-                bound,
-                f"system {row['id']} (DR level {row['dr_level']}): simulated RPO {row['rpo_s'] / 3600:.1f} h "
-                f"is above the level's bound {bound / 3600:.1f} h",
-            )
-        if row["rto_ok"] is False:
-            bound = row["rto_bound_s"]
-            report = run.stop if gate.rto_is_nogo else run.warn
-            if row["rto_s"] is None:
-                report(
-                    "dr_capacity",
-                    row["id"],
-                    None,
-                    None,
-                    f"system {row['id']} (DR level {row['dr_level']}) cannot be recovered at the DR site "
-                    f"in a city-wide failover: {row['dr_host_problem']}",
-                )
-            else:
-                report(
-                    "rto",
-                    row["id"],
-                    row["rto_s"],
-                    bound,
-                    f"system {row['id']} (DR level {row['dr_level']}): simulated RTO {row['rto_s'] / 3600:.1f} h "
-                    f"is above the level's bound {bound / 3600:.1f} h",
-                )
-    for v in data["replication_violations"]:
-        run.stop(
-            "replication",
-            v["site"],
-            v["shortfall_mbps"],
-            0,
-            f"the link to {v['site']} cannot carry its continuous replication: "
-            f"{v['shortfall_mbps']:g} Mbit/s short of the write rate",
-        )
-    window = data["window"]
-    if window["nights_over"]:
-        report = run.stop if gate.backup_window_is_nogo else run.warn
-        report(
-            "backup_window",
-            "backup",
-            window["max_h"],
-            window["window_h"],
-            f"{window['nights_over']} of {window['nights']} nights ran past the {window['window_h']:g} h backup window",
-        )
+    _simulated(
+        run,
+        "backup",
+        backup_lib.replication,
+        (run.model, settings, run.wave),
+        simulated.backup_findings,
+        backup_lib.distribution,
+    )
 
 
 CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
@@ -310,10 +270,20 @@ def evaluate(
     lock_path: Path | None = None,
     skip: set[str] = frozenset(),
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> GateRun:
-    """Run every check; `wave` defaults to the model's next wave (None: nothing pending)."""
+    """Run every check; `wave` defaults to the model's next wave (None: nothing pending).
+    The simulated checks run their replications on `jobs` processes (default: CPU count)
+    or on the Dask cluster at `scheduler`."""
     run = GateRun(
-        model, model.next_wave if wave is None else wave, settings or Settings(), seed, lock_path
+        model,
+        model.next_wave if wave is None else wave,
+        settings or Settings(),
+        seed,
+        lock_path,
+        jobs,
+        scheduler,
     )
     for name, check in CHECKS:
         if name in skip:
@@ -372,6 +342,12 @@ def summary(run: GateRun) -> dict:
             "window": back["window"],
             "rpo_violations": back["rpo_violations"],
             "rto_violations": back["rto_violations"],
+            "replication_violations": back["replication_violations"],
+        },
+        "replications": {
+            name: run.results[name]["replications"]
+            for name in ("capacity", "backup")
+            if name in run.results
         },
         "settings": run.settings.gate.model_dump(),
     }

@@ -41,6 +41,9 @@ def run_gate(
     seed: int,
     lock: Path | None,
     skip: list[str],
+    replications: int | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> gate.GateRun:
     unknown = set(skip) - set(CHECK_NAMES)
     if unknown:
@@ -48,6 +51,10 @@ def run_gate(
             f"--skip {', '.join(sorted(unknown))}: known checks are {', '.join(CHECK_NAMES)}"
         )
     settings = load_settings(settings_file)
+    if replications is not None:
+        settings = settings.model_copy(
+            update={"gate": settings.gate.model_copy(update={"replications": replications})}
+        )
     with Progress(
         SpinnerColumn(),
         TextColumn("plan: {task.description}"),
@@ -64,6 +71,8 @@ def run_gate(
             resolve_lock(m, lock),
             set(skip),
             progress=lambda name: progress.update(task, description=name),
+            jobs=jobs,
+            scheduler=scheduler,
         )
 
 
@@ -81,11 +90,36 @@ def plan(
         typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)"),
     ] = None,
     skip: Annotated[list[str], typer.Option(help=f"skip a check ({', '.join(CHECK_NAMES)})")] = [],  # noqa: B006
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=10_000,
+            help="replications of each simulated check (default gate.replications: 20)",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", min=1, help="worker processes for the replications (default: CPU count)"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="dask.distributed scheduler address: run the replications there"
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check a change against capacity, DR, IPv6 and policy before it is applied: go or no-go."""
     m = load(city)
-    run = run_gate(m, wave, settings, seed, lock, skip)
+    try:
+        run = run_gate(m, wave, settings, seed, lock, skip, replications, jobs, scheduler)
+    except RuntimeError as exc:
+        if "dask" in str(exc):
+            raise UserError(str(exc)) from None
+        raise
     data = gate.summary(run)
     if as_json:
         print_json(data)

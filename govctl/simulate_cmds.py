@@ -31,7 +31,7 @@ from govctl.common import (
 )
 from simulate import backup as backup_lib
 from simulate import capacity as capacity_lib
-from simulate import report
+from simulate import replicate, report
 from simulate import rollout as rollout_lib
 from simulate import validate as validate_lib
 from simulate.settings import load_settings
@@ -96,6 +96,12 @@ def capacity(
         typer.Option(min=0.01, max=20, help="simulated years (default from settings: 3)"),
     ] = None,
     wave: Wave = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(min=2, max=100_000, help="independent replications: the peaks' distribution"),
+    ] = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
     settings: SettingsFile = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -105,10 +111,26 @@ def capacity(
     if years is not None:
         cfg = cfg.model_copy(update={"years": years})
     m = load(city)
-    with _fraction("capacity") as (task, bar):
-        data = capacity_lib.run(
-            m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f)
-        )
+    if replications:
+        with _progress("capacity replications", replications) as (task, bar):
+            datas = _replicated(
+                lambda p: replicate.run(
+                    capacity_lib.replication,
+                    (m, cfg, wave),
+                    seed,
+                    replications,
+                    jobs=jobs,
+                    scheduler=scheduler,
+                    progress=p,
+                ),
+                lambda k: bar.advance(task, k),
+            )
+        data = dict(datas[0], replications=capacity_lib.distribution(datas))
+    else:
+        with _fraction("capacity") as (task, bar):
+            data = capacity_lib.run(
+                m, cfg, seed=seed, wave=wave, progress=lambda f: bar.update(task, completed=f)
+            )
     paths = report.write(out, data)
     if as_json:
         print_json(data)
@@ -222,6 +244,14 @@ def validate(
     customers: Annotated[
         int | None, typer.Option(min=100, help="customers measured per replication")
     ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=0.5,
+            help="add replications until every 95% half-width is within this fraction of its estimate",
+        ),
+    ] = None,
     jobs: Jobs = None,
     scheduler: Scheduler = None,
     as_json: JsonFlag = False,
@@ -242,6 +272,7 @@ def validate(
                     jobs=jobs,
                     scheduler=scheduler,
                     progress=p,
+                    precision=precision,
                 ),
                 lambda k: bar.advance(task, k),
             )
@@ -255,8 +286,11 @@ def validate(
             lo, hi = data[f"{key}_ci95"]
             console.print(
                 f"{key}: {data[key]:.6f} (95% CI {lo:.6f}–{hi:.6f}), exact {data[f'{key}_exact']:.6f}, "
-                f"error {data[f'{key}_rel_error']:.2%}"
+                f"error {data[f'{key}_rel_error']:.2%}, half-width {data['relative_half_width'][key]:.2%}"
             )
+    if precision is not None:
+        met = "met" if data["precision_met"] else "NOT met (max replications reached)"
+        console.print(f"precision {precision:.2%} {met} after {data['replications']} replications")
 
 
 def _replicated(call, advance):

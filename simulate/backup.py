@@ -44,7 +44,7 @@ import simpy
 from infra.plan import sensitive_departments
 from model.city import CityModel
 from model.schema import System
-from simulate import drlevels, failover, waves
+from simulate import drlevels, failover, replicate, waves
 from simulate.engine import CountingEnvironment
 from simulate.flows import Link
 from simulate.settings import BackupSettings
@@ -451,4 +451,31 @@ def _report(
             }
             for lv in drlevels.LEVELS
         },
+    }
+
+
+def replication(args: tuple, seed: int) -> dict:
+    """One replication for `simulate.replicate.run`: args are (model, settings, wave)."""
+    model, settings, wave = args
+    return run(model, settings, seed, wave)
+
+
+def distribution(datas: list[dict]) -> dict:
+    """Across replications: each level's worst RPO and RTO, and the longest night."""
+
+    def spread(values):
+        values = [v for v in values if v is not None]
+        return replicate.describe(values) if values else None
+
+    return {
+        "replications": len(datas),
+        "seeds": [d["seed"] for d in datas],
+        "by_level": {
+            lv: {
+                "worst_rpo_s": spread([d["by_level"][lv]["worst_rpo_s"] for d in datas]),
+                "worst_rto_s": spread([d["by_level"][lv]["worst_rto_s"] for d in datas]),
+            }
+            for lv in datas[0]["by_level"]
+        },
+        "window_max_h": spread([d["window"]["max_h"] for d in datas]),
     }

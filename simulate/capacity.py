@@ -40,7 +40,7 @@ import numpy as np
 from model.city import CityModel
 from model.schema import System, SystemState, Zone
 from simulate import load as load_lib
-from simulate import waves
+from simulate import replicate, waves
 from simulate.engine import CountingEnvironment, NodePool
 from simulate.settings import CapacitySettings
 
@@ -441,3 +441,28 @@ def simulate(
         load, n_days, settings.bootstrap_block_days, np.random.default_rng(rng.randrange(2**63))
     )
     return Simulation(env, zones, plan, arrived[0], load, load_lib.columns(src, hours))
+
+
+def replication(args: tuple, seed: int) -> dict:
+    """One replication for `simulate.replicate.run`: args are (model, settings, wave)."""
+    model, settings, wave = args
+    return run(model, settings, seed, wave)
+
+
+def distribution(datas: list[dict]) -> dict:
+    """Per zone, across replications: the peak, the p95 and nodes needed (mean, interval,
+    spread), the probability the peak is over the target, and every replication's peak."""
+    target = datas[0]["settings"]["target_utilisation"]
+    out = {}
+    for name in datas[0]["zones"]:
+        zs = [d["zones"][name] for d in datas]
+        needed = [z["nodes_needed"] for z in zs if z["nodes_needed"] is not None]
+        peaks = [z["peak_utilisation"] for z in zs]
+        out[name] = {
+            "peak_utilisation": replicate.describe(peaks),
+            "p95_utilisation": replicate.describe([z["p95_utilisation"] for z in zs]),
+            "nodes_needed": replicate.describe(needed) if needed else None,
+            "p_over_target": replicate.proportion(sum(p > target for p in peaks), len(peaks)),
+            "peaks": peaks,
+        }
+    return {"replications": len(datas), "seeds": [d["seed"] for d in datas], "zones": out}

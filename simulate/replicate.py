@@ -63,6 +63,29 @@ def mean_ci(values: Sequence[float]) -> dict:
     return {"mean": mean, "ci95": [mean - half, mean + half], "half_width": half, "n": n}
 
 
+def describe(values: Sequence[float]) -> dict:
+    """Mean with its 95% interval, and the spread: p5, p50, p95, min, max."""
+    a = np.asarray(values, dtype=float)
+    out = mean_ci(list(a)) if len(a) > 1 else {"mean": float(a[0]), "ci95": None, "n": 1}
+    out = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()
+    }
+    out.pop("half_width", None)
+    for q in (5, 50, 95):
+        out[f"p{q}"] = float(np.percentile(a, q))
+    out["min"], out["max"] = float(a.min()), float(a.max())
+    return out
+
+
+def proportion(k: int, n: int) -> dict:
+    """k of n replications: the estimate and its 95% Wilson score interval."""
+    z = 1.959964
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {"k": k, "n": n, "p": p, "ci95": [max(0.0, centre - half), min(1.0, centre + half)]}
+
+
 def _run_chunk(fn: Callable, args: Any, chunk: list[tuple[int, int]]) -> list[tuple[int, Any]]:
     return [(i, fn(args, s)) for i, s in chunk]
 
@@ -76,14 +99,19 @@ def run(
     jobs: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
+    first: int = 0,
 ) -> list[Any]:
     """Run `n` replications of `fn(args, seed_i)`; results in replication order.
 
     jobs=1 runs inline; otherwise a process pool of `jobs` workers (default: CPU count).
     `scheduler` (a dask.distributed address) runs them on that cluster instead.
-    `progress(k)` is called as k more replications finish.
+    `progress(k)` is called as k more replications finish. `first` skips that many
+    replications: replications first … first+n−1 get the seeds they have in one longer run
+    (so a run can be extended round by round).
     """
-    pairs = list(enumerate(seeds(seed, n)))
+    if n <= 0:
+        return []
+    pairs = list(enumerate(seeds(seed, first + n)[first:]))
     workers = jobs or os.cpu_count() or 1
     if scheduler is None and (workers == 1 or n == 1):
         out = []

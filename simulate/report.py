@@ -76,6 +76,26 @@ def capacity_markdown(d: dict) -> str:
         )
     )
     lines += ["", *[f"![{n}](capacity-{n}.png)" for n in d["zones"]], ""]
+    reps = d.get("replications")
+    if reps:
+        lines += [
+            f"## Across {reps['replications']} replications",
+            "",
+            "| zone | peak mean (95% CI) | peak p5–p95 | peak max | P(peak > target) (95% CI) | nodes needed p50 (max) |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, z in reps["zones"].items():
+            p, n = z["peak_utilisation"], z["nodes_needed"]
+            ci = p["ci95"]
+            over = z["p_over_target"]
+            needed = "—" if n is None else f"{n['p50']:.0f} ({n['max']:.0f})"
+            lines.append(
+                f"| {name} | {_pct(p['mean'])} ({_pct(ci[0]) if ci else '—'}–{_pct(ci[1]) if ci else '—'}) | "
+                f"{_pct(p['p5'])}–{_pct(p['p95'])} | {_pct(p['max'])} | {over['p']:.2f} "
+                f"({over['ci95'][0]:.2f}–{over['ci95'][1]:.2f}) | "
+                f"{needed} |"
+            )
+        lines += ["", "![peaks across replications](capacity-peaks.png)", ""]
     return "\n".join(lines)
 
 
@@ -106,6 +126,21 @@ def capacity_figures(d: dict) -> dict[str, bytes]:
         ax.set_title(f"zone {name}: {z['nodes']} nodes, peak {_pct(z['peak_utilisation'])}")
         ax.legend(loc="upper left", fontsize=8)
         out[f"capacity-{name}.png"] = _png(fig)
+    reps = d.get("replications")
+    if reps and reps.get("zones"):
+        fig = Figure(figsize=(8, 3.2))
+        ax = fig.subplots()
+        every = [p * 100 for z in reps["zones"].values() for p in z["peaks"]]
+        lo, hi = min(every), max(every)
+        bins = [lo + (hi - lo + 1e-9) * k / 30 for k in range(31)]
+        for name, z in reps["zones"].items():
+            ax.hist([p * 100 for p in z["peaks"]], bins=bins, alpha=0.6, label=name)
+        ax.axvline(target * 100, color="red", ls="--", lw=1, label=f"target {target:.0%}")
+        ax.set_xlabel("zone peak utilisation %, one per replication")
+        ax.set_ylabel("replications")
+        ax.set_title(f"distribution of the zones' peaks over {reps['replications']} replications")
+        ax.legend(fontsize=8)
+        out["capacity-peaks.png"] = _png(fig)
     return out
 
 

@@ -162,6 +162,15 @@ class GateSettings(_Strict):
         1.0, gt=0, le=20, description="horizon of the plan's capacity simulation"
     )
     backup_days: int = Field(14, ge=1, le=366, description="nights of the plan's backup simulation")
+    replications: int = Field(
+        20, ge=1, le=10_000, description="independent replications of each simulated check"
+    )
+    max_violation_probability: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        description="a no-go finding seen in more than this share of replications stops the plan",
+    )
     rto_is_nogo: bool = Field(
         True, description="a simulated RTO above the DR level's bound is a no-go (else a warning)"
     )

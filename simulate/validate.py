@@ -13,6 +13,7 @@ is the mean over independent replications with a 95% Student-t interval.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 
@@ -118,8 +119,14 @@ def run(
     jobs: int | None = None,
     scheduler: str | None = None,
     progress=None,
+    precision: float | None = None,
+    max_replications: int = 2000,
 ) -> dict:
-    """Estimate the model's figures; return them with their intervals and the closed forms."""
+    """Estimate the model's figures; return them with their intervals and the closed forms.
+
+    With `precision` (e.g. 0.02), replications are added round by round until every
+    figure's 95% half-width is within that fraction of its estimate (rare blocking needs
+    more), or `max_replications` is reached (`precision_met` says which)."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     if servers < 1 or load <= 0:
@@ -132,16 +139,35 @@ def run(
     customers = customers or DEFAULT_RUN[model][1]
     if replications < 2:
         raise ValueError("at least 2 replications are needed for a confidence interval")
-    reps = run_replications(
-        replication,
-        (model, servers, load, warmup, customers),
-        seed,
-        replications,
-        jobs=jobs,
-        scheduler=scheduler,
-        progress=progress,
-    )
+    if precision is not None and not 0 < precision < 1:
+        raise ValueError(
+            f"precision must be between 0 and 1 (a relative half-width), not {precision}"
+        )
     truth = exact(model, servers, load)
+    args = (model, servers, load, warmup, customers)
+    reps: list[dict] = []
+    want = replications
+    while True:  # rounds: the first `replications`, then as many more as the spread asks for
+        reps += run_replications(
+            replication,
+            args,
+            seed,
+            want - len(reps),
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=progress,
+            first=len(reps),
+        )
+        if precision is None:
+            break
+        widths = _relative_half_widths(reps, truth)
+        worst = max(widths.values())
+        if worst <= precision or len(reps) >= max_replications:
+            break
+        # the half-width shrinks as 1/sqrt(n): aim 10% past the estimate, at least one more
+        need = math.ceil(len(reps) * (worst / precision) ** 2 * 1.1)
+        want = min(max_replications, max(need, len(reps) + 1))
+    replications = len(reps)
     out: dict = {
         "schema_version": SCHEMA_VERSION,
         "model": model,
@@ -159,4 +185,17 @@ def run(
         out[f"{key}_exact"] = true_value
         out[f"{key}_rel_error"] = abs(est["mean"] - true_value) / true_value if true_value else None
     out["events"] = sum(r["events"] for r in reps)
+    widths = _relative_half_widths(reps, truth)
+    out["relative_half_width"] = widths
+    out["precision"] = precision
+    out["precision_met"] = None if precision is None else max(widths.values()) <= precision
+    return out
+
+
+def _relative_half_widths(reps: list[dict], truth: dict) -> dict[str, float]:
+    """95% half-width over the estimate, per figure."""
+    out = {}
+    for key in truth:
+        est = mean_ci([r[key] for r in reps])
+        out[key] = est["half_width"] / est["mean"] if est["mean"] else math.inf
     return out

@@ -104,3 +104,26 @@ def test_validate_rejects_an_unstable_queue(capsys):
         main(["simulate", "validate", "--model", "erlang-c", "--servers", "2", "--load", "2"]) == 2
     )
     assert "load < servers" in capsys.readouterr().err
+
+
+def test_validate_precision_runs_until_the_half_width_is_met(capsys):
+    argv = ["simulate", "validate", "--model", "erlang-b", "--servers", "3", "--load", "2"]
+    argv += ["--replications", "3", "--customers", "4000", "--jobs", "1", "--precision", "0.05"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "precision 5.00% met after" in out
+    assert main([*argv[:-2], "--precision", "0", "--json"]) == 2  # out of range: a flag error
+
+
+def test_capacity_replications_give_the_peaks_distribution(tmp_path):
+    out = tmp_path / "sim"
+    argv = ["simulate", "capacity", CITY, "--out", str(out), "--years", "0.1"]
+    assert main([*argv, "--replications", "3", "--jobs", "1"]) == 0
+    data = json.loads((out / "capacity.json").read_text())
+    shared = data["replications"]["zones"]["shared"]
+    assert data["replications"]["replications"] == 3 and len(shared["peaks"]) == 3
+    assert shared["peak_utilisation"]["min"] == min(shared["peaks"])
+    assert data["zones"]["shared"]["peak_utilisation"] == shared["peaks"][0]
+    assert (out / "capacity-peaks.png").exists() and "Across 3 replications" in (
+        out / "capacity.md"
+    ).read_text()

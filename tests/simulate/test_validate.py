@@ -78,3 +78,21 @@ def test_same_seed_same_estimates_on_dask():
 def test_bad_arguments_are_clear_errors(args, message):
     with pytest.raises(ValueError, match=message):
         validate.run(*args, seed=1, replications=2, customers=100)
+
+
+def test_precision_adds_replications_until_the_half_width_is_within_it():
+    # short replications of 20,000 customers: 4 of them are far from 2%; the run extends
+    # itself, and its first replications are the ones a fixed run of 4 would make
+    short = validate.run("erlang-b", C, A, seed=8, replications=4, customers=20_000, jobs=2)
+    assert short["relative_half_width"]["p_block"] > 0.02 and short["precision_met"] is None
+    r = validate.run(
+        "erlang-b", C, A, seed=8, replications=4, customers=20_000, jobs=2, precision=0.02
+    )
+    lo, hi = r["p_block_ci95"]
+    assert r["precision_met"] and r["replications"] > 4
+    assert (hi - lo) / 2 <= 0.02 * r["p_block"] + 1e-12
+    assert r["relative_half_width"]["p_block"] <= 0.02
+    extended = validate.run(
+        "erlang-b", C, A, seed=8, replications=r["replications"], customers=20_000, jobs=2
+    )
+    assert extended["p_block"] == pytest.approx(r["p_block"], rel=1e-12)
