@@ -236,7 +236,6 @@ def exporter(
     try:
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    finally:  # Ctrl-C: stop serving; govctl says "interrupted" and exits 130
         server.shutdown()
         state.stop()
-        err.print("stopped")

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from model import CityModel, load_city
+if TYPE_CHECKING:  # the model (pydantic) loads when a command reads a city, not for --help
+    from model import CityModel
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,7 +45,22 @@ class NoGo(Exception):
 
 
 def load(city_dir: Path) -> CityModel:
+    from model import load_city
+
     return load_city(city_dir)
+
+
+@contextmanager
+def keeps(what: str | Callable[[], str | None]) -> Iterator[None]:
+    """Say what stays in place if the user interrupts (Ctrl-C) the work inside: `govctl`
+    then prints `interrupted; <what>` instead of `interrupted; nothing was written`. A
+    callable is asked at the moment of the interrupt (None: nothing was written yet)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if not getattr(exc, "kept", None):
+            exc.kept = what() if callable(what) else what  # type: ignore[attr-defined]
+        raise
 
 
 def print_json(data: Any) -> None:

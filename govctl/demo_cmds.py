@@ -20,7 +20,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from capacity import kpi as kpi_lib
-from govctl.common import DEFAULT_CITY, CityDir, UserError, console, err, load, pct
+from govctl.common import DEFAULT_CITY, CityDir, UserError, console, err, keeps, load, pct
 from model import CityModel
 from model.yamlio import write_atomic
 
@@ -182,20 +182,29 @@ def demo(
     )
     out.mkdir(parents=True, exist_ok=True)
     ctx = Context(m, city, out, seed)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    done: list[str] = []
+
+    def kept() -> str | None:  # what Ctrl-C leaves: the steps already finished
+        return f"the finished steps' files are kept in {out}/ ({', '.join(done)})" if done else None
+
+    with (
+        keeps(kept),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task("demo", total=len(STEPS))
         for step in STEPS:
             progress.update(task, description=step.name)
             s0 = time.perf_counter()
             summary = step.run(ctx)
             console.print(f"[green]✓[/] {step.name} ({time.perf_counter() - s0:.1f} s): {summary}")
+            done.append(step.name)
             progress.advance(task)
     console.print(
         f"done in {time.perf_counter() - t0:.0f} s. The city report: [bold]{ctx.data['page']}[/]"

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from govctl.common import CityDir, JsonFlag, UserError, console, err, load, print_json
-from govctl.tenants_cmds import engine_errors
+from govctl.common import CityDir, JsonFlag, UserError, console, err, keeps, load, print_json
+from govctl.tenants_cmds import STACK_KEPT, engine_errors
 from infra import drill as dr
 from infra import engine
 from infra.settings import to_config
@@ -48,7 +48,7 @@ def drill(
     city: Path, system_id: str, stack_name: str, state: Path, active: bool, as_json: bool
 ) -> None:
     m = load(city)
-    with engine_errors():
+    with engine_errors(), keeps(STACK_KEPT):
         try:
             last_wave = max((s.wave for s in m.systems if s.wave is not None), default=None)
             dr.standby(m, system_id, last_wave)  # refuse early: no warm replica in any wave

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from govctl.common import DEFAULT_CITY, JsonFlag, UserError, console, load, print_json
+from govctl.common import DEFAULT_CITY, JsonFlag, UserError, console, keeps, load, print_json
 from lab import extranet, topology
 
 lab_app = typer.Typer(
@@ -69,7 +69,11 @@ def up(
     """Build the lab (or repair it: re-running creates what is missing, restarts stopped daemons)."""
     _guard(extranet._require)
     topo = _topology(city, spec, lab_dir, platforms)
-    with Progress(console=console, transient=True, disable=as_json) as bar:
+    kept = (
+        f"what was built so far is recorded in {lab_dir / extranet.STATE_FILE}: "
+        "`govctl lab up` finishes it, `govctl lab down` removes it"
+    )
+    with keeps(kept), Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("starting nodes", total=len(topo.nodes))
         status = _guard(
             extranet.up,

@@ -15,7 +15,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govctl.common import DEFAULT_CITY, JsonFlag, UserError, console, err, load, print_json
+from govctl.common import (
+    DEFAULT_CITY,
+    JsonFlag,
+    UserError,
+    console,
+    err,
+    keeps,
+    load,
+    print_json,
+)
 from infra import plan as planner
 from lab import k8s
 
@@ -62,10 +71,15 @@ def up(
     names = cluster_names(city)
     _guard(k8s.find_binaries)
     quiet = contextlib.nullcontext()
+    kept = (
+        f"the processes started so far are recorded in {lab_dir / 'k8s' / k8s.STATE_FILE}: "
+        "`govctl lab k8s up` finishes, `govctl lab k8s down` stops them"
+    )
     with (
+        keeps(kept),
         quiet
         if as_json
-        else err.status(f"starting {len(names)} control planes ({', '.join(names)})…")
+        else err.status(f"starting {len(names)} control planes ({', '.join(names)})…"),
     ):
         result = _guard(k8s.up, lab_dir / "k8s", names, kubeconfig=lab_dir / "kubeconfig")
     if as_json:

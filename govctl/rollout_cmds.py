@@ -14,7 +14,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from govctl.common import JsonFlag, UserError, console, print_json
+from govctl.common import JsonFlag, UserError, console, keeps, print_json
 from lab.extranet import DEFAULT_LAB_DIR
 from model.schema import LEVELS
 
@@ -106,15 +106,25 @@ def push(
             )
         levels.append(items)
     total = sum(map(len, levels))
-    with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("pushing", total=total)
-        out = driver.rollout(
-            levels,
-            workers,
-            max_fail / 100,
-            check_mode=check,
-            on_done=lambda r: bar.update(task, advance=1, description=r["hostname"]),
+    done: list[str] = []
+
+    def kept() -> str | None:  # Ctrl-C: what stays changed on the devices
+        if check:
+            return None
+        return (
+            f"devices pushed before the interrupt keep their new configs ({len(done)} done; the "
+            "level under way finishes, each device with its post-check and rollback); the "
+            "levels after it were not touched"
         )
+
+    with keeps(kept), Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("pushing", total=total)
+
+        def finished(r: dict) -> None:
+            done.append(r["hostname"])
+            bar.update(task, advance=1, description=r["hostname"])
+
+        out = driver.rollout(levels, workers, max_fail / 100, check_mode=check, on_done=finished)
     data = {"schema_version": SCHEMA_VERSION, "check": check, **out}
     if as_json:
         print_json(data)

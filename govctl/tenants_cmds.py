@@ -7,6 +7,7 @@ without the Pulumi CLI, or with `--mock`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,6 +23,7 @@ from govctl.common import (
     UserError,
     console,
     err,
+    keeps,
     load,
     pct,
     print_json,
@@ -147,6 +149,12 @@ def checked(m, settings: StackSettings) -> None:
         raise UserError(str(exc)) from None
 
 
+STACK_KEPT = (
+    "the stack keeps what Pulumi did before the interrupt, as its state records it; "
+    "run the command again to finish"
+)
+
+
 @contextmanager
 def engine_errors() -> Iterator[None]:
     try:
@@ -239,7 +247,7 @@ def _run_op(
     as_json: bool,
 ) -> None:
     settings = stack_settings(city, render_dir, kubeconfig, contexts, wave, failover)
-    with engine_errors():
+    with engine_errors(), keeps(STACK_KEPT) if operation == "up" else contextlib.nullcontext():
         st = engine.stack(stack_name, settings, state, checkpoints=checkpoints)
         run = engine.preview if operation == "preview" else engine.up
         result = run(
@@ -321,7 +329,7 @@ def destroy_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Delete every resource of the stack (rendered files or cluster objects), as its state records them."""
-    with engine_errors():
+    with engine_errors(), keeps(STACK_KEPT):
         st = engine.open_stack(stack, state)
         result = engine.destroy(st, on_output=_stream(as_json), remove=remove)
     report(result, as_json)
