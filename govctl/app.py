@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str | Callable[[], Any], str]] = {
     ),
     "kpi": (
         "govctl.model_cmds:kpi",
-        "The plans' KPIs (上云率, 机房整合率, 专网迁移率, IPv6, coverage) against their targets.",
+        "The plans' KPIs against their year's targets, with trend; by county or department.",
     ),
     "model": ("govctl.model_cmds:model_app", "Synthetic cities and other model tools."),
     "demo": (

@@ -70,7 +70,7 @@ def test_each_listed_help_line_is_the_commands_own(name):
     command = load_command(name)
     assert command.name == name
     own = (command.help or "").strip().splitlines()[0]
-    assert COMMANDS[name][1] == own
+    assert COMMANDS[name][1] == own, "govctl/app.py COMMANDS: give the command's new help line"
 
 
 def test_every_command_of_the_areas_is_reachable(capsys):
