@@ -8,28 +8,42 @@ itself is `network.driver.rollout_device`, the code `govctl net push` runs.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+
+import yaml
 
 from network import driver
 
 STAGES = list(driver.STAGES)
+MODULE = Path(__file__).with_name("library") / "govcloud_device.py"
+SPEC_KEYS = ("type", "elements", "default", "choices", "required", "aliases")
+NO_LOG = frozenset({"password"})  # module documentation has no field for it: the one list
 
-ARGUMENT_SPEC = dict(
-    action=dict(type="str", default="rollout", choices=["rollout", "restore"]),
-    stages=dict(type="list", elements="str", default=STAGES, choices=STAGES),
-    hostname=dict(type="str", required=True),
-    host=dict(type="str", required=True),
-    platform=dict(type="str", required=True),
-    username=dict(type="str", required=True),
-    password=dict(type="str", no_log=True),
-    key_file=dict(type="path"),
-    known_hosts=dict(type="path"),
-    config=dict(type="path"),
-    backup_dir=dict(type="path", required=True),
-    uplinks=dict(type="list", elements="str", default=[]),
-    parent_loopback=dict(type="str"),
-    timeout=dict(type="float", default=30.0),
-)
+
+def documentation(module: Path = MODULE) -> dict:
+    """The module's DOCUMENTATION, read as ansible-doc reads it: the string literal assigned
+    to DOCUMENTATION at the module's top level, as YAML (the module is not imported)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"), str(module))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
+        ):
+            return yaml.safe_load(ast.literal_eval(node.value))
+    raise ValueError(f"{module}: no DOCUMENTATION")
+
+
+def argument_spec(doc: dict) -> dict:
+    """An AnsibleModule argument spec from the documented options: one source for both."""
+    spec = {}
+    for name, option in doc["options"].items():
+        spec[name] = {k: option[k] for k in SPEC_KEYS if k in option}
+        if name in NO_LOG:
+            spec[name]["no_log"] = True
+    return spec
+
+
+ARGUMENT_SPEC = argument_spec(documentation())
 
 FAILURE = {
     "unreachable": "unreachable: {}",
