@@ -22,6 +22,7 @@ from pathlib import Path
 
 import jinja2
 
+from model.outputs import quiet_worker
 from model.yamlio import StagedDir, write_atomic
 from network import grammar
 from network.plan import Link, Plan, uplink_numbers
@@ -393,7 +394,7 @@ def render_all(
             _JOB.update(model=model, plan=plan, settings=settings)
             try:
                 ctx = multiprocessing.get_context("fork")
-                with ctx.Pool(workers) as pool:
+                with ctx.Pool(workers, initializer=quiet_worker) as pool:
                     jobs = [(c, str(stage)) for c in chunks]
                     for n, found in pool.imap_unordered(_render_chunk, jobs):
                         findings += found

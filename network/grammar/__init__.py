@@ -701,5 +701,7 @@ def check_files(
             load(p)
     step = max(50, len(names) // (workers * 8))
     chunks = [(names[i : i + step], platform) for i in range(0, len(names), step)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    from model.outputs import quiet_worker
+
+    with multiprocessing.get_context("fork").Pool(workers, initializer=quiet_worker) as pool:
         return [f for part in pool.imap(_check_chunk, chunks) for f in part]
