@@ -218,14 +218,35 @@ class ExporterState:
             self._thread.join(timeout=5)
 
 
+def build_info() -> dict[str, str]:
+    """Labels of `govcloud_build_info`: the installed govcloud version (pyproject.toml's) and
+    the Python that runs the exporter."""
+    import platform
+    from importlib import metadata
+
+    try:
+        version = metadata.version("govcloud")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        version = "unknown"
+    return {"version": version, "python_version": platform.python_version()}
+
+
 class GovcloudCollector:
     """prometheus-client custom collector: formats the state's current snapshot at scrape time."""
 
     def __init__(self, state: ExporterState):
         self.state = state
+        self.build = build_info()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self.state.snapshot
+        info = GaugeMetricFamily(
+            "govcloud_build_info",
+            "Always 1: the govcloud version and Python that serve these metrics.",
+            labels=list(self.build),
+        )
+        info.add_metric(list(self.build.values()), 1.0)
+        yield info
         yield from _kpi_families(snap)
         yield from _capacity_families(snap)
         if snap.rpo or "backup" in snap.up:

@@ -214,3 +214,17 @@ def test_refresh_thread_publishes_new_snapshots(tmp_path):
     finally:
         state.stop()
     assert not state._thread.is_alive()
+
+
+def test_build_info_names_the_installed_version_and_python():
+    import platform
+    from importlib import metadata
+
+    state = ExporterState(CITY)
+    state.refresh()
+    (info,) = _samples(_scrape(state))["govcloud_build_info"]
+    assert info.value == 1.0
+    assert info.labels == {
+        "version": metadata.version("govcloud"),
+        "python_version": platform.python_version(),
+    }

@@ -64,6 +64,8 @@ def test_every_alert_and_recording_group_is_unit_tested():
         "GovcloudLongTermLowUtilisation",
         "GovcloudBackupRpoBreach",
         "GovcloudCollectorDown",
+        "GovcloudExporterDown",
+        "GovcloudExporterAbsent",
     }
     assert alerts <= tested_alerts, f"alerts never seen firing in a test: {alerts - tested_alerts}"
     ratios = {r["record"] for r in _rules() if r.get("record", "").endswith(":ratio")}
@@ -106,3 +108,65 @@ def test_rules_and_dashboard_only_use_names_that_exist():
         "datasource",
         "department",
     }
+
+
+README = ROOT / "monitoring/README.md"
+AGGREGATION = re.compile(
+    r"\b(sum|max|min|avg|count)\s*(?:(by|without)\s*\(([^)]*)\))?\s*\((?=[^)])"
+)
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of the headings: lower case, punctuation dropped, spaces to dashes."""
+    headings = re.findall(r"^#{1,6}\s+(.+?)\s*$", markdown, re.M)
+    return {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+
+
+def test_every_alert_has_a_runbook_section_in_the_readme():
+    anchors = _anchors(README.read_text(encoding="utf-8"))
+    for rule in _rules():
+        if "alert" in rule:
+            url = rule["annotations"].get("runbook_url", "")
+            assert url == f"monitoring/README.md#{rule['alert'].lower()}", rule["alert"]
+            assert url.split("#")[1] in anchors, f"no README section for {rule['alert']}"
+
+
+def _keeps_job(expr: str) -> list[str]:
+    """The aggregations of expr that would merge jobs or count an exporter's replicas twice
+    (`sum by (x)` without job, `sum(...)` over instances)."""
+    bad = []
+    for op, modifier, labels in AGGREGATION.findall(expr):
+        names = {n.strip() for n in labels.split(",")}
+        if modifier == "by" and "job" in names:
+            continue
+        if (
+            modifier == "without"
+            and "job" not in names
+            and (op == "max" or "instance" not in names)
+        ):
+            continue
+        bad.append(f"{op} {modifier} ({labels})".strip())
+    return bad
+
+
+def test_recordings_keep_job_and_count_replicas_once():
+    for rule in _rules():
+        if "record" in rule:
+            assert not _keeps_job(rule["expr"]), (rule["record"], _keeps_job(rule["expr"]))
+            assert "max without (instance)" in rule["expr"] or "/" in rule["expr"], rule["record"]
+
+
+def test_every_dashboard_query_selects_and_keeps_job():
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] if p["type"] != "row" for t in p["targets"]]
+    assert len(exprs) >= 20
+    for expr in exprs:
+        assert 'job=~"$job"' in expr, expr
+        assert not _keeps_job(expr), (expr, _keeps_job(expr))
+
+
+def test_the_job_check_catches_what_double_counts():
+    assert _keeps_job("sum(govcloud_system_compress_candidate)")
+    assert _keeps_job("sum by (department) (govcloud_tenant_cpu_request_cores)")
+    assert _keeps_job("sum without (instance) (govcloud_tenant_cpu_request_cores)")
+    assert not _keeps_job("sum by (job) (max without (instance) (govcloud_x))")
