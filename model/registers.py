@@ -23,7 +23,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from model.schema import Code12, DeptCode, Strict, SystemId, Text
+from model.schema import Code12, DeptCode, Label, Strict, SystemId, Text
 
 NetworkId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,30}$")]
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
@@ -55,7 +55,7 @@ class TargetKind(StrEnum):
 
 
 class Target(Strict):
-    indicator: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    indicator: Label
     year: int = Field(ge=2000, le=2100)
     target: float = Field(ge=0, le=1, description="a share, 0–1 (80% is 0.8)")
     kind: TargetKind
@@ -109,7 +109,7 @@ class ExceptionKind(StrEnum):
 
 class PlanException(Strict):
     kind: ExceptionKind
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    subject: Label
     reason: Text
     approved_by: Text
     approved_on: date

@@ -29,7 +29,44 @@ Hostname = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[
 DeptCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
 SystemId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
 RoomId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,30}$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+FORBIDDEN_IN_TEXT = frozenset('!#;\\`$"') | {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
+FORBIDDEN_IN_TEXT |= {"\u2028", "\u2029", "\ufeff"}
+"""What no free-text field may hold: control characters (newline, CR, NUL, …), Unicode line
+separators, and the comment or separator characters of device CLIs and shells (`!` IOS, `#`
+VRP/Comware, `;` shells, `\\`, backquote, `$`, `"`). Free text reaches device configs
+(descriptions), manifests and commands; these are the characters that would let it add a
+line or a command there."""
+
+
+def _plain_text(value: str) -> str:
+    bad = sorted({c for c in value if c in FORBIDDEN_IN_TEXT})
+    if bad:
+        shown = ", ".join(repr(c) if c.isprintable() else f"U+{ord(c):04X}" for c in bad)
+        raise ValueError(f"must not contain {shown} (free text is one line of plain characters)")
+    return value
+
+
+_ONE_LINE = AfterValidator(_plain_text)
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), _ONE_LINE
+]
+"""Names and descriptions (Chinese or not): one line, none of `FORBIDDEN_IN_TEXT`. Every
+string a planner writes in prose is a `Text` (or a shorter `Label`)."""
+Label = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True), _ONE_LINE
+]
+"""A short free-text identifier (an indicator, a subject): 64 characters at most."""
+
+InterfaceName = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_.:/-]*( ?[0-9][0-9_.:/-]*)?$"),
+]
+"""A device interface as the vendor names it: `GE0/0/1`, `GigabitEthernet 0/1` (RGOS puts a
+space before the number), `Ten-GigabitEthernet1/0/1`, `eth0.100`, `up0`."""
+
+GroupName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$")]
+"""An identity-provider group (`govcloud:<slug>:admins`), written into RBAC manifests."""
 
 
 AGGREGATE_SPACES = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::/7"))
@@ -297,7 +334,7 @@ class Department(Strict):
     egress_allow: list[IPPrefix] = Field(
         default_factory=list, description="declared egress destinations (MLPS 3)"
     )
-    admin_group: Text | None = None
+    admin_group: GroupName | None = None
 
     @property
     def group(self) -> str:
@@ -373,7 +410,7 @@ class MachineRoomsFile(Strict):
 class Uplink(Strict):
     peer: Hostname
     bandwidth_mbps: int = Field(gt=0)
-    interface: Text | None = None
+    interface: InterfaceName | None = None
 
 
 class Device(Strict):

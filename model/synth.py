@@ -844,7 +844,7 @@ def _targets() -> list[dict]:
             (0.30, 0.50, 0.70),
             "expected",
             "jiujiang",
-            "存量重要信息系统密码应用安全性评估 (no figure in the plan; the city's own)",
+            "存量重要信息系统密码应用安全性评估 (no figure in the plan, the city's own)",
         ),
         (
             "security_spend_share",
