@@ -8,11 +8,21 @@ live in `model/rules.py`.
 from __future__ import annotations
 
 import ipaddress
+import typing
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 # --- scalar types -----------------------------------------------------------------------
 
@@ -128,10 +138,54 @@ IPPrefix = Annotated[str, AfterValidator(_ip_net)]
 IPv4Addr = Annotated[str, AfterValidator(_ipv4_addr)]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors; nothing is silently dropped."""
+def _numeric_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """Fields typed int or float (not bool): a YAML `true` there is a mistake, not 1."""
+    found = cls.__dict__.get("_numeric")
+    if found is None:
+        found = frozenset(
+            name
+            for name, f in cls.model_fields.items()
+            if {int, float} & set(_plain_types(f.annotation))
+            and bool not in _plain_types(f.annotation)
+        )
+        cls._numeric = found
+    return found
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+def _plain_types(annotation) -> tuple:
+    """int | None → (int, NoneType); Annotated[float, …] → (float,); list[int] → (list,)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _plain_types(typing.get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return tuple(t for a in typing.get_args(annotation) for t in _plain_types(a))
+    return (annotation,)
+
+
+class Bounded(BaseModel):
+    """Every input file's models: unknown keys are errors, numbers are finite (no `.inf`,
+    `.nan`), and a boolean is never taken for a number. Bounds are per field (`Field`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data):
+        if isinstance(data, dict):
+            for name in _numeric_fields(cls):
+                if isinstance(data.get(name), bool):
+                    raise PydanticCustomError(
+                        "bool_as_number",
+                        "{field}: expected a number, found a boolean ({value})",
+                        {"field": name, "value": str(data[name]).lower()},
+                    )
+        return data
+
+
+class Strict(Bounded):
+    """The city model's models: unknown keys are errors; nothing is silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 # --- enums ----------------------------------------------------------------------------

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import jinja2
 
-from model.outputs import quiet_worker
-from model.yamlio import StagedDir, write_atomic
+from model.outputs import StagedDir, quiet_worker, write_atomic
 from network import grammar
 from network.plan import Link, Plan, uplink_numbers
 from network.platforms import PlatformFacts, facts, family_of
