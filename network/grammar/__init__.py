@@ -213,6 +213,12 @@ class Command:
     families: tuple[str, ...] = ()
     """Only on these device families (empty: every family of the platform)."""
 
+    def __post_init__(self) -> None:
+        self.plain = not (
+            self.enters or self.leave or self.requires or self.sets or self.undo_sets or self.commit
+        )
+        """Moves no view and touches no state: a line of it needs no more than its lookup."""
+
 
 @dataclass(frozen=True)
 class Family:
@@ -468,7 +474,13 @@ class Session:
         g = self.grammar
         stack = self.stack
         depth = len(stack)
-        hit = g.lookup(line, stack[-1][0], self.family)
+        hit = g._memo.get((stack[-1][0], self.family, line), _MISS)
+        if hit is _MISS:
+            hit = g.lookup(line, stack[-1][0], self.family)
+        if hit is not None and hit[0].plain and hit[3] is None:  # the common case
+            if hit[0].changes:
+                self.pending = True
+            return None, hit[0], hit[1], hit[2]
         if hit is None and g.fallback:  # IOS-like: try the modes above, leaving the sub-modes
             for d in range(depth - 2, 0, -1):
                 hit = g.lookup(line, stack[d][0], self.family)
