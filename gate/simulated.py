@@ -139,8 +139,10 @@ def backup_findings(data: dict, gate: GateSettings) -> list[Finding]:
 
 
 def _worst(findings: list[Finding]) -> Finding:
-    numeric = [f for f in findings if isinstance(f.value, int | float)]
-    return max(numeric, key=lambda f: f.value) if numeric else findings[0]
+    numeric = [
+        (float(f.value), k) for k, f in enumerate(findings) if isinstance(f.value, int | float)
+    ]
+    return findings[max(numeric)[1]] if numeric else findings[0]
 
 
 def decide(per_replication: list[list[Finding]], threshold: float) -> list[tuple[Finding, dict]]:

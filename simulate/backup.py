@@ -3,7 +3,7 @@
 Processes over resources, in seconds (t=0 is midnight before the first night):
 - each DR link (`city.sites[].link_mbps` of the `dr_same_city` and `backup_offsite` sites)
   is a `flows.Link` shared max-min fair by its transfers, with `streams` parallel backup
-  streams (a SimPy Resource) and path failures: a link of n paths sees path failures
+  streams (processes taking the link's queue of jobs in order) and path failures: a link of n paths sees path failures
   at 1/`link_mtbf_days` in all (each path at 1/(n × MTBF)), exponential repairs; it loses
   capacity with each path down and is down only when every path is;
 - every night each system backs up to the off-site site, scheduled as operators do it: jobs
@@ -35,11 +35,12 @@ copy's path, if the DR cluster has room for it.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import simpy
 
 from infra.plan import sensitive_departments
 from model.city import CityModel
@@ -182,7 +183,7 @@ def run(
     def grown(t: float) -> float:
         return (1 + settings.data_growth_per_year) ** (t / (365 * DAY))
 
-    cont = {role: [] for role in caps}
+    cont: dict[str, list[System]] = {role: [] for role in caps}
     for s in systems:
         if drlevels.level(s.dr_level).mode == "continuous":
             cont[copy_role(s.dr_level, caps)].append(s)
@@ -194,7 +195,6 @@ def run(
         )
 
     links = {role: Link(env, role, bps, write_rate(role, 0.0)) for role, (_, bps) in caps.items()}
-    streams = {role: simpy.Resource(env, capacity=settings.streams) for role in caps}
     stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
     sensitive = sensitive_departments(model)
     home = {s.id: nightly_role(s, caps, sensitive) for s in systems}
@@ -211,19 +211,34 @@ def run(
             seed_copy = Copy(0.0, 0.0, True, s.data_gib * GIB * settings.compression, 0.0)
             chains[(s.id, role)] = [seed_copy]
     running: set[tuple[str, str]] = set()
-    nights = [
+    nights: list[dict[str, Any]] = [
         {"night": d, "jobs": 0, "done": 0, "last_done": None, "skipped": 0, "bytes": 0.0}
         for d in range(settings.days)
     ]
     outages: dict[str, list[tuple[float, float]]] = {role: [] for role in caps}
     down_since: dict[str, float | None] = {role: None for role in caps}
 
-    def job(s: System, role: str, full: bool, night: dict | None):
-        key = (s.id, role)
-        running.add(key)
-        chain = chains[key]
-        with streams[role].request() as req:  # jobs are started in priority order
-            yield req
+    queues: dict[str, deque] = {role: deque() for role in caps}
+    idle: dict[str, list] = {role: [] for role in caps}
+
+    def submit(s: System, role: str, full: bool, night: dict | None) -> None:
+        """Queue a job for the link's streams; an idle stream picks it up at once."""
+        running.add((s.id, role))
+        queues[role].append((s, full, night))
+        if idle[role]:
+            idle[role].pop().succeed()
+
+    def stream(role: str):
+        """One backup stream of a link: takes the queued jobs in order, one at a time."""
+        queue, link = queues[role], links[role]
+        while True:
+            if not queue:
+                wake = env.event()
+                idle[role].append(wake)
+                yield wake
+                continue
+            s, full, night = queue.popleft()
+            chain = chains[(s.id, role)]
             snapshot = env.now
             data = s.data_gib * GIB * grown(snapshot)
             last = chain[-1].snapshot
@@ -233,13 +248,13 @@ def run(
             copy = Copy(snapshot, snapshot, full, change * settings.compression)
             chain.append(copy)
             size = change * ratio
-            yield links[role].transfer(size, stream_cap).done
-        copy.completed = env.now
-        running.discard(key)
-        if night is not None:
-            night["done"] += 1
-            night["bytes"] += size
-            night["last_done"] = env.now
+            yield link.transfer(size, stream_cap).done
+            copy.completed = env.now
+            running.discard((s.id, role))
+            if night is not None:
+                night["done"] += 1
+                night["bytes"] += size
+                night["last_done"] = env.now
 
     def nightly_process():
         order = sorted(systems, key=lambda s: (-s.dr_level, -s.data_gib, s.id))
@@ -255,7 +270,7 @@ def run(
                     continue
                 night["jobs"] += 1
                 full = (d - fulls[s.id]) % settings.full_every_days == 0
-                env.process(job(s, home[s.id], full, night))
+                submit(s, home[s.id], full, night)
 
     def batch_process():
         batched = [s for s in systems if drlevels.level(s.dr_level).mode == "batch"]
@@ -269,10 +284,10 @@ def run(
             for s in batched:
                 role = copy_role(s.dr_level, caps)
                 if (s.id, role) not in running:
-                    env.process(job(s, role, False, None))
+                    submit(s, role, False, None)
             t += step
 
-    paths_up = {role: paths[role] for role in caps}
+    paths_up: dict[str, int] = {role: paths[role] for role in caps}
     path_outages = {role: 0 for role in caps}
 
     def path_process(role: str, orng: random.Random):
@@ -292,10 +307,13 @@ def run(
             paths_up[role] += 1
             link.set_capacity(full * paths_up[role] / n)
             if paths_up[role] == 1:
-                outages[role].append((down_since[role], env.now))
+                outages[role].append((down_since[role] or 0.0, env.now))
                 down_since[role] = None
                 link.set_up(True)
 
+    for role in caps:
+        for _ in range(settings.streams):
+            env.process(stream(role))
     env.process(nightly_process())
     env.process(batch_process())
     if settings.link_outages:

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def arrivals(
         if s.state == SystemState.legacy:
             day = (
                 settings.first_wave_day
-                + (s.wave - first) * settings.wave_interval_days
+                + ((s.wave or first) - first) * settings.wave_interval_days
                 + rng.uniform(0, settings.wave_spread_days)
             )
             out.append((day * 24, s))
@@ -83,11 +84,11 @@ class ZoneSim:
         self.zone = zone
         self.env = env
         self.pool = NodePool(zone.nodes, zone.node_vcpu * zone.cpu_overcommit, zone.node_memory_gib)
-        self.want: dict[tuple, list[float]] = {}  # vm -> wanted [cpu, mem]
-        self.row: dict[tuple, int] = {}  # vm -> its load row
-        self.siblings: dict[tuple, list[tuple]] = {}
-        self.base: dict[tuple, tuple[float, float]] = {}  # vm -> size at t=0 (for packing)
-        self.pending: set[tuple] = set()
+        self.want: dict[Any, list[float]] = {}  # vm -> wanted [cpu, mem]
+        self.row: dict[Any, int] = {}  # vm -> its load row
+        self.siblings: dict[Any, list[Any]] = {}
+        self.base: dict[Any, tuple[float, float]] = {}  # vm -> size at t=0 (for packing)
+        self.pending: set[Any] = set()
         self.failures = {"arrival": 0, "evacuation": 0, "growth": 0}
         self.first_failure_h: float | None = None  # first arrival or growth that did not fit
         self.max_down = 0
@@ -97,7 +98,7 @@ class ZoneSim:
         self.changes: list[tuple] = []
         self.states: list[tuple[float, int, int]] = [(0.0, zone.nodes, 0)]
 
-    def _log(self, vm: tuple, pc: float, pm: float, wc: float, wm: float) -> None:
+    def _log(self, vm: Hashable, pc: float, pm: float, wc: float, wm: float) -> None:
         self.changes.append((self.env.now, self.row[vm], pc, pm, wc, wm))
 
     def _state(self) -> None:
@@ -110,11 +111,11 @@ class ZoneSim:
         if self.first_failure_h is None and kind != "evacuation":
             self.first_failure_h = self.env.now
 
-    def _avoid(self, vm: tuple) -> set[int]:
+    def _avoid(self, vm: Hashable) -> set[int]:
         where = self.pool.where
         return {where[s] for s in self.siblings[vm] if s != vm and s in where}
 
-    def _try_place(self, vm: tuple) -> bool:
+    def _try_place(self, vm: Hashable) -> bool:
         cpu, mem = self.want[vm]
         if self.pool.place(vm, cpu, mem, self._avoid(vm)) is None:
             return False
@@ -163,9 +164,11 @@ class ZoneSim:
         for want in self.want.values():
             want[0] *= factor
             want[1] *= factor
-        done: set[tuple] = set()
+        done: set[Any] = set()
         for node in range(pool.nodes):
-            old = {vm: size for vm, size in pool.vms[node].items() if vm not in done}
+            old: dict[Any, tuple[float, float]] = {
+                vm: size for vm, size in pool.vms[node].items() if vm not in done
+            }
             if not old:
                 continue
             done.update(old)
@@ -225,7 +228,7 @@ class ZoneSim:
             out["want_req_cpu"][sl] = state[2].sum()
             out["want_req_mem"][sl] = state[3].sum()
             k = end
-        times = np.arange(n) * step
+        times = np.arange(n, dtype=float) * step
         st = np.array(self.states)
         idx = np.searchsorted(st[:, 0], times + 1e-9, side="right") - 1
         out["up"] = st[idx, 1]
@@ -405,7 +408,7 @@ def simulate(
             if hour > env.now:
                 yield env.timeout(hour - env.now)
             vms = [(s.id, r) for r in range(s.replicas)]
-            zones[s.target_zone].arrive(vms, s.vcpu, s.memory_gib, load.row(s.id))
+            zones[str(s.target_zone)].arrive(vms, s.vcpu, s.memory_gib, load.row(s.id))
             arrived[0] += 1
 
     def growth_process(z: ZoneSim):

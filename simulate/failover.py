@@ -121,15 +121,15 @@ def recover(model: CityModel, settings: BackupSettings, needs: list[Need]) -> di
     stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
     restored: dict[str, float] = {}
 
-    def restore(need: Need):
-        with streams[need.path].request() as req:  # requested in priority order
+    def restore(need: Need, path: str):
+        with streams[path].request() as req:  # requested in priority order
             yield req
-            yield links[need.path].transfer(need.restore_bytes, stream_cap).done
+            yield links[path].transfer(need.restore_bytes, stream_cap).done
         restored[need.system.id] = env.now
 
     for need in sorted(needs, key=lambda n: _priority(n.system)):
         if problems[need.system.id] is None and need.path is not None:
-            env.process(restore(need))
+            env.process(restore(need, need.path))
     env.run()
     out = {}
     for need in needs:

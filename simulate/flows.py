@@ -55,6 +55,7 @@ class Link:
         self.lagging_s = 0.0  # time with a backlog
         self._last = env.now
         self._gen = 0
+        self._capped = 0  # flows with a cap of their own
 
     @property
     def current(self) -> float:
@@ -83,6 +84,7 @@ class Link:
             return flow
         self._advance()
         self.flows.append(flow)
+        self._capped += cap is not None
         self._reallocate()
         return flow
 
@@ -133,10 +135,13 @@ class Link:
         flows = self.flows
         left = self.available
         n = len(flows)
-        if all(f.cap is None for f in flows):  # the common case: equal shares
+        soonest: float | None = None
+        if not self._capped:  # the common case: equal shares
             share = left / n if n else 0.0
             for f in flows:
                 f.rate = share
+            if share > 0:
+                soonest = min(f.remaining for f in flows) / share
         else:
             for k, f in enumerate(
                 sorted(flows, key=lambda f: f.cap if f.cap is not None else float("inf"))
@@ -144,8 +149,8 @@ class Link:
                 share = left / (n - k)
                 f.rate = share if f.cap is None or f.cap >= share else f.cap
                 left -= f.rate
+            soonest = min((f.remaining / f.rate for f in flows if f.rate > 0), default=None)
         self._gen += 1
-        soonest = min((f.remaining / f.rate for f in flows if f.rate > 0), default=None)
         if self.backlog > 0 and self.current > self.write_rate:  # the queue drains then
             drained = self.backlog / (self.current - self.write_rate)
             soonest = drained if soonest is None else min(soonest, drained)
@@ -169,6 +174,7 @@ class Link:
                 f.remaining = 0.0
                 f.finished = now
                 f.done.succeed(f)
+                self._capped -= f.cap is not None
             else:
                 still.append(f)
         self.flows = still

@@ -65,6 +65,11 @@ class LoadTable:
         return self.rows.get(system_id, 0)
 
 
+def _offset_s(moment: datetime) -> float:
+    offset = moment.utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
 def _default_rows(weekday: np.ndarray) -> np.ndarray:
     how = (weekday[:, None] * 24 + np.arange(24)[None, :]).ravel()
     return default_profile()[:, how]
@@ -80,9 +85,7 @@ def _table(path: str, mtime: float, tz: str, requests: tuple) -> LoadTable:
         return LoadTable({}, _default_rows(weekday)[None], weekday)
     zone = ZoneInfo(tz)
     stamps = np.unique(np.concatenate([s.t for s in series.values()]))
-    offsets = np.array(
-        [datetime.fromtimestamp(float(t), zone).utcoffset().total_seconds() for t in stamps]
-    )
+    offsets = np.array([_offset_s(datetime.fromtimestamp(float(t), zone)) for t in stamps])
     local = {sid: s.t + offsets[np.searchsorted(stamps, s.t)] for sid, s in series.items()}
     first = min(int(v.min() // DAY_S) for v in local.values())
     last = max(int(v.max() // DAY_S) for v in local.values())
