@@ -54,8 +54,7 @@ def test_same_seeds_same_decision_inline_or_in_processes():
     assert a == b
     reps = a["replications"]
     assert reps["capacity"]["replications"] == 3 and len(set(reps["capacity"]["seeds"])) == 3
-    dist = reps["capacity"]["distribution"]["shared"]["peak_utilisation"]
-    assert (
-        dist["min"] <= dist["p50"] <= dist["max"]
-        and len(reps["capacity"]["distribution"]["shared"]["peaks"]) == 3
-    )
+    shared = reps["capacity"]["zones"]["shared"]
+    dist = shared["peak_utilisation"]
+    assert dist["min"] <= dist["p50"] <= dist["max"] and len(shared["peaks"]) == 3
+    assert reps["backup"]["p_any_nogo_finding"]["n"] == 3
