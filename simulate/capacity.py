@@ -218,11 +218,16 @@ class ZoneSim:
             end = n if nxt == math.inf else min(n, int(math.floor(nxt / step - 1e-9)) + 1)
             end = max(end, k + 1)
             sl = slice(k, end)
-            fc, fm = frac[:, 0, cols[sl]], frac[:, 1, cols[sl]]
-            out["cpu"][sl] = state[0] @ fc
-            out["mem"][sl] = state[1] @ fm
-            out["want_cpu"][sl] = state[2] @ fc
-            out["want_mem"][sl] = state[3] @ fm
+            if end - k > frac.shape[2]:  # a long stretch: use per history hour, then look up
+                by_hour = np.stack(
+                    [state[0] @ frac[:, 0], state[1] @ frac[:, 1], state[2] @ frac[:, 0]]
+                    + [state[3] @ frac[:, 1]]
+                )
+                use = by_hour[:, cols[sl]]
+            else:
+                fc, fm = frac[:, 0, cols[sl]], frac[:, 1, cols[sl]]
+                use = np.stack([state[0] @ fc, state[1] @ fm, state[2] @ fc, state[3] @ fm])
+            out["cpu"][sl], out["mem"][sl], out["want_cpu"][sl], out["want_mem"][sl] = use
             out["req_cpu"][sl] = state[0].sum()
             out["req_mem"][sl] = state[1].sum()
             out["want_req_cpu"][sl] = state[2].sum()
