@@ -31,7 +31,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from lab import pki as lab_pki
 from lab import supervisor
 from lab.kubeconfig import LAB_EXTENSION as LAB_EXTENSION
 from lab.kubeconfig import Entry
@@ -147,7 +146,7 @@ def up(
                 f"cluster {name!r}: ports busy: {', '.join(busy)}; stop what listens there, "
                 f"or run down() to forget these ports, or pass another base_port"
             )
-        lab_pki.make_pki(state_dir / name / "pki", name)
+        _pki().make_pki(state_dir / name / "pki", name)
         starting.append(name)
     state.save()
     _write_kubeconfigs(state_dir, every, kubeconfig_path)
@@ -243,10 +242,18 @@ def user_kubeconfig(
             raise LabError(f"user or group name {word!r} has characters the lab does not accept")
     pki = state_dir / cluster / "pki"
     stem = "user-" + user.replace(":", "_")
-    lab_pki.issue(pki, stem, user, groups, lab_pki.CLIENT)
+    _pki().issue(pki, stem, user, groups, _pki().CLIENT)
     path = state_dir / cluster / "users" / f"{user.replace(':', '_')}.kubeconfig"
     server = f"https://{HOST}:{ports['apiserver']}"
     return write_kubeconfig(path, [Entry(cluster, server, pki / "ca.crt", user, pki / stem)])
+
+
+def _pki():
+    """lab.pki, imported when certificates are made: `cryptography` costs a third of a second,
+    which commands that only read a lab kubeconfig (`govctl tenants up`) do not pay."""
+    from lab import pki
+
+    return pki
 
 
 def _state(state_dir: Path) -> supervisor.StateFile:
