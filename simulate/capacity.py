@@ -193,8 +193,10 @@ class ZoneSim:
         from the load bootstrap. Between two changes the requests are constant, so the
         use over that stretch is one matrix product."""
         n = len(cols)
-        rows = frac.shape[0]
-        state = np.zeros((4, rows))  # placed cpu, placed mem, wanted cpu, wanted mem
+        used = sorted(set(self.row.values()) | {0})  # only this zone's load rows
+        local = {r: k for k, r in enumerate(used)}
+        frac = frac[used]
+        state = np.zeros((4, len(used)))  # placed cpu, placed mem, wanted cpu, wanted mem
         out = {
             k: np.zeros(n)
             for k in ("cpu", "mem", "req_cpu", "req_mem", "want_cpu", "want_mem")
@@ -209,10 +211,11 @@ class ZoneSim:
                 if row < 0:
                     state *= a
                 else:
-                    state[0, row] += a
-                    state[1, row] += b
-                    state[2, row] += c
-                    state[3, row] += d
+                    r = local[row]
+                    state[0, r] += a
+                    state[1, r] += b
+                    state[2, r] += c
+                    state[3, r] += d
                 i += 1
             nxt = changes[i][0] if i < len(changes) else math.inf
             end = n if nxt == math.inf else min(n, int(math.floor(nxt / step - 1e-9)) + 1)
