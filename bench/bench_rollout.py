@@ -18,7 +18,7 @@ with 1 s hello / 4 s dead / 1 s retransmit (`lab.extranet.OSPF_TIMERS`), so a po
 a second or two, not FRR's default 10 s hello.
 Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.
 
-    .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--json]
+    .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--platforms frr|mixed] [--json]
 """
 
 from __future__ import annotations
@@ -52,8 +52,11 @@ def reset(topo, hosts: dict) -> None:
 
     def one(node):
         h = hosts[node.name]
+        boot = (
+            extranet.twin_initial(node, topo) if node.twin else extranet.initial_config(node, topo)
+        )
         with driver.session(target(h)) as conn:
-            done = driver.restore(conn, extranet.initial_config(node, topo), h["platform"])
+            done = driver.restore(conn, boot, platform(h))
         if not done["restored"]:
             raise SystemExit(f"reset of {node.name} failed")
 
@@ -62,11 +65,15 @@ def reset(topo, hosts: dict) -> None:
     time.sleep(1)  # let OSPFv3 state on the neighbours drain
 
 
+def platform(h: dict) -> str:
+    return h.get("platform_variant") or h["platform"]
+
+
 def target(h: dict) -> driver.Target:
     return driver.Target(
         h["name"],
         h["ansible_host"],
-        h["platform"],
+        platform(h),
         h["net_username"],
         key_file=h["net_key_file"],
         known_hosts=h["net_known_hosts"],
@@ -135,13 +142,18 @@ def cpu_seconds() -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topology", default=topology.DEFAULT_SPEC)
+    ap.add_argument(
+        "--platforms", default="frr", choices=topology.PLATFORM_MIXES, help="mixed: vendor twins"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     reasons = extranet.missing_prerequisites()
     if reasons:
         print(f"bench_rollout: skipped — {'; '.join(reasons)}")
         return 0
-    topo = topology.build(load_city(REPO / "examples" / "sample-city"), args.topology)
+    topo = topology.build(
+        load_city(REPO / "examples" / "sample-city"), args.topology, args.platforms
+    )
     (REPO / ".lab").mkdir(exist_ok=True)
     lab_dir = Path(tempfile.mkdtemp(prefix="bench-rollout-", dir=REPO / ".lab"))
     load_before = os.getloadavg()[0]
@@ -176,10 +188,17 @@ def main() -> int:
         by_level.setdefault(levels[r["hostname"]], []).append(r["push_seconds"])
         checks.setdefault(levels[r["hostname"]], []).append(r["seconds"] - r["push_seconds"])
         totals.setdefault(levels[r["hostname"]], []).append(r["seconds"])
+    plat = {n.name: n.platform for n in topo.nodes}
+    by_platform: dict[str, dict[str, list[float]]] = {}
+    for r in per_device:
+        row = by_platform.setdefault(plat[r["hostname"]], {"push": [], "postcheck": []})
+        row["push"].append(r["push_seconds"])
+        row["postcheck"].append(r["seconds"] - r["push_seconds"])
     sizes = [len(v) for v in totals.values()]
     ncpu = len(os.sched_getaffinity(0))
     report = {
         "schema_version": 1,
+        "platforms": args.platforms,
         "nodes": len(topo.nodes),
         "cpus": ncpu,
         "load_average": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
@@ -200,6 +219,11 @@ def main() -> int:
         "postcheck_seconds_by_level": {
             lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)}
             for lv, v in checks.items()
+        },
+        "seconds_by_platform": {
+            p: {k: round(statistics.mean(v), 2) for k, v in row.items()}
+            | {"devices": len(row["push"])}
+            for p, row in sorted(by_platform.items())
         },
     }
     if args.json:
@@ -234,6 +258,9 @@ def main() -> int:
         print(
             f"  {lv:9s} mean {v['mean']:.2f}  max {v['max']:.2f} | mean {c['mean']:.2f}  max {c['max']:.2f}"
         )
+    print("per platform, mean seconds: push | post-check")
+    for p, row in report["seconds_by_platform"].items():
+        print(f"  {p:13s} {row['push']:.2f} | {row['postcheck']:.2f}   ({row['devices']} devices)")
     return 0
 
 

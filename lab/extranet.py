@@ -47,13 +47,15 @@ LOGIN_SHELL = LOGIN_HOME / "bin" / "vtysh-login"
 FRR_ETC = Path("/etc/frr")
 FRR_RUN = Path("/var/run/frr")
 FRR_BIN = Path("/usr/lib/frr")
-DAEMONS = ("zebra", "ospf6d")
+DAEMONS = ("zebra", "ospf6d", "staticd")  # staticd: the discard route (ipv6 route … blackhole)
 PRIVSEP_DIR = Path("/run/sshd")
 OSPF_TIMERS = {"ospf_hello": 1, "ospf_dead": 4, "ospf_retransmit": 1}
 """The lab's OSPFv3 timers in seconds (FRR's defaults: 10, 40, 5), a `network.render.RenderSettings`:
 a post-check sees a new adjacency Full within a second or two, a lost neighbour is noticed in 4 s."""
 LAN_IF = "lan0"  # the linux_frr platform's LAN interface (network/platforms.py)
 LAN_HOSTS = "lan0-hosts"
+LAN_LEVELS = ("city", "township", "village")
+"""Levels whose device has a LAN: township and village sites, and the NOC at the city core."""
 TOOLS = {  # what the lab runs → the Debian package that provides it
     "ip": "iproute2",
     str(FRR_BIN / "zebra"): "frr",
@@ -247,7 +249,7 @@ def up(
             state.record("netns", node.netns)
             _run("ip", "netns", "add", node.netns)
         _node_base(node)
-        if node.level in ("township", "village") and not _link_exists(LAN_IF, node.netns):
+        if node.level in LAN_LEVELS and not _link_exists(LAN_IF, node.netns):
             # The site's LAN: a veth whose other end stands for the hosts on it (carrier up).
             _run(
                 "ip",
@@ -262,7 +264,7 @@ def up(
                 "name",
                 LAN_HOSTS,
             )
-        if node.level in ("township", "village"):
+        if node.level in LAN_LEVELS:
             for ifname in (LAN_HOSTS, LAN_IF):
                 _run("ip", "-n", node.netns, "link", "set", ifname, "up")
     for i, node in enumerate(topo.nodes):
@@ -529,7 +531,7 @@ def ports(node: Node, topo: Topology) -> dict[str, str]:
     from network.platforms import FAMILIES, facts
 
     out = {facts(node.platform).loopback: "lo"}
-    if node.level in ("township", "village"):
+    if node.level in LAN_LEVELS:
         out[FAMILIES[model_platform(node.platform).value, node.family].lan] = LAN_IF
     for lk in topo.links_of(node.name):
         if lk.child == node.name:

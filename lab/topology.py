@@ -128,17 +128,17 @@ ALL_PLATFORMS = ("huawei_vrp", "huawei_vrpv8", "h3c_comware", "ruijie_os", "cisc
 
 
 V8_FAMILY = "ne"
-"""The family a node made VRP V8 by `mix` gets: NE routers (a city core)."""
+"""The family a node made VRP V8 by `mix` gets: NE routers."""
 
 
 def mix(platforms: list[str]) -> list[str]:
     """The sample's platforms per node (in node order), with every platform of ALL_PLATFORMS
     made present: a missing one replaces, from the last node backwards (villages first), a
-    platform that appears more than once. The first node (the city core) becomes VRP V8,
-    the NE/CE routers a city core runs, when V8 is missing."""
+    platform that appears more than once. The first county (the second node) becomes VRP
+    V8 — NE routers, dual-linked to the core — when V8 is missing."""
     out = list(platforms)
-    if "huawei_vrpv8" not in out and out and out[0] == "huawei_vrp":
-        out[0] = "huawei_vrpv8"
+    if "huawei_vrpv8" not in out and len(out) > 1 and out[1] == "huawei_vrp":
+        out[1] = "huawei_vrpv8"
     for want in ALL_PLATFORMS:
         if want in out:
             continue

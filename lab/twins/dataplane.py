@@ -6,7 +6,8 @@ plane as kernel addresses on the namespace's veths (`ip -6 addr`) and ospf6d set
 `vtysh` call per change set), so an OSPFv3 adjacency between a Huawei twin and an FRR node is
 real, and `ping ipv6` really pings. Which grammar command does what is the table `ACTIONS`
 (command ids are the grammar's, shared by all platforms where the meaning is the same);
-lines with no data-plane effect (ACLs, NTP, syslog, SNMP) only live in the configuration.
+static routes go to FRR's staticd (a NULL0 route is a blackhole); lines with no data-plane
+effect (ACLs, NTP, syslog, SNMP) only live in the configuration.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ ACTIONS: dict[str, tuple[str, bool]] = {
     # `no ipv6 nd suppress-ra` turn a suppression off).
     "nd-ra-halt": ("ra", True),
     "nd-ra-halt-disable": ("ra", False),
+    "route-static": ("static", False),
+    "route": ("static", False),
     "nd-ra-suppress": ("ra", True),
     "nd-suppress-ra": ("ra", True),
 }
@@ -137,6 +140,9 @@ class DataPlane:
                         ["ip", "-6", "addr", "add" if ch.added else "del", addr, "dev", dev]
                     )
                 continue
+            if action == "static":  # staticd: a route, or the discard route (NULL0 / Null0)
+                frr.append(("" if ch.added else "no ") + self.static(args))
+                continue
             if action == "range":
                 if "prefix" not in args:
                     args["prefix"] = f"{args.get('network')}/{args.get('len')}"
@@ -150,6 +156,16 @@ class DataPlane:
                 if dev:
                     frr += [f"interface {dev}", *body, "exit"]
         return kernel, frr
+
+    def static(self, args: dict[str, str]) -> str:
+        prefix = args.get("prefix") or f"{args.get('dest')}/{args.get('len')}"
+        prefix = str(ipaddress.ip_network(prefix, strict=False))
+        ifname = args.get("ifname", "")
+        if ifname.lower().startswith("null"):
+            return f"ipv6 route {prefix} blackhole"
+        via = [args["nexthop"]] if args.get("nexthop") else []
+        dev = self.kernel_if(ifname) if ifname else None
+        return " ".join(["ipv6 route", prefix, *via, *([dev] if dev else [])])
 
     def apply(self, delta: list[Change]) -> None:
         kernel, frr = self.commands(delta)

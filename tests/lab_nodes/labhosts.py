@@ -40,5 +40,17 @@ def _lab():
 NODES = _lab()
 
 
+def kernel_if(node: dict, name: str) -> str:
+    """The Linux interface under a device's interface name: the same on FRR nodes, the
+    twin's port map (`<lab>/nodes/<name>/twin/ports.json`) on vendor twins."""
+    if node.get("lab_platform", "linux_frr") == "linux_frr":
+        return name
+    import json
+
+    ports = Path(node["lab_dir"]) / "nodes" / node["name"] / "twin" / "ports.json"
+    table = {k.replace(" ", "").lower(): v for k, v in json.loads(ports.read_text()).items()}
+    return table.get(name.replace(" ", "").lower(), name)
+
+
 def vtysh(host, node, command: str) -> str:
     return host.check_output("vtysh -N %s -c %s", node["lab_netns"], command)

@@ -156,7 +156,7 @@ def test_rerun_after_repair_converges_then_is_idempotent(lab):
 def test_testinfra_is_green(lab):
     env = {**os.environ, "GOVCLOUD_LAB_INVENTORY": str(lab.inventory)}
     proc = subprocess.run(
-        [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "infra")],
+        [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "lab_nodes")],
         capture_output=True,
         text=True,
         env=env,
