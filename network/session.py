@@ -110,7 +110,15 @@ def session(target: Target) -> Iterator:
 
 
 def running_config(conn, platform: str) -> str:
-    return conn.send_command(cli_facts(platform).show_running, read_timeout=30)
+    """The running config as the device prints it. Where Netmiko does not verify echoes
+    (Comware) a late prompt can precede the echoed command: the text starts after it."""
+    cmd = cli_facts(platform).show_running
+    out = conn.send_command(cmd, read_timeout=30)
+    head = out[:300]
+    if cmd in head:
+        rest = out[out.index(cmd) + len(cmd) :]
+        out = rest.split("\n", 1)[1] if "\n" in rest else ""
+    return out
 
 
 def save_backup(text: str, backup_dir: Path, hostname: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from testinfra.backend.local import LocalBackend
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 INVENTORY = Path(os.environ.get("GOVCLOUD_LAB_INVENTORY", REPO / ".lab" / "inventory.yml"))
 
 
