@@ -212,6 +212,8 @@ def backup_markdown(d: dict) -> str:
         "",
         "![RPO by system](backup-rpo.png)",
         "",
+        "![RTO by system](backup-rto.png)",
+        "",
         f"## Systems missing their bounds ({len(bad)})",
         "",
     ]
@@ -261,7 +263,29 @@ def backup_figures(d: dict) -> dict[str, bytes]:
     ax.set_xlabel("GB/T 20988 level (bars: RPO bound)")
     ax.set_ylabel("worst RPO, hours")
     ax.set_title("RPO achieved per system")
-    return {"backup-window.png": window, "backup-rpo.png": _png(fig)}
+    rpo = _png(fig)
+
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
+    hosted = [r for r in rows if r["rto_s"] is not None]
+    ax.scatter(
+        [r["dr_level"] + (i % 17 - 8) * 0.02 for i, r in enumerate(hosted)],
+        [max(r["rto_s"], 60.0) / 3600 for r in hosted],
+        c=["tab:red" if r["rto_ok"] is False else "tab:green" for r in hosted],
+        s=8,
+    )
+    for lv, lvl in drlevels.LEVELS.items():
+        if lvl.rto_bound_s is not None:
+            ax.hlines(lvl.rto_bound_s / 3600, lv - 0.4, lv + 0.4, colors="black", lw=1.5)
+    lost = len(rows) - len(hosted)
+    ax.set_yscale("log")
+    ax.set_xlabel("GB/T 20988 level (bars: RTO bound)")
+    ax.set_ylabel("RTO, hours")
+    ax.set_title(
+        "RTO per system in the city-wide failover"
+        + (f" ({lost} cannot be recovered at the DR site)" if lost else "")
+    )
+    return {"backup-window.png": window, "backup-rpo.png": rpo, "backup-rto.png": _png(fig)}
 
 
 # --- rollout -------------------------------------------------------------------------
