@@ -164,3 +164,22 @@ def test_thresholds_are_settings(small_city, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [["--skip", "nothing"], ["--settings", "missing.yaml"]])
 def test_bad_flags_are_exit_2(small_city, capsys, argv):
     assert main(["plan", str(small_city), *argv]) == 2
+
+
+def test_a_dr_cluster_too_small_for_a_city_wide_failover_is_a_no_go(small_city, tmp_path, capsys):
+    def tiny_dr(d):
+        for site in d["city"]["sites"]:
+            if site["role"] == "dr_same_city":
+                site["node_groups"] = [
+                    {"arch": "amd64", "nodes": 1, "node_vcpu": 8, "node_memory_gib": 16}
+                ]
+
+    edit_yaml(small_city, "city.yaml", tiny_dr)
+    code, data = plan(
+        capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "tenants"
+    )
+    assert code == 3
+    lost = checks_of(data, "dr_capacity")
+    assert lost and all(r["probability"] == 1.0 for r in lost)
+    assert any("no arm64 nodes" in r["message"] for r in lost)  # the 信创 zone's systems
+    assert any("no room" in r["message"] for r in lost)
