@@ -304,18 +304,18 @@ class Grammar:
                 raise GrammarError(f"{self.platform}: {cid}: enters unknown view {cmd.enters!r}")
             self.commands[cid] = cmd
             for p, is_undo in [(p, False) for p in cmd.syntax] + [(p, True) for p in cmd.undo]:
-                key = self._key(p.text)
-                if any(ch in key for ch in "<[("):  # starts with an argument: always tried
-                    key = ""
+                # indexed by up to two leading keywords ("" when it starts with an argument)
+                key = " ".join(p.literal.split()[:2])
                 for v in views:
                     self._index.setdefault((v, key), []).append((p, cmd, is_undo))
                 self._any.setdefault(key, []).append((p, cmd, is_undo))
 
-    def _key(self, line: str) -> str:
+    def _keys(self, line: str) -> tuple[str, ...]:
+        """The index keys a line may be under: its first two words, its first word, ""."""
         words = line.split(" ", 2)
-        if words[0] == self.negate and len(words) > 1:
-            return words[0] + " " + words[1]
-        return words[0]
+        if len(words) > 1:
+            return (words[0] + " " + words[1], words[0], "")
+        return (words[0], "")
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -335,9 +335,7 @@ class Grammar:
     def _lookup(self, line: str, view: str, family: str | None):
         best = None
         index = self._index
-        entries = index.get((view, self._key(line)), ())
-        if (view, "") in index:
-            entries = [*entries, *index[view, ""]]
+        entries = [e for k in self._keys(line) for e in index.get((view, k), ())]
         for p, cmd, is_undo in entries:
             if family and cmd.families and family not in cmd.families:
                 continue
@@ -353,7 +351,7 @@ class Grammar:
     def views_of(self, line: str) -> list[str]:
         """The views in which `line` would be a command (for 'wrong view' messages)."""
         out: list[str] = []
-        for p, cmd, _ in [*self._any.get(self._key(line), ()), *self._any.get("", ())]:
+        for p, cmd, _ in [e for k in self._keys(line) for e in self._any.get(k, ())]:
             hit = p.match(line)
             if hit and hit[1] is None:
                 out += [v for v in cmd.views if v not in out]
