@@ -183,3 +183,19 @@ def test_a_dr_cluster_too_small_for_a_city_wide_failover_is_a_no_go(small_city, 
     assert lost and all(r["probability"] == 1.0 for r in lost)
     assert any("no arm64 nodes" in r["message"] for r in lost)  # the 信创 zone's systems
     assert any("no room" in r["message"] for r in lost)
+
+
+def test_a_dr_link_below_the_replication_write_rate_is_a_no_go(small_city, tmp_path, capsys):
+    def thin(d):
+        for site in d["city"]["sites"]:
+            if site["role"] == "dr_same_city":
+                site["link_mbps"] = 1
+
+    edit_yaml(small_city, "city.yaml", thin)
+    code, data = plan(
+        capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "tenants"
+    )
+    assert code == 3
+    (r,) = checks_of(data, "replication")
+    assert r["subject"] == "dr-dc" and r["value"] > 0 and "Mbit/s short" in r["message"]
+    assert data["backup"]["replication_violations"][0]["shortfall_mbps"] == r["value"]
