@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str | Callable[[], Any], str]] = {
         "govctl.model_cmds:kpi",
         "The plans' KPIs against their year's targets, with trend; by county or department.",
     ),
+    "compliance": (
+        "govctl.compliance_cmds:compliance",
+        "MLPS (等保) level-3 evidence per system: each control and the object that proves it.",
+    ),
     "model": ("govctl.model_cmds:model_app", "Synthetic cities and other model tools."),
     "demo": (
         "govctl.demo_cmds:demo",

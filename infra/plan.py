@@ -15,7 +15,11 @@ Rules:
   (5–6) get a warm replica in the DR cluster, batch levels (3–4) a Velero schedule whose
   interval is derived from the level's RPO bound, every system a daily off-site backup;
   sensitive data never leaves the isolated zone for the DR cluster, so those systems get
-  their schedule to the off-site store instead and are reported as DR gaps.
+  their schedule to the isolated local backup site instead and are reported as DR gaps;
+- sensitive departments' backups (daily and RPO-driven) go to the `backup_isolated` site in
+  the city, never to the off-site city (Tongjiang: highly sensitive data kept local);
+- a system of a xinchuang zone keeps its arch (arm64) on the DR cluster; when the DR site's
+  node groups lack it, the plan places no replica there and names the DR gap.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from dataclasses import dataclass, field
 from model.city import CityModel
 from model.schema import Classification, Department, SiteRole, System, Zone, ZoneKind
 from simulate.drlevels import level as dr_level
+
+ARCH_BY_ZONE_KIND = {ZoneKind.xinchuang.value: "arm64"}
+"""Node architecture a zone kind's systems must run on (domestic Kunpeng/Phytium servers),
+wherever they run: in their zone and on the DR cluster."""
 
 
 class PlacementError(ValueError):
@@ -76,6 +84,8 @@ class CloudPlan:
     backups: list[Backup] = field(default_factory=list)
     sensitive_departments: set[str] = field(default_factory=set)
     dr_gaps: dict[str, str] = field(default_factory=dict)
+    isolated_backup_site: str | None = None
+    arches: dict[str, str] = field(default_factory=dict)  # system id → node arch it needs
 
     def placed(self, system_id: str) -> list[str]:
         return [c for c, s, _ in self.workloads if s.id == system_id]
@@ -150,6 +160,17 @@ def plan(
         raise PlacementError("city.yaml has no backup_offsite site for the daily off-site backups")
     p = CloudPlan(cls, dr_name, offsite.name, dr_name)
     sensitive = p.sensitive_departments = sensitive_departments(m)
+    isolated_site = m.site(SiteRole.backup_isolated.value)
+    if sensitive and isolated_site is None:
+        raise PlacementError(
+            "city.yaml has no backup_isolated site: sensitive departments' backups stay in the city"
+        )
+    p.isolated_backup_site = isolated_site.name if isolated_site else None
+    dr_arches = m.site(SiteRole.dr_same_city.value).arches
+
+    def backup_site(code: str) -> str:
+        return isolated_site.name if code in sensitive and isolated_site else offsite.name
+
     depts = m.departments_by_code
     tenants: dict[tuple[str, str], Department] = {}
     for d in m.departments:  # every department has a tenant in its home zone
@@ -164,11 +185,14 @@ def plan(
         p.workloads.append((home, s, s.replicas))
         lvl = dr_level(s.dr_level)
         isolated_only = s.classification == Classification.sensitive or d.code in sensitive
+        arch = ARCH_BY_ZONE_KIND.get(m.zones[home].kind.value)
+        if arch:
+            p.arches[s.id] = arch
         if lvl.copy_site == SiteRole.dr_same_city.value and isolated_only:
             p.dr_gaps[s.id] = (
                 f"DR level {s.dr_level} needs a copy at the DR site, but {s.classification.value} data of "
-                f"department {d.code} stays in the isolated zone; backups go off-site every "
-                f"{backup_interval(lvl.rpo_bound_s) // 60} min instead"
+                f"department {d.code} stays in the isolated zone; backups go to the isolated local "
+                f"backup site every {backup_interval(lvl.rpo_bound_s) // 60} min instead"
             )
             p.backups.append(
                 Backup(
@@ -176,11 +200,17 @@ def plan(
                     home,
                     d.code,
                     d.slug,
-                    offsite.name,
+                    backup_site(d.code),
                     cron(backup_interval(lvl.rpo_bound_s), s.id),
                     168,
                     s.id,
                 )
+            )
+        elif lvl.mode == "continuous" and arch and arch not in dr_arches:
+            p.dr_gaps[s.id] = (
+                f"DR level {s.dr_level} needs a warm replica, but system {s.id} runs on {arch} "
+                f"({m.zones[home].kind.value} zone) and the DR cluster has only "
+                f"{', '.join(sorted(dr_arches))} nodes"
             )
         elif lvl.mode == "continuous":
             tenants.setdefault((dr_name, d.code), d)
@@ -208,7 +238,7 @@ def plan(
                 cluster,
                 d.code,
                 d.slug,
-                offsite.name,
+                backup_site(d.code),
                 cron(86400, f"{cluster}/{d.slug}"),
                 720,
             )
@@ -237,4 +267,10 @@ def check(p: CloudPlan, sensitive_depts: set[str]) -> None:
         if s.classification == Classification.sensitive and not p.clusters[cluster].isolated:
             raise PlacementError(
                 f"sensitive system {s.id} would run on {p.clusters[cluster].kind} cluster {cluster!r}"
+            )
+    for b in p.backups:
+        if b.department in sensitive_depts and b.location == p.offsite_site:
+            raise PlacementError(
+                f"backup {b.name} of sensitive department {b.department} would leave the city "
+                f"for the off-site store {p.offsite_site!r}"
             )

@@ -44,13 +44,12 @@ def backup_locations(p: planner.CloudPlan, cluster: str, settings: StackSettings
             for c, cl in p.clusters.items()
             if cl.kind != "dr"
         }
+    sites = [p.offsite_site]
+    if p.isolated_backup_site and p.clusters[cluster].isolated:
+        sites.append(p.isolated_backup_site)  # sensitive departments' backups stay in the city
     return {
-        p.offsite_site: (
-            f"govcloud-{cluster}",
-            p.offsite_site,
-            settings.object_store(p.offsite_site),
-            False,
-        ),
+        site: (f"govcloud-{cluster}", site, settings.object_store(site), False) for site in sites
+    } | {
         planner.dr_location(p.dr_site, cluster): (
             f"govcloud-{cluster}",
             p.dr_site,
@@ -89,6 +88,7 @@ def deploy(m: CityModel, settings: StackSettings) -> dict:
             registry=settings.registry,
             storage_class=settings.cluster(cluster).storage_class,
             skip_await=settings.skip_await,
+            arch=p.arches.get(s.id),
             opts=on(cluster, [tenants[(cluster, s.department)].namespace_resource]),
         )
     for c in p.clusters:

@@ -15,15 +15,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import conventions as cv
-from infra.plan import Cluster
-from model.schema import Department, System, ZoneKind
+from infra.plan import ARCH_BY_ZONE_KIND, Cluster
+from model.schema import Department, System
 
 meta = k8s.meta.v1
 core = k8s.core.v1
 apps = k8s.apps.v1
-
-ARCH_BY_ZONE_KIND = {ZoneKind.xinchuang.value: "arm64"}
-"""Node architecture a zone kind's systems must run on (domestic Kunpeng/Phytium servers)."""
 
 
 def image(registry: str, dept: Department, system: System) -> str:
@@ -88,6 +85,7 @@ class SystemWorkload(pulumi.ComponentResource):
         registry: str,
         storage_class: str | None = None,
         skip_await: bool = False,
+        arch: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
@@ -151,7 +149,7 @@ class SystemWorkload(pulumi.ComponentResource):
             metadata=meta.ObjectMetaArgs(labels=lbls),
             spec=core.PodSpecArgs(
                 security_context=pod_security(),
-                affinity=affinity(ARCH_BY_ZONE_KIND.get(cluster.kind)),
+                affinity=affinity(arch or ARCH_BY_ZONE_KIND.get(cluster.kind)),
                 automount_service_account_token=False,
                 containers=[
                     core.ContainerArgs(

@@ -323,13 +323,15 @@ class Site(Strict):
         description="physically diverse paths sharing link_mbps (dual link: 2)",
     )
     ipv6: Ipv6State = Ipv6State.pending
-    arches: list[Arch] = Field(
-        default_factory=lambda: [Arch.amd64], min_length=1, description="CPU arches of its nodes"
-    )
     node_groups: list[NodeGroup] = Field(
         default_factory=list,
         description="compute at this site (the DR cluster a city-wide failover runs on)",
     )
+
+    @property
+    def arches(self) -> set[str]:
+        """CPU arches of its nodes (amd64 when it declares no node groups)."""
+        return {g.arch.value for g in self.node_groups} or {Arch.amd64.value}
 
 
 class Zone(Strict):

@@ -565,8 +565,6 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
     # sites: sensitive data is backed up in the city, never to the off-site city
     for s in city["sites"]:
         s["ipv6"] = "dual_stack" if s["role"] in ("primary", "dr_same_city") else "pending"
-        if s["role"] == "dr_same_city":
-            s["arches"] = ["amd64", "arm64"]  # the DR site hosts the 信创 zone's replicas too
     city["sites"].append(
         {
             "name": "isolated-backup",

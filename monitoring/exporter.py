@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from prometheus_client.core import GaugeMetricFamily
@@ -87,6 +88,9 @@ RATIO_GAUGES = (
     ),
 )
 COLLECTORS = ("model", "utilisation", "backup")
+MAX_GROUPS = 100
+"""Label values per breakdown (counties, departments): beyond it the smallest groups are
+summed into `other`, so a city of 5,000 departments cannot blow up the series count."""
 
 
 @dataclass
@@ -94,6 +98,10 @@ class Snapshot:
     """Everything a scrape shows, as plain data. Replaced whole, never mutated after publish."""
 
     kpi: dict | None = None
+    bureau: dict | None = None  # capacity.kpi.report: every indicator against its year's target
+    groups: dict[str, dict[str, dict[str, kpi.Ratio]]] = field(
+        default_factory=dict
+    )  # breakdown → group → indicator → ratio
     zones: list[tuple[str, float, float]] = field(default_factory=list)  # name, vCPU, memory bytes
     tenants: dict[tuple[str, str], dict] = field(
         default_factory=dict
@@ -178,6 +186,11 @@ class ExporterState:
         def model_job():
             m = box["model"] = self.loader(self.city_dir)
             snap.kpi = kpi.compute(m)
+            today = date.today()
+            snap.bureau = kpi.report(m, as_of=today, year=kpi.default_year(m, today))
+            snap.groups = {
+                by: bounded(kpi.figures(m, today, snap.bureau["year"], by)) for by in kpi.BREAKDOWNS
+            }
             snap.zones = [
                 (z.name, z.vcpu_capacity, z.memory_capacity_gib * GIB) for z in m.city.zones
             ]
@@ -248,6 +261,7 @@ class GovcloudCollector:
         info.add_metric(list(self.build.values()), 1.0)
         yield info
         yield from _kpi_families(snap)
+        yield from _bureau_families(snap)
         yield from _capacity_families(snap)
         if snap.rpo or "backup" in snap.up:
             rpo = GaugeMetricFamily(
@@ -314,6 +328,75 @@ def _kpi_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     for suffix, key in (*KPI_RATIOS, *LEVEL_RATIOS):
         target.add_metric([suffix], data["targets"][key])
     yield target
+
+
+def bounded(groups: dict[str, dict[str, kpi.Ratio]]) -> dict[str, dict[str, kpi.Ratio]]:
+    """At most MAX_GROUPS groups: the largest (by their units) kept, the rest summed as
+    `other` — sums over the label stay the city's."""
+    if len(groups) <= MAX_GROUPS:
+        return groups
+    size = {g: sum(r.den for r in row.values()) for g, row in groups.items()}
+    keep = sorted(groups, key=lambda g: (-size[g], g))[: MAX_GROUPS - 1]
+    out = {g: groups[g] for g in keep}
+    other: dict[str, kpi.Ratio] = {}
+    for g, row in groups.items():
+        if g not in out:
+            for k, r in row.items():
+                other[k] = other.get(k, kpi.Ratio(0.0, 0.0)) + r
+    out["other"] = other
+    return out
+
+
+def _bureau_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
+    """Every indicator city-wide, its year's target, projection and at-risk flag, and the
+    numerator and denominator per county and per department (for the recording rules)."""
+    if snap.bureau is None:
+        return
+    rows = snap.bureau["indicators"]
+    value = GaugeMetricFamily(
+        "govcloud_kpi_ratio", "Each plan indicator city-wide (0–1).", labels=["kpi"]
+    )
+    target = GaugeMetricFamily(
+        "govcloud_kpi_plan_target_ratio",
+        "The indicator's target for the plan year shown (targets.yaml).",
+        labels=["kpi", "year", "kind"],
+    )
+    projected = GaugeMetricFamily(
+        "govcloud_kpi_projected_ratio",
+        "The indicator projected to 31 December of the plan year at the last year's pace.",
+        labels=["kpi"],
+    )
+    risk = GaugeMetricFamily(
+        "govcloud_kpi_at_risk",
+        "1 when the indicator will miss its plan-year target at the current pace (or missed it).",
+        labels=["kpi"],
+    )
+    year = str(snap.bureau["year"])
+    for r in rows:
+        if r["value"] is not None:
+            value.add_metric([r["key"]], r["value"])
+        if r["target"] is not None:
+            target.add_metric([r["key"], year, r["kind"]], r["target"])
+        if r["projected"] is not None:
+            projected.add_metric([r["key"]], r["projected"])
+        risk.add_metric([r["key"]], 1.0 if r["status"] in ("at_risk", "missed") else 0.0)
+    yield from (value, target, projected, risk)
+    for by, groups in snap.groups.items():
+        num = GaugeMetricFamily(
+            f"govcloud_kpi_{by}_numerator",
+            f"An indicator's numerator in one {by} (sums to the city's).",
+            labels=["kpi", by],
+        )
+        den = GaugeMetricFamily(
+            f"govcloud_kpi_{by}_denominator",
+            f"An indicator's denominator in one {by} (sums to the city's).",
+            labels=["kpi", by],
+        )
+        for g, row in sorted(groups.items()):
+            for k, r in row.items():
+                num.add_metric([k, g], r.num)
+                den.add_metric([k, g], r.den)
+        yield from (num, den)
 
 
 def _capacity_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:

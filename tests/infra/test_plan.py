@@ -110,20 +110,68 @@ def test_dr_follows_the_level_table(city, full):
         if lvl.mode == "batch" and not isolated_only:
             assert rpo[s.id].location == planner.dr_location(p.dr_site, p.placed(s.id)[0])
         if isolated_only and lvl.copy_site == "dr_same_city":
-            assert s.id in p.dr_gaps and rpo[s.id].location == p.offsite_site
+            assert s.id in p.dr_gaps and rpo[s.id].location == p.isolated_backup_site
 
 
-def test_every_migrated_system_is_covered_by_a_daily_offsite_backup(full):
+def test_every_migrated_system_is_covered_by_a_daily_backup(full):
     p, _ = full
     daily = {(b.cluster, b.namespace) for b in p.backups if b.system is None}
     for cluster, s, _ in p.workloads:
         if cluster != p.dr_cluster:
             assert (cluster, next(d.slug for c, d in p.tenants if d.code == s.department)) in daily
-    assert all(
-        b.location == p.offsite_site and b.cron.count(" ") == 4
-        for b in p.backups
-        if b.system is None
-    )
+    for b in p.backups:
+        if b.system is None:
+            local = b.department in p.sensitive_departments
+            assert b.location == (p.isolated_backup_site if local else p.offsite_site)
+            assert b.cron.count(" ") == 4
+
+
+def test_sensitive_backups_never_leave_the_city(city, full):
+    p, _ = full
+    cities = {s.name: s.city for s in city.city.sites}
+    home = city.site("primary").city
+    sensitive = [b for b in p.backups if b.department in p.sensitive_departments]
+    assert sensitive and all(cities[b.location] == home for b in sensitive)
+    assert all(b.location != p.offsite_site for b in sensitive)
+
+
+def test_a_city_with_sensitive_data_and_no_isolated_backup_site_is_refused(city):
+    import dataclasses
+
+    sites = [s for s in city.city.sites if s.role.value != "backup_isolated"]
+    bare = dataclasses.replace(city, city=city.city.model_copy(update={"sites": sites}))
+    with pytest.raises(planner.PlacementError, match="backup_isolated"):
+        planner.plan(bare)
+
+
+def _xinchuang_continuous(city):
+    return [
+        s
+        for s in city.on_cloud_systems()
+        if city.zones[s.target_zone].kind.value == "xinchuang"
+        and LEVELS[s.dr_level].mode == "continuous"
+    ]
+
+
+def test_xinchuang_replicas_keep_their_arch_or_the_plan_names_the_gap(city):
+    import dataclasses
+
+    xin = _xinchuang_continuous(city)
+    assert xin, "the sample city has xinchuang systems with a warm replica"
+    p = planner.plan(city)
+    for s in xin:
+        assert p.dr_cluster in p.placed(s.id) and p.arches[s.id] == "arm64"
+
+    def amd64_only(site):
+        groups = [g for g in site.node_groups if g.arch.value == "amd64"]
+        return site.model_copy(update={"node_groups": groups})
+
+    sites = [amd64_only(s) if s.role.value == "dr_same_city" else s for s in city.city.sites]
+    amd_only = dataclasses.replace(city, city=city.city.model_copy(update={"sites": sites}))
+    p = planner.plan(amd_only)
+    for s in xin:
+        assert p.dr_cluster not in p.placed(s.id)
+        assert "arm64" in p.dr_gaps[s.id] and "amd64" in p.dr_gaps[s.id]
 
 
 def test_rpo_schedules_meet_the_level_bound():

@@ -139,7 +139,11 @@ def test_every_planned_workload_is_in_its_cluster(rendered, city):
             and o["metadata"]["namespace"] == city.departments_by_code[s.department].slug
         )
         affinity = o["spec"]["template"]["spec"].get("affinity")
-        assert (affinity is not None) == (p.clusters[cluster].kind == "xinchuang")
+        # a xinchuang system keeps its arch wherever it runs: its zone and the DR cluster
+        assert (affinity is not None) == (s.id in p.arches)
+        if affinity is not None:
+            terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            assert terms["nodeSelectorTerms"][0]["matchExpressions"][0]["values"] == ["arm64"]
     standby = warm_standby(city)
     assert (
         workloads[(p.dr_cluster, standby)]["spec"]["replicas"]

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,27 @@ def test_build_info_names_the_installed_version_and_python():
         "version": metadata.version("govcloud"),
         "python_version": platform.python_version(),
     }
+
+
+def test_kpi_breakdowns_sum_to_the_city_and_stay_bounded(city):
+    from monitoring.exporter import MAX_GROUPS, bounded
+
+    state = ExporterState(CITY)
+    state.refresh()
+    samples = _samples(_scrape(state))
+    year = state.snapshot.bureau["year"]
+    city_num = {k: r.num for k, r in kpi.figures(city, date.today(), year).items()}
+    for by in ("county", "department"):
+        per: dict[str, float] = {}
+        for s in samples[f"govcloud_kpi_{by}_numerator"]:
+            per[s.labels["kpi"]] = per.get(s.labels["kpi"], 0.0) + s.value
+        for k, total in per.items():
+            assert total == pytest.approx(city_num[k]), (by, k)
+        assert len({s.labels[by] for s in samples[f"govcloud_kpi_{by}_numerator"]}) <= MAX_GROUPS
+    assert {s.labels["kpi"] for s in samples["govcloud_kpi_at_risk"]} == set(kpi.INDICATORS)
+    many = {f"D{i:04d}": {"cloud_adoption_rate": kpi.Ratio(1.0, float(i + 1))} for i in range(250)}
+    folded = bounded(many)
+    assert len(folded) == MAX_GROUPS and "other" in folded
+    assert sum(r["cloud_adoption_rate"].den for r in folded.values()) == sum(
+        r["cloud_adoption_rate"].den for r in many.values()
+    )

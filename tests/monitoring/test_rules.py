@@ -66,6 +66,7 @@ def test_every_alert_and_recording_group_is_unit_tested():
         "GovcloudCollectorDown",
         "GovcloudExporterDown",
         "GovcloudExporterAbsent",
+        "GovcloudKpiAtRisk",
     }
     assert alerts <= tested_alerts, f"alerts never seen firing in a test: {alerts - tested_alerts}"
     ratios = {r["record"] for r in _rules() if r.get("record", "").endswith(":ratio")}
