@@ -486,18 +486,36 @@ def report(
         },
     }
     if by is not None:
-        names = group_names(m, by)
-        groups = figures(m, as_of, year, by)
         out["by"] = by
-        out["groups"] = [
-            {
-                "group": g,
-                "name": names.get(g, g),
-                "indicators": {k: v.as_dict() for k, v in groups[g].items()},
-            }
-            for g in sorted(groups, key=lambda g: (g != CITY_LEVEL, g))
-        ]
+        out["groups"] = breakdown(m, as_of, year, by)
     return out
+
+
+def breakdown(m: CityModel, as_of: date, year: int, by: str) -> list[dict]:
+    """[{group, name, indicators: {key: {value, numerator, denominator}}}], city level first."""
+    names = group_names(m, by)
+    groups = figures(m, as_of, year, by)
+    return [
+        {
+            "group": g,
+            "name": names.get(g, g),
+            "indicators": {k: v.as_dict() for k, v in groups[g].items()},
+        }
+        for g in sorted(groups, key=lambda g: (g != CITY_LEVEL, g))
+    ]
+
+
+def bureau_view(m: CityModel, as_of: date | None = None) -> dict:
+    """What the city report shows the bureau: the KPI report for the plan year, and the
+    figures by county and by department."""
+    as_of = as_of or date.today()
+    data = report(m, as_of=as_of, year=default_year(m, as_of))
+    data["by_county"] = breakdown(m, as_of, data["year"], "county")
+    data["by_department"] = breakdown(m, as_of, data["year"], "department")
+    data["columns"] = {
+        by: [{"key": k, "label": SHORT[k]} for k in keys] for by, keys in BREAKDOWN_COLUMNS.items()
+    }
+    return data
 
 
 def compute(model: CityModel, as_of: date | None = None) -> dict:

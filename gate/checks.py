@@ -316,6 +316,7 @@ def summary(run: GateRun) -> dict:
         "warnings": [asdict(r) for r in run.warnings],
         "checks": run.checks,
         "kpi": kpi.compute(m),
+        "bureau": kpi.bureau_view(m),
         "adoption_after_wave": kpi.cloud_adoption_rate(m, run.wave)
         if run.wave is not None
         else kpi.cloud_adoption_rate(m),

@@ -1,6 +1,7 @@
 """The city report: one static HTML page a planner opens (`govctl report`).
 
-It puts together what the other parts compute — the KPIs against the seeds' targets, the
+It puts together what the other parts compute — the KPIs against their plan year's targets
+with their trend and their figures by county and department (`capacity.kpi.bureau_view`), the
 IPv6 plan summary, the capacity and backup simulations with their plots, the systems to
 compress, and the plan's go/no-go — from plain data, through one Jinja2 template. The
 page and its images are written all-or-nothing.
@@ -18,38 +19,80 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from capacity import kpi as kpi_lib  # noqa: E402
 from capacity import report as capacity_report  # noqa: E402
 from model.yamlio import StagedDir, write_atomic  # noqa: E402
 from simulate import report as sim_report  # noqa: E402
 
 SCHEMA_VERSION = 1
-LEVEL_LABELS = {
-    "ipv6_rollout": "IPv6 双栈 dual stack",
-    "extranet_coverage": "外网覆盖 extranet coverage",
-}
 
 
 def _pct(x) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
 
 
-def kpi_rows(k: dict) -> list[dict]:
-    rows = [
-        {"label": t.label, "actual": k[t.key], "target": t.target, "source": t.source}
-        for t in kpi_lib.TARGETS
+STATUS_LABELS = {
+    "met": "met",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "missed": "missed",
+    "no_trend": "below, no trend yet",
+    "no_target": "no target",
+    "no_data": "no data",
+}
+TREND_KEYS = (
+    "cloud_adoption_rate",
+    "machine_room_consolidation_rate",
+    "private_network_migration_rate",
+    "ipv6_ready_systems_rate",
+    "mlps_coverage_rate",
+)
+
+
+def bureau_rows(bureau: dict) -> list[dict]:
+    """One row per indicator of `capacity.kpi.bureau_view`: actual, its plan-year target and
+    status (met, on track, at risk at the current pace, missed)."""
+    return [
+        {
+            "label": i["label"],
+            "actual": i["value"],
+            "fraction": f"{i['numerator']:g}/{i['denominator']:g}",
+            "target": i["target"],
+            "kind": i["kind"] or "",
+            "projected": i["projected"],
+            "status": i["status"],
+            "status_label": STATUS_LABELS[i["status"]],
+            "source": i["source"] or "",
+        }
+        for i in bureau["indicators"]
     ]
-    for key, label in LEVEL_LABELS.items():
-        for level, actual in k[key].items():
-            rows.append(
-                {
-                    "label": f"{label} · {level}",
-                    "actual": actual,
-                    "target": kpi_lib.LEVEL_TARGETS[key],
-                    "source": "Nanchang 2023, Jiujiang 2025, Xiangtan 14th FYP",
-                }
+
+
+def trend_figure(bureau: dict) -> bytes:
+    """The headline indicators' recorded history against their plan-year path."""
+    from datetime import date
+
+    fig = Figure(figsize=(9, 4.2))
+    ax = fig.subplots()
+    rows = {i["key"]: i for i in bureau["indicators"]}
+    for n, key in enumerate(TREND_KEYS):
+        i = rows[key]
+        colour = f"C{n}"
+        pts = [(date.fromisoformat(h["date"]), h["value"] * 100) for h in i["history"]]
+        if pts:
+            ax.plot(
+                *zip(*pts, strict=True), marker="o", ms=3, color=colour, label=_latin(i["label"])
             )
-    return rows
+        path = [(date(p["year"], 12, 31), p["target"] * 100) for p in i["path"]]
+        if path:
+            ax.plot(*zip(*path, strict=True), ls="--", marker="x", color=colour, alpha=0.7)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%")
+    ax.set_title("Trend (solid) against the plan-year targets (dashed)")
+    ax.legend(loc="lower right", fontsize=7)
+    fig.autofmt_xdate()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
 
 
 def _latin(label: str) -> str:
@@ -62,7 +105,7 @@ def kpi_figure(rows: list[dict]) -> bytes:
     ax = fig.subplots()
     labels = [_latin(r["label"]) for r in rows][::-1]
     actual = [(r["actual"] or 0) * 100 for r in rows][::-1]
-    target = [r["target"] * 100 for r in rows][::-1]
+    target = [(r["target"] or 0) * 100 for r in rows][::-1]
     colours = ["#15803d" if a >= t else "#b91c1c" for a, t in zip(actual, target, strict=True)]
     ax.barh(range(len(rows)), actual, color=colours)
     ax.scatter(target, range(len(rows)), marker="|", s=300, color="black", label="target")
@@ -93,8 +136,9 @@ def build(
 
     `plan_summary` is `gate.checks.summary(...)`; `capacity`/`backup` the full simulation
     results (for the plots); `compress` is `capacity.report.build(...)`."""
-    rows = kpi_rows(plan_summary["kpi"])
-    images: dict[str, bytes] = {"kpi.png": kpi_figure(rows)}
+    bureau = plan_summary["bureau"]
+    rows = bureau_rows(bureau)
+    images: dict[str, bytes] = {"kpi.png": kpi_figure(rows), "kpi-trend.png": trend_figure(bureau)}
     capacity_images = sim_report.capacity_figures(capacity) if capacity else {}
     backup_images = sim_report.backup_figures(backup) if backup else {}
     images.update(capacity_images)
@@ -103,6 +147,7 @@ def build(
         city=plan_summary["city"],
         plan=plan_summary,
         kpis=rows,
+        bureau=bureau,
         ipv6=plan_summary.get("ipv6"),
         capacity_images=sorted(capacity_images),
         backup_images=sorted(backup_images),
