@@ -28,7 +28,10 @@ def check(m: CityModel, report: Report) -> None:
 
 
 def county_codes(m: CityModel) -> set[str]:
-    return {c.code for c in m.network.counties}
+    codes = m._cache.get("county_codes")
+    if codes is None:
+        codes = m._cache["county_codes"] = {c.code for c in m.network.counties}
+    return codes
 
 
 def _county(m: CityModel, code: str | None, file_key: str, loc: tuple, report: Report) -> None:
