@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from capacity import kpi
 from model.city import CityModel
@@ -102,7 +103,7 @@ def evidence(m: CityModel, as_of: date | None = None, wave: int | None = None) -
     }
     placed = {s.id: c for c, s, _ in p.workloads if c != p.dr_cluster}
     replicas = {s.id for c, s, _ in p.workloads if c == p.dr_cluster}
-    systems = []
+    systems: list[dict[str, Any]] = []
     for s in m.systems:
         if not ((s.mlps_level or 0) >= 3 or kpi.important(m, s)):
             continue

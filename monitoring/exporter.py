@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import CollectorRegistry
 
 from capacity import kpi
+from capacity.kpi import Ratio as KpiRatio
 from capacity.rightsizing import Assessment, Settings, assess
 from capacity.sources import HistorySource, UtilisationSource
 from model import load_city
@@ -99,7 +100,7 @@ class Snapshot:
 
     kpi: dict | None = None
     bureau: dict | None = None  # capacity.kpi.report: every indicator against its year's target
-    groups: dict[str, dict[str, dict[str, kpi.Ratio]]] = field(
+    groups: dict[str, dict[str, dict[str, KpiRatio]]] = field(
         default_factory=dict
     )  # breakdown → group → indicator → ratio
     zones: list[tuple[str, float, float]] = field(default_factory=list)  # name, vCPU, memory bytes
