@@ -52,6 +52,10 @@ SetOpt = Annotated[
 ]
 
 
+MIN_REFRESH_S, MAX_REFRESH_S = 1.0, 86400.0
+"""The exporter's refresh interval: finite, from a second to a day."""
+
+
 def _source(
     prometheus: str | None,
     metrics_file: Path | None,
@@ -211,12 +215,17 @@ def exporter(
         typer.Option("--backup-report", help="a backup simulation's JSON (per-system RPO)"),
     ] = None,
     refresh_interval: Annotated[
-        float, typer.Option("--refresh-interval", min=1.0, help="seconds between refreshes")
+        float, typer.Option("--refresh-interval", help="seconds between refreshes (1…86400)")
     ] = 60.0,
 ) -> None:
     """Serve the KPIs and per-tenant utilisation on http://HOST:PORT/metrics until Ctrl-C."""
     from monitoring.exporter import ExporterState, serve
 
+    if not MIN_REFRESH_S <= refresh_interval <= MAX_REFRESH_S:  # also refuses nan and inf
+        raise UserError(
+            f"--refresh-interval {refresh_interval}: seconds between {MIN_REFRESH_S:g} and "
+            f"{MAX_REFRESH_S:g} (a day)"
+        )
     state = ExporterState(
         city,
         _source(prometheus, metrics_file, window, step, rate),

@@ -7,7 +7,12 @@ A settings file (`--settings FILE`) has up to four sections, each optional:
     backup:   {compression: 0.6, streams: 8}
     rollout:  {push_median_s: 35, forks: 50}
 
-Unknown keys and bad values are located errors (file, line, field), like the city model.
+Unknown keys and bad values are located errors (file, line, field), like the city model;
+numbers are finite and a boolean is never a number (`model.schema.Bounded`). The file is read
+with the bounded input reader (`model/inputs.py`: a regular file of at most 1 MiB, no YAML
+aliases). A `budget:` section bounds the work the settings imply (`Settings.work`): a run
+whose settings would make one zone, system or device generate more than `budget.max_events`
+events is refused naming the setting, instead of running for ever.
 """
 
 from __future__ import annotations
@@ -15,15 +20,26 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from model.errors import InvalidModel, display_path
+from model.inputs import check_budget, read_yaml_input
 from model.loader import validation_errors
-from model.yamlio import read_yaml
+from model.schema import Bounded
+from model.yamlio import line_of
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Bounded):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class BudgetSettings(_Strict):
+    max_events: float = Field(
+        1e8,
+        gt=0,
+        le=1e12,
+        description="most events one zone, system or device may generate in a simulation",
+    )
 
 
 class CapacitySettings(_Strict):
@@ -188,16 +204,40 @@ class Settings(_Strict):
     capacity: CapacitySettings = CapacitySettings()
     backup: BackupSettings = BackupSettings()
     rollout: RolloutSettings = RolloutSettings()
+    budget: BudgetSettings = BudgetSettings()
+
+    def work(self) -> dict[str, tuple[float, str]]:
+        """The events the settings imply per simulated item, keyed by the setting that drives
+        them (the budget's mechanics: `model.inputs.check_budget`)."""
+        c, b, r = self.capacity, self.backup, self.rollout
+        days = max(c.years, self.gate.capacity_years) * 365
+        return {
+            "capacity.sample_every_h": (days * 24 / c.sample_every_h, "samples per zone"),
+            "capacity.growth_step_days": (days / c.growth_step_days, "growth steps per system"),
+            "capacity.node_mtbf_days": (days / c.node_mtbf_days, "failures per node"),
+            "capacity.repair_mean_h": (days * 24 / c.repair_mean_h, "repairs per node"),
+            "backup.batch_interval_h": (b.days * 24 / b.batch_interval_h, "DR batches per system"),
+            "backup.link_mtbf_days": (b.days / b.link_mtbf_days, "outages per link"),
+            "backup.outage_mean_h": (b.days * 24 / b.outage_mean_h, "outage ends per link"),
+            "rollout.replications": (r.replications * (r.retries + 1), "pushes per device"),
+        }
 
 
 def load_settings(path: Path | None) -> Settings:
     """Defaults, overridden by a YAML file; raise InvalidModel with located errors."""
     if path is None:
         return Settings()
-    data, errors = read_yaml(Path(path))
-    if errors:
-        raise InvalidModel(errors)
+    data = read_yaml_input(Path(path))
+    shown = display_path(Path(path))
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise InvalidModel(validation_errors(exc, data, display_path(Path(path)))) from None
+        raise InvalidModel(validation_errors(exc, data, shown)) from None
+    check_budget(
+        shown,
+        lambda name: line_of(data, tuple(name.split("."))),
+        settings.work(),
+        settings.budget.max_events,
+        "budget.max_events",
+    )
+    return settings

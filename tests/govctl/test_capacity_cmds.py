@@ -93,3 +93,9 @@ def test_exporter_reports_a_busy_port(capsys):
         assert main(["exporter", CITY, "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
     assert main(["exporter", CITY, "--port", "0"]) == 2  # out of range: typer's own check
+
+
+def test_exporter_refuses_an_interval_that_is_not_a_finite_second_to_a_day(capsys):
+    for bad in ("inf", "nan", "-1", "0.5", "1e9"):
+        assert main(["exporter", CITY, "--refresh-interval", bad, "--port", "1"]) == 2, bad
+        assert "--refresh-interval" in capsys.readouterr().err
