@@ -33,6 +33,7 @@ import numpy as np
 
 from model.errors import InvalidModel, ModelError, display_path
 from model.history import Series
+from model.inputs import read_bytes, short
 from model.yamlio import write_atomic
 
 CPU_METRIC = "govcloud_system_cpu_usage_cores"
@@ -41,6 +42,10 @@ _FAMILIES = ((CPU_METRIC, "cores", "cpu"), (MEMORY_METRIC, "bytes", "memory"))
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)\s+(\S+)\s*$")
 _SYSTEM = re.compile(r'(?:^|,)\s*system="([^"\\]*)"')
 MAX_ERRORS = 200
+
+
+MAX_BYTES = 4 << 30
+"""A metrics file is read whole; over this it is not one govcloud wrote."""
 
 
 def write_metrics_file(path: Path, usage: dict[str, Series]) -> int:
@@ -66,10 +71,8 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
     """Read a metrics file; raise InvalidModel with every bad line located."""
     shown = display_path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidModel([ModelError(shown, 1, "", "file is missing")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bytes(path, MAX_BYTES).decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
         raise InvalidModel(
             [ModelError(shown, 1, "", f"not a readable UTF-8 text file: {exc}")]
         ) from None
@@ -109,12 +112,14 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
             continue
         system = sm.group(1)
         if known_systems is not None and system not in known_systems:
-            errors.append(ModelError(shown, lineno, "system", f"unknown system {system!r}"))
+            errors.append(ModelError(shown, lineno, "system", f"unknown system {short(system)}"))
             continue
         try:
             v, t = float(value), float(stamp)
         except ValueError:
-            errors.append(ModelError(shown, lineno, "value", f"not a number: {value!r} {stamp!r}"))
+            errors.append(
+                ModelError(shown, lineno, "value", f"not a number: {short(value)} {short(stamp)}")
+            )
             continue
         if v < 0 or not math.isfinite(v) or not math.isfinite(t):
             errors.append(ModelError(shown, lineno, "value", "usage must be a finite number ≥ 0"))

@@ -34,16 +34,20 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+from pydantic import BaseModel, Field, ValidationError
 
 from capacity.metrics_file import read_metrics_file
 from model.city import CityModel
 from model.history import Series, load_history
+from model.inputs import short
 
 SYSTEM_LABEL = "label_govcloud_system"
 PROMETHEUS_MAX_POINTS = 11_000  # the server refuses longer query_range results
+PROMETHEUS_MAX_BYTES = 1 << 30
+"""An answer is read up to this many bytes (20,000 systems × 720 points is about 0.5 GB)."""
 
 
 class SourceError(Exception):
@@ -154,49 +158,76 @@ class PrometheusSource:
                 out[system] = Series(t, vc[ic], vm[im])
         return out
 
-    def _query_range(self, query: str, start: float, end: float, step: float) -> list[dict]:
+    def _query_range(self, query: str, start: float, end: float, step: float) -> list[_Series]:
         params = urllib.parse.urlencode(
             {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
         )
         url = f"{self.url.rstrip('/')}/api/v1/query_range"
-        req = urllib.request.Request(
-            url,
-            data=params.encode(),
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
         try:
+            req = urllib.request.Request(
+                url,
+                data=params.encode(),
+                method="POST",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                body = json.loads(resp.read())
+                raw = resp.read(PROMETHEUS_MAX_BYTES + 1)
         except urllib.error.HTTPError as exc:
             detail = _error_text(exc)
-            raise SourceError(f"{url}: HTTP {exc.code}: {detail}") from None
+            raise SourceError(f"{url}: HTTP {exc.code}: {str(detail)[:200]}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise SourceError(
                 f"{url}: cannot query Prometheus: {getattr(exc, 'reason', exc)}"
             ) from None
-        if body.get("status") != "success" or body.get("data", {}).get("resultType") != "matrix":
-            raise SourceError(f"{url}: unexpected answer: {str(body)[:200]}")
-        return body["data"]["result"]
+        if len(raw) > PROMETHEUS_MAX_BYTES:
+            raise SourceError(f"{url}: an answer over {PROMETHEUS_MAX_BYTES:,} bytes")
+        try:
+            answer = _Answer.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "answer"
+            raise SourceError(
+                f"{url}: unexpected answer: {where}: {first['msg']} ({short(raw[:200])})"
+            ) from None
+        return answer.data.result
+
+
+class _Series(BaseModel):
+    metric: dict[str, str] = {}
+    values: list[tuple[float, str]] = Field(default_factory=list, max_length=PROMETHEUS_MAX_POINTS)
+
+
+class _Data(BaseModel):
+    resultType: Literal["matrix"]
+    result: list[_Series]
+
+
+class _Answer(BaseModel):
+    """The part of a query_range answer we read (Prometheus HTTP API, "Range queries")."""
+
+    status: Literal["success"]
+    data: _Data
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:
     try:
-        return json.loads(exc.read()).get("error", exc.reason)
+        body = json.loads(exc.read(1 << 16))
+        return str(body.get("error", exc.reason) if isinstance(body, dict) else exc.reason)
     except (ValueError, OSError):
         return str(exc.reason)
 
 
-def _by_system(result: list[dict], known: set[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _by_system(result: list[_Series], known: set[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Matrix result → {system: (t, values)}; series for systems not in the model are skipped."""
     out = {}
     for series in result:
-        system = series.get("metric", {}).get(SYSTEM_LABEL)
+        system = series.metric.get(SYSTEM_LABEL)
         if system not in known:
             continue
-        pts = np.array(
-            [(float(t), float(v)) for t, v in series.get("values", [])], dtype=float
-        ).reshape(-1, 2)
+        try:
+            pts = np.array([(t, float(v)) for t, v in series.values], dtype=float).reshape(-1, 2)
+        except ValueError as exc:
+            raise SourceError(f"Prometheus series of {system}: {short(str(exc))}") from None
         pts = pts[np.isfinite(pts[:, 1])]
         out[system] = (pts[:, 0], pts[:, 1])
     return out
@@ -209,8 +240,13 @@ def choose(
     if prometheus and metrics_file:
         raise SourceError("give at most one of --prometheus and --metrics-file")
     if prometheus:
-        if not prometheus.startswith(("http://", "https://")):
-            raise SourceError(f"--prometheus wants an http(s) URL, got {prometheus!r}")
+        try:
+            parts = urllib.parse.urlsplit(prometheus)
+            parts.port  # noqa: B018  (raises ValueError on a bad port)
+        except ValueError as exc:
+            raise SourceError(f"{short(prometheus)}: not a URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SourceError(f"--prometheus wants an http(s) URL, got {short(prometheus)}")
         return PrometheusSource(
             prometheus, **{k: v for k, v in prom_options.items() if v is not None}
         )

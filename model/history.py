@@ -20,7 +20,9 @@ import csv
 import gzip
 import io
 import math
+import os
 import random
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,9 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import InvalidModel, ModelError, display_path
+from model.inputs import open_regular, short
 from model.yamlio import write_atomic
 
 COLUMNS = ["timestamp", "system", "cpu_cores", "memory_bytes"]
+MAX_FILE_BYTES = 1 << 30
+MAX_TEXT_BYTES = 4 << 30
+"""Bounds of a history file (compressed) and its text: 20,000 systems × 30 days hourly is
+about 1 GB of CSV; a gzip bomb stops at the bound instead of filling the memory."""
 HISTORY_START = datetime(2026, 10, 1, tzinfo=UTC)
 GIB = 1024**3
 
@@ -101,20 +108,31 @@ def _epoch(stamp: str) -> float:
 def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str, Series]:
     """Read a history file; raise InvalidModel with every bad row located by line."""
     shown = display_path(path)
+    fd = open_regular(path, MAX_FILE_BYTES)  # a regular file of bounded size, or InvalidModel
     try:
-        raw = (
-            gzip.decompress(Path(path).read_bytes())
-            if str(path).endswith(".gz")
-            else Path(path).read_bytes()
-        )
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise InvalidModel([ModelError(shown, 1, "", "file is missing")]) from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        with os.fdopen(fd, "rb") as fh:
+            if str(path).endswith(".gz"):
+                with gzip.GzipFile(fileobj=fh) as gz:
+                    raw = gz.read(MAX_TEXT_BYTES + 1)
+            else:
+                raw = fh.read(MAX_TEXT_BYTES + 1)
+        if len(raw) > MAX_TEXT_BYTES:
+            raise InvalidModel(
+                [ModelError(shown, 1, "", f"more than {MAX_TEXT_BYTES:,} bytes of history")]
+            )
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InvalidModel([ModelError(shown, 1, "", f"not a readable gzip file: {exc}")]) from None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidModel([ModelError(shown, line, "", "not valid UTF-8")]) from None
+    try:
+        return _parse(shown, text, known_systems)
+    except csv.Error as exc:  # a field over csv's limit, a NUL…
+        raise InvalidModel([ModelError(shown, 1, "", f"not CSV: {str(exc)[:120]}")]) from None
+
+
+def _parse(shown: str, text: str, known_systems: set[str] | None) -> dict[str, Series]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header != COLUMNS:
@@ -140,9 +158,9 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
             t = stamp_cache.get(stamp)
             if t is None:
                 t = stamp_cache[stamp] = _epoch(stamp)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             errors.append(
-                ModelError(shown, lineno, "timestamp", f"not an ISO 8601 time: {stamp!r}")
+                ModelError(shown, lineno, "timestamp", f"not an ISO 8601 time: {short(stamp)}")
             )
             continue
         try:
@@ -157,11 +175,11 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
                 )
             )
             continue
-        if c < 0 or m < 0 or math.isnan(c) or math.isnan(m):
-            errors.append(ModelError(shown, lineno, "", "usage cannot be negative or NaN"))
+        if not (0 <= c < math.inf and 0 <= m < math.inf):
+            errors.append(ModelError(shown, lineno, "", "usage must be a finite number ≥ 0"))
             continue
         if known_systems is not None and system not in known_systems:
-            errors.append(ModelError(shown, lineno, "system", f"unknown system {system!r}"))
+            errors.append(ModelError(shown, lineno, "system", f"unknown system {short(system)}"))
             continue
         ts, cs, ms = acc.setdefault(system, ([], [], []))
         ts.append(t)

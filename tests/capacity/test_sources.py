@@ -217,3 +217,33 @@ def test_choose():
         choose("http://127.0.0.1:9090", Path("x.om"))
     with pytest.raises(SourceError, match="URL"):
         choose("127.0.0.1:9090")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "a string",
+        {"status": "success", "data": {"resultType": "matrix", "result": None}},
+        {"status": "success", "data": {"resultType": "vector", "result": []}},
+        {"status": "success", "data": []},
+        {"status": "success", "data": {"resultType": "matrix", "result": [{"values": "x"}]}},
+        _matrix({"fgw-001": [(3600, "not-a-number")]}),
+        {"status": "success", "data": {"resultType": "matrix", "result": [{"values": [[1]]}]}},
+    ],
+)
+def test_prometheus_answers_of_the_wrong_shape_are_url_errors(city, fake_prometheus, body):
+    fake_prometheus.answer = lambda q, f: (200, body)
+    url = f"http://127.0.0.1:{fake_prometheus.server_port}"
+    with pytest.raises(SourceError) as info:
+        PrometheusSource(url, window="3h", step="1h").fetch(city, now=10900)
+    assert str(info.value).startswith((url, "Prometheus series")) and len(str(info.value)) < 600
+
+
+@pytest.mark.parametrize(
+    "bad", ["http://[::1", "http://host:99999", "http://", "ftp://h/", "x" * 500]
+)
+def test_choose_refuses_malformed_urls(bad):
+    with pytest.raises(SourceError) as info:
+        choose(bad)
+    assert len(str(info.value)) < 300

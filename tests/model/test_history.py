@@ -1,0 +1,56 @@
+"""`model/history.py`: a hostile utilisation history is a located error, never a crash."""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+import pytest
+
+from model.errors import InvalidModel
+from model.history import load_history
+
+HEADER = "timestamp,system,cpu_cores,memory_bytes\n"
+ROW = "2026-10-01T00:00:00Z,fgw-001,1.5,1000\n"
+
+
+def _write(tmp_path, text: str | bytes, gz: bool = True):
+    path = tmp_path / ("h.csv.gz" if gz else "h.csv")
+    data = text.encode() if isinstance(text, str) else text
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (HEADER + ROW.replace("1.5", "inf"), ":2: usage must be a finite number"),
+        (HEADER + ROW.replace("1000", "nan"), ":2: usage must be a finite number"),
+        (HEADER + ROW.replace("1.5", "1e400"), ":2: usage must be a finite number"),
+        (HEADER + ROW.replace("1.5", "²"), ":2: cpu_cores: not a number"),
+        (HEADER + ROW.replace("2026", "99999"), ":2: timestamp: not an ISO 8601 time"),
+        (HEADER + "x," + "a" * 200_000 + ",1,1\n", ":1: not CSV: field larger than field limit"),
+        (HEADER + ROW.replace("fgw-001", "s" * 10_000), "characters)"),
+    ],
+)
+def test_bad_rows_are_located(tmp_path, text, expected):
+    with pytest.raises(InvalidModel) as info:
+        load_history(_write(tmp_path, text), {"fgw-001"})
+    assert expected in str(info.value) and len(str(info.value)) < 1000, str(info.value)
+
+
+def test_a_bom_is_accepted_as_in_yaml(tmp_path):
+    usage = load_history(_write(tmp_path, "\ufeff" + HEADER + ROW))
+    assert list(usage) == ["fgw-001"]
+
+
+def test_corrupt_gzip_and_special_files(tmp_path):
+    bad = tmp_path / "bad.csv.gz"
+    bad.write_bytes(gzip.compress((HEADER + ROW).encode())[:-6])
+    fifo = tmp_path / "fifo.csv.gz"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.csv.gz"
+    loop.symlink_to(loop)
+    for path, expected in ((bad, "gzip"), (fifo, "not a regular file"), (loop, "loop")):
+        with pytest.raises(InvalidModel, match=expected):
+            load_history(path)
