@@ -20,6 +20,8 @@ from model.errors import ModelError, display_path
 from model.outputs import StagedDir, write_atomic  # noqa: F401  (the writers live there)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MODEL_FILE_BYTES = 1 << 30
+"""A 20,000-village network.yaml is about 15 MB; a file over this is not a model file."""
 
 
 class LineDict(dict):
@@ -189,15 +191,14 @@ def parse_yaml(text: str, aliases: bool = True) -> tuple[Any, list[tuple[int, st
 
 def read_yaml(path: Path, aliases: bool = True) -> tuple[Any, list[ModelError]]:
     """Read one YAML file. Never raises for bad input: problems come back as ModelErrors."""
+    from model.errors import InvalidModel
+    from model.inputs import read_bytes  # bounded: a regular file, never a FIFO or a device
+
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [ModelError(shown, 1, "", "file is missing")]
-    except IsADirectoryError:
-        return None, [ModelError(shown, 1, "", "is a directory, expected a YAML file")]
-    except OSError as exc:
-        return None, [ModelError(shown, 1, "", f"cannot read file: {exc.strerror}")]
+        raw = read_bytes(path, MODEL_FILE_BYTES)
+    except InvalidModel as exc:
+        return None, exc.errors
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
