@@ -453,6 +453,8 @@ class CliFacts:
     """(short, long): interface names as the neighbour table prints them."""
     parser: str = ""
     """The neighbour-table template's platform when another's (VRP V8 prints as V5)."""
+    last_line: str = "end"
+    """The line a complete running config ends with (`return` on VRP and Comware)."""
 
 
 CLI: dict[str, CliFacts] = {
@@ -495,6 +497,7 @@ CLI: dict[str, CliFacts] = {
         ping_interrupt=False,
     ),
     "huawei_vrp": CliFacts(
+        last_line="return",
         # S V200R019 Command Reference: `Error: Unrecognized command found at '^' position.`;
         # `display ospfv3 peer` ends with the instance id and names ports `GE0/0/1`.
         block_end=("quit", "return"),
@@ -509,6 +512,7 @@ CLI: dict[str, CliFacts] = {
         abbreviations=(("GE", "GigabitEthernet"), ("XGE", "XGigabitEthernet")),
     ),
     "huawei_vrpv8": CliFacts(
+        last_line="return",
         # NE40E/CE V800 "Configuration Commit": `clear configuration candidate` discards the
         # uncommitted changes (`abort` exists only in route-policy and template views).
         block_end=("quit", "return"),
@@ -525,6 +529,7 @@ CLI: dict[str, CliFacts] = {
         abbreviations=(("GE", "GigabitEthernet"), ("100GE", "100GE")),
     ),
     "h3c_comware": CliFacts(
+        last_line="return",
         # Comware 7 Fundamentals: ` % Unrecognized command found at '^' position.`;
         # `display ospfv3 peer` names ports `GE1/0/1`; `save force` saves without a question.
         block_end=("quit", "return"),

@@ -110,15 +110,20 @@ def session(target: Target) -> Iterator:
 
 
 def running_config(conn, platform: str) -> str:
-    """The running config as the device prints it. Where Netmiko does not verify echoes
-    (Comware) a late prompt can precede the echoed command: the text starts after it."""
-    cmd = cli_facts(platform).show_running
-    out = conn.send_command(cmd, read_timeout=30)
-    head = out[:300]
-    if cmd in head:
-        rest = out[out.index(cmd) + len(cmd) :]
-        out = rest.split("\n", 1)[1] if "\n" in rest else ""
-    return out
+    """The running config as the device prints it, read again when it came back cut short
+    (it must end with `return` / `end`). Where Netmiko does not verify echoes (Comware) a
+    prompt that arrived late can end a read early or precede the echoed command."""
+    c = cli_facts(platform)
+    out = ""
+    for _attempt in range(3):
+        out = conn.send_command(c.show_running, read_timeout=30)
+        if c.show_running in out[:300]:
+            rest = out[out.index(c.show_running) + len(c.show_running) :]
+            out = rest.split("\n", 1)[1] if "\n" in rest else ""
+        if c.last_line in out.rstrip().splitlines()[-1:]:
+            return out
+        conn.clear_buffer()
+    raise DriverError(f"the running config did not come back whole (no `{c.last_line}` at its end)")
 
 
 def save_backup(text: str, backup_dir: Path, hostname: str) -> Path:
