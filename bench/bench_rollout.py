@@ -47,16 +47,24 @@ from playbooks import inventory as inv  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def reset(topo, hosts: dict) -> None:
+def snapshot(topo, hosts: dict) -> dict[str, str]:
+    """Every device's running config as the lab booted it (before any rollout)."""
+
+    def one(node):
+        with driver.session(target(hosts[node.name])) as conn:
+            return node.name, driver.running_config(conn, platform(hosts[node.name]))
+
+    with ThreadPoolExecutor(16) as pool:
+        return dict(pool.map(one, topo.nodes))
+
+
+def reset(topo, hosts: dict, boot: dict[str, str]) -> None:
     """Every device back to its IPv4-only boot config (through the driver's restore)."""
 
     def one(node):
         h = hosts[node.name]
-        boot = (
-            extranet.twin_initial(node, topo) if node.twin else extranet.initial_config(node, topo)
-        )
         with driver.session(target(h)) as conn:
-            done = driver.restore(conn, boot, platform(h))
+            done = driver.restore(conn, boot[node.name], platform(h))
         if not done["restored"]:
             raise SystemExit(f"reset of {node.name} failed")
 
@@ -162,6 +170,7 @@ def main() -> int:
         extranet.prepare(topo, lab_dir)
         inventory = lab_dir / "inventory.yml"
         hosts = {h["name"]: h for h in inv.hosts(inv.load(inventory))}
+        boot = snapshot(topo, hosts)
         times, cpu = {}, {}
         for name, run in (
             ("ansible_forks_1", lambda: ansible(inventory, 1)),
@@ -169,7 +178,7 @@ def main() -> int:
             ("push_workers_1", lambda: push(inventory, 1)),
             ("push_workers_15", lambda: push(inventory, 15)),
         ):
-            reset(topo, hosts)
+            reset(topo, hosts, boot)
             before = cpu_seconds()
             out = run()
             cpu[name] = cpu_seconds() - before
