@@ -25,19 +25,21 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from model.city import CityModel
 from model.history import GIB, Series
+from model.schema import Bounded
 
 MIB = 1024**2
 STATS = (50, 90, 95, 100)  # reported as p50, p90, p95, max
 
 
-class Settings(BaseModel):
-    """Every knob of the assessment, with the defaults the municipal plans and the VPA imply."""
+class Settings(Bounded):
+    """Every knob of the assessment, with the defaults the municipal plans and the VPA imply.
+    Finite numbers only, never a boolean for a number (`model.schema.Bounded`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     cpu_percentile: float = Field(
         95, gt=0, le=100, description="usage percentile the CPU request covers"

@@ -238,7 +238,7 @@ def _systems(m: CityModel, report: Report) -> None:
                 loc + ("location",),
                 "an on_cloud system has no machine-room location; leave it out",
             )
-        if s.data_gib > s.storage_gib > 0:
+        if s.data_gib > s.storage_gib:
             report(
                 "systems",
                 loc + ("data_gib",),

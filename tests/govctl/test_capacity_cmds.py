@@ -99,3 +99,9 @@ def test_exporter_refuses_an_interval_that_is_not_a_finite_second_to_a_day(capsy
     for bad in ("inf", "nan", "-1", "0.5", "1e9"):
         assert main(["exporter", CITY, "--refresh-interval", bad, "--port", "1"]) == 2, bad
         assert "--refresh-interval" in capsys.readouterr().err
+
+
+def test_set_refuses_non_finite_values(capsys):
+    for bad in ("inf", "nan", "-inf"):
+        assert main(["capacity", "report", CITY, "--set", f"cpu_percentile={bad}"]) == 2
+        assert "--set: cpu_percentile" in capsys.readouterr().err

@@ -438,3 +438,26 @@ def test_every_system_of_a_sensitive_department_is_isolated(small_city):
         ".target_zone",
         "owns sensitive systems, so all its systems",
     )
+
+
+def test_data_larger_than_a_zero_storage_is_refused(small_city):
+    def change(d):
+        d["systems"][0].update(storage_gib=0, data_gib=1000)
+
+    edit_yaml(small_city, "systems.yaml", change)
+    with pytest.raises(InvalidModel, match=r"systems\[0\].data_gib: data_gib 1000 exceeds"):
+        load_city(small_city)
+
+
+@pytest.mark.parametrize("prefix", ["fe80::%eth0/32", "::/0", "ff00::/8", "2001:db8::/56"])
+def test_the_aggregate_is_global_or_ula_and_short_enough(small_city, prefix):
+    edit_yaml(small_city, "city.yaml", lambda d: d["city"].update(ipv6_prefix=prefix))
+    with pytest.raises(InvalidModel, match=r"city.ipv6_prefix"):
+        load_city(small_city)
+
+
+@pytest.mark.parametrize("value", [True, float("inf"), float("nan")])
+def test_numbers_are_finite_and_never_booleans(small_city, value):
+    edit_yaml(small_city, "systems.yaml", lambda d: d["systems"][0].update(vcpu=value))
+    with pytest.raises(InvalidModel, match=r"systems\[0\]"):
+        load_city(small_city)
