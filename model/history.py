@@ -189,9 +189,9 @@ def _parse(shown: str, text: str, known_systems: set[str] | None) -> dict[str, S
         raise InvalidModel(errors[:200])
     out = {}
     for system, (ts, cs, ms) in acc.items():
-        t = np.asarray(ts)
-        order = np.argsort(t, kind="stable")
-        out[system] = Series(t[order], np.asarray(cs)[order], np.asarray(ms)[order])
+        times = np.asarray(ts)
+        order = np.argsort(times, kind="stable")
+        out[system] = Series(times[order], np.asarray(cs)[order], np.asarray(ms)[order])
     return out
 
 

@@ -252,6 +252,7 @@ def _first_bad(data: Any, where: str = "") -> str:
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+_renameat2: Any
 try:
     _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
 except (OSError, AttributeError):  # not glibc ≥ 2.28 / not Linux

@@ -138,17 +138,19 @@ IPPrefix = Annotated[str, AfterValidator(_ip_net)]
 IPv4Addr = Annotated[str, AfterValidator(_ipv4_addr)]
 
 
+_NUMERIC: dict[type, frozenset[str]] = {}
+
+
 def _numeric_fields(cls: type[BaseModel]) -> frozenset[str]:
     """Fields typed int or float (not bool): a YAML `true` there is a mistake, not 1."""
-    found = cls.__dict__.get("_numeric")
+    found = _NUMERIC.get(cls)
     if found is None:
-        found = frozenset(
+        found = _NUMERIC[cls] = frozenset(
             name
             for name, f in cls.model_fields.items()
             if {int, float} & set(_plain_types(f.annotation))
             and bool not in _plain_types(f.annotation)
         )
-        cls._numeric = found
     return found
 
 
