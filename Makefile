@@ -2,7 +2,8 @@
 #   make demo    the main job on the embedded sample city (sets itself up)
 #   make test    the whole test suite (sets itself up: Debian packages when root, the venv
 #                from requirements.lock, the Go-built tools when absent)
-#   make setup   .venv from requirements.lock (+ Debian packages when root)
+#   make setup   .venv from requirements.lock (+ Debian packages when root), and .venv-scan
+#                with checkov (its own venv: checkov pins packaging<24, Pulumi wants >=26)
 #   make tools   Go-built tools (Pulumi CLI and plugins, kube-apiserver) into .tools/bin
 #   make lint    ruff check, ruff format --check and mypy
 #   make lock    re-resolve requirements.lock from pyproject.toml
@@ -16,9 +17,11 @@ PYTEST_ARGS ?=
 APT_PACKAGES := frr openssh-server iproute2 iputils-ping prometheus etcd-server chromium fonts-noto-cjk hyperfine
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup apt venv tools demo test bench lint lock clean
+CHECKOV := checkov==3.3.30
 
-setup: apt venv
+.PHONY: setup apt venv scanner tools demo test bench lint lock clean
+
+setup: apt venv scanner
 
 venv: $(BIN)/.installed
 
@@ -36,6 +39,13 @@ lock: venv
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra dask \
 	  --output-file requirements.lock pyproject.toml
+
+scanner: .venv-scan/bin/checkov
+
+.venv-scan/bin/checkov: Makefile
+	test -x .venv-scan/bin/python || $(PYTHON) -m venv .venv-scan
+	.venv-scan/bin/pip install --quiet '$(CHECKOV)'
+	touch $@
 
 apt:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

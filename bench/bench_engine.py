@@ -1,13 +1,18 @@
-"""Benchmark: the real Pulumi engine (`infra/engine.py`) on the sample city and a large one.
+"""Benchmark: `govctl tenants up` stack by stack on the real Pulumi engine (issue 18).
 
-Issue 4 asks for the wall time of `preview` and `up` (render mode, local file backend) of
-the sample city (45 departments) and of a synthetic city of 1,000 departments / 5,000
-systems, and how it grows (the ratio 1,000 vs 45 departments). Each city gets a fresh
-state and render directory; `preview` runs first (without the policy pack, then once more
-with it for the sample city), then `up` into the empty directory, then a second `up` that
-must change nothing. Prints resources, seconds and milliseconds per resource per step.
+Render mode, local file backend, checkpoints on, the policy pack on every stack, the default
+pool (`--parallel` = the core count). In one run, each with its goal:
 
-    .venv/bin/python bench/bench_engine.py [--departments 1000] [--systems 5000] [--skip-sample]
+- the sample city's first `up` (goal ≤ 30 s) and a no-op `up` (goal ≤ 10 s);
+- one department changed → only its stack runs (goal ≤ 15 s);
+- with `--departments N` (the issue: 1,000 departments / 5,000 systems): that city's first
+  `up` (goal ≤ 10 min) and its no-op `up`.
+
+Each figure is printed with the one-stack figure of the same run (the median seconds of one
+department stack's `up` inside the pool) and the stack counts; the rendered objects are
+checked against the plain-data render.
+
+    .venv/bin/python bench/bench_engine.py [--departments 1000 --systems 5000] [--parallel N]
 
 Needs `make tools` (the Pulumi CLI and plugins in .tools/bin).
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -24,101 +30,131 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra import engine  # noqa: E402
+from infra import engine, orchestrate  # noqa: E402
+from infra.render import as_manifest, render  # noqa: E402
 from infra.settings import StackSettings  # noqa: E402
 from model import load_city  # noqa: E402
 from model.synth import SynthSpec  # noqa: E402
 from model.synth import write as synth  # noqa: E402
+from tests.helpers import edit_yaml  # noqa: E402
 
 
-def measure(name: str, city: Path, work: Path, policy: bool, again: bool = True) -> dict:
-    m = load_city(city)
-    st = engine.stack(
-        name,
-        StackSettings(model=str(city), render_dir=str(work / "render")),
-        work / "state",
-        project_dir=engine.scratch_project(work / "project"),
-        throwaway=True,
+def objects_key(objects: dict[str, list[dict]]) -> dict:
+    return {
+        (c, o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): as_manifest(o)
+        for c, objs in objects.items()
+        for o in objs
+    }
+
+
+def one_stack(result: dict) -> float:
+    runs = [
+        r["seconds"]
+        for r in result["stacks"]
+        if r["status"] == "done" and r["kind"] == "department"
+    ]
+    return statistics.median(runs) if runs else float("nan")
+
+
+def line(what: str, result: dict, goal: float | None) -> float:
+    t = result["total"]
+    verdict = (
+        ""
+        if goal is None
+        else f" goal ≤ {goal:.0f} s: {'met' if t['seconds'] <= goal else 'NOT met'}"
     )
-    row = {"city": name, "departments": len(m.departments), "systems": len(m.systems)}
-    steps = [("preview", lambda: engine.preview(st))]
-    if policy:
-        steps.append(
-            ("preview+policy", lambda: engine.preview(st, policy_packs=[engine.POLICY_PACK]))
+    print(
+        f"  {what:<34} {t['seconds']:8.1f} s  stacks {t['stacks']} (ran {t['done']}, skipped "
+        f"{t['skipped']}, failed {t['failed']}); one stack {one_stack(result):.1f} s; "
+        f"changes {t['changes']}{verdict}",
+        flush=True,
+    )
+    if t["failed"]:
+        for r in result["stacks"]:
+            if r["status"] == "failed":
+                print(f"    {r['stack']}: {r['error'][-500:]}")
+    return t["seconds"]
+
+
+def measure(name: str, city: Path, work: Path, parallel: int, change_one: bool) -> None:
+    m = load_city(city)
+    print(f"{name}: {len(m.departments)} departments, {len(m.systems)} systems", flush=True)
+    settings = StackSettings(model=str(city), render_dir=str(work / "render"))
+    project = engine.scratch_project(work / "project")
+
+    def up(model=None) -> dict:
+        return orchestrate.run(
+            "up",
+            settings,
+            work / "state",
+            model=model or load_city(city),
+            project_dir=project,
+            throwaway=True,
+            parallel=parallel,
         )
-    steps.append(("up", lambda: engine.up(st)))
-    if again:
-        steps.append(("up again", lambda: engine.up(st, expect_no_changes=True)))
-    for step, run in steps:
-        t0 = time.perf_counter()
-        result = run()
-        row[step] = time.perf_counter() - t0
-        row["resources"] = sum(result["changes"].values())
-        print(f"  {name}: {step:<15} {row[step]:7.1f} s  {result['changes']}", flush=True)
-    return row
+
+    first = up(m)
+    line("first up", first, 30 if name == "sample" else 600)
+    same = objects_key(engine.read_render_dir(work / "render")) == objects_key(
+        render(m, settings).objects
+    )
+    print(f"  engine's objects = plain render's: {same}", flush=True)
+    line("no-op up", up(m), 10 if name == "sample" else None)
+    if change_one:
+        dept = m.departments[0]
+
+        def bump(data):
+            d = next(x for x in data["departments"] if x["code"] == dept.code)
+            d["quota"]["cpu"] += 1
+
+        edit_yaml(city, "departments.yaml", bump)
+        changed = up()
+        line(f"one department changed ({dept.slug})", changed, 15)
+        ran = [r["stack"] for r in changed["stacks"] if r["status"] == "done"]
+        print(f"  stacks that ran: {ran}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--departments", type=int, default=1000)
+    ap.add_argument("--departments", type=int, default=0, help="also a synthetic city this large")
     ap.add_argument("--systems", type=int, default=5000)
+    ap.add_argument("--parallel", type=int, default=orchestrate.default_parallel())
     ap.add_argument("--skip-sample", action="store_true")
-    ap.add_argument(
-        "--no-again", action="store_true", help="skip the second (no-op) up of the large city"
-    )
     a = ap.parse_args()
     tools = engine.locate()
     print(
-        f"Pulumi {tools.version} ({tools.pulumi}), {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
+        f"Pulumi {tools.version} ({tools.pulumi}), {os.cpu_count()} CPUs, --parallel {a.parallel}, "
+        f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    rows = []
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         work = Path(tmp)
         if not a.skip_sample:
-            rows.append(
-                measure("sample", ROOT / "examples" / "sample-city", work / "sample", policy=True)
+            sample = work / "sample-city"
+            import shutil
+
+            shutil.copytree(ROOT / "examples" / "sample-city", sample)
+            measure("sample", sample, work / "sample", a.parallel, change_one=True)
+        if a.departments:
+            big = work / "big-city"
+            synth(
+                SynthSpec(
+                    seed=3,
+                    counties=2,
+                    townships_per=2,
+                    villages_per=2,
+                    departments=a.departments,
+                    systems=a.systems,
+                    machine_rooms=max(a.departments // 2, 1),
+                ),
+                big,
+                history=False,
             )
-        big = work / "big-city"
-        synth(
-            SynthSpec(
-                seed=3,
-                counties=2,
-                townships_per=2,
-                villages_per=2,
-                departments=a.departments,
-                systems=a.systems,
-                machine_rooms=max(a.departments // 2, 1),
-            ),
-            big,
-            history=False,
-        )
-        rows.append(
-            measure(
-                f"synthetic-{a.departments}", big, work / "big", policy=False, again=not a.no_again
-            )
-        )
-    print()
+            measure(f"synthetic-{a.departments}", big, work / "big", a.parallel, change_one=False)
     print(
-        f"{'city':<18}{'depts':>6}{'systems':>8}{'resources':>10}{'preview s':>10}{'up s':>8}{'up again s':>11}{'ms/res (up)':>12}"
+        f"whole benchmark: {time.perf_counter() - t0:.0f} s; load at the end {os.getloadavg()[0]:.1f}"
     )
-    for r in rows:
-        print(
-            f"{r['city']:<18}{r['departments']:>6}{r['systems']:>8}{r['resources']:>10}{r['preview']:>10.1f}"
-            f"{r['up']:>8.1f}{r.get('up again', float('nan')):>11.1f}{1000 * r['up'] / r['resources']:>12.1f}"
-        )
-    if "preview+policy" in rows[0]:
-        print(
-            f"sample city: preview with the policy pack {rows[0]['preview+policy']:.1f} s "
-            f"(+{rows[0]['preview+policy'] - rows[0]['preview']:.1f} s)"
-        )
-    if len(rows) == 2:
-        s, b = rows
-        print(
-            f"growth {b['departments']} vs {s['departments']} departments: resources ×{b['resources'] / s['resources']:.1f}, "
-            f"preview ×{b['preview'] / s['preview']:.1f}, up ×{b['up'] / s['up']:.1f}"
-            + (f", up again ×{b['up again'] / s['up again']:.1f}" if "up again" in b else "")
-        )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from govctl.app import main as govctl_main  # noqa: E402
 from infra import engine  # noqa: E402
 from infra import plan as planner  # noqa: E402
+from infra import stacks as st  # noqa: E402
 from lab import k8s  # noqa: E402
 from model import load_city  # noqa: E402
 from model.synth import SynthSpec, write  # noqa: E402
@@ -53,24 +54,25 @@ def row(what: str, seconds: float, detail: str = "") -> None:
     print(f"  {what:<34} {seconds:7.1f} s  {detail}", flush=True)
 
 
-def drill(city: Path, kubeconfig: str, state: Path, stack: str) -> None:
+def drill(city: Path, kubeconfig: str, state: Path) -> None:
     m = load_city(city)
     p = planner.plan(m)
-    resources = 0
-    result, s = govctl(
-        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
-    )
-    resources = result["changes"]["create"]
+    up = ("tenants", "up", city, "--kubeconfig", kubeconfig, "--state", state)
+    result, s = govctl(*up)
+    t = result["total"]
+    resources = t["changes"]["create"]
+    one = sorted(r["seconds"] for r in result["stacks"] if r["kind"] == "department")
     row(
         "tenants up (first apply)",
         s,
-        f"{resources} resources, {len(p.tenants)} tenants, "
-        f"{len(p.workloads)} workloads; {resources / s:.1f} resources/s",
+        f"{resources} resources in {t['stacks']} stacks, {len(p.tenants)} tenants, "
+        f"{len(p.workloads)} workloads; {resources / s:.1f} resources/s; one department stack "
+        f"{one[len(one) // 2]:.1f} s (median)",
     )
-    result, s = govctl(
-        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
-    )
-    row("second up", s, f"changes {result['changes']}")
+    result, s = govctl(*up)
+    row("second up (unchanged: skipped)", s, f"skipped {result['total']['skipped']} stacks")
+    result, s = govctl(*up, "--refresh")
+    row("up --refresh (every stack runs)", s, f"changes {result['total']['changes']}")
 
     slug, cluster = next((d.slug, c) for c, d in p.tenants if p.clusters[c].kind != "dr")
     contexts = {"config_file": kubeconfig, "context": cluster}
@@ -78,28 +80,25 @@ def drill(city: Path, kubeconfig: str, state: Path, stack: str) -> None:
 
     core = client.CoreV1Api(config.new_client_from_config(**contexts))
     core.patch_namespaced_resource_quota("quota", slug, {"spec": {"hard": {"requests.cpu": "999"}}})
-    st = engine.open_stack(stack, state)
+    stack = engine.open_stack(st.stack_name(m, st.DEPARTMENT, slug), state)
     t0 = time.perf_counter()
-    refreshed = engine.refresh(st)
+    refreshed = engine.refresh(stack)
     row(
-        "refresh after a manual quota edit",
+        "refresh of one stack after a quota edit",
         time.perf_counter() - t0,
         f"changes {refreshed['changes']}",
     )
-    result, s = govctl(
-        "tenants", "up", city, "--stack", stack, "--kubeconfig", kubeconfig, "--state", state
-    )
-    row("up taking the drift back", s, f"changes {result['changes']}")
+    result, s = govctl(*up)
+    row("up taking the drift back", s, f"changes {result['total']['changes']}")
 
     warm = next(s for c, s, _ in p.workloads if c == p.dr_cluster)
-    args = (city, "--system", warm.id, "--stack", stack, "--state", state)
+    args = (city, "--system", warm.id, "--state", state)
     result, s = govctl("dr", "failover", *args)
     row(f"dr failover {warm.id}", s, f"{result['kind']} → {result['replicas']} replicas")
     result, s = govctl("dr", "failback", *args)
     row(f"dr failback {warm.id}", s, f"→ {result['replicas']} replicas")
-    t0 = time.perf_counter()
-    result = engine.destroy(engine.open_stack(stack, state))
-    row("destroy", time.perf_counter() - t0, f"{result['changes']['delete']} deleted")
+    result, s = govctl("tenants", "destroy", city, "--state", state, "--rm")
+    row("destroy", s, f"{result['total']['changes']['delete']} deleted")
 
 
 def run(skip_sample: bool) -> None:
@@ -121,15 +120,10 @@ def run(skip_sample: bool) -> None:
                 + ", ".join(f"{n} {c['startup_seconds']} s" for n, c in result["clusters"].items()),
             )
             print("test city (6 departments, 20 systems):")
-            drill(test_city, result["kubeconfig"], tmp / "state", "bench-test")
+            drill(test_city, result["kubeconfig"], tmp / "state-test")
             if not skip_sample:
                 print("sample city (45 departments, 400 systems):")
-                drill(
-                    ROOT / "examples" / "sample-city",
-                    result["kubeconfig"],
-                    tmp / "state",
-                    "bench-sample",
-                )
+                drill(ROOT / "examples" / "sample-city", result["kubeconfig"], tmp / "state-sample")
         finally:
             t0 = time.perf_counter()
             k8s.down(lab / "k8s")

@@ -1,8 +1,8 @@
 """`govctl tenants render|preview|up|destroy`: the government cloud's tenants, per cluster.
 
-Thin shells over `infra.engine` (the real Pulumi engine through the Automation API, local
-file backend) and `infra.render` (the same program under Pulumi's mocks, for machines
-without the Pulumi CLI, or with `--mock`).
+Thin shells over `infra.render` (every object as plain data from the builders, no Pulumi)
+and `infra.orchestrate` (the city's platform and department stacks through the real Pulumi
+engine, a bounded pool of them at once, local file backend).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from govctl.common import (
     pct,
     print_json,
 )
-from infra import engine
+from infra import engine, orchestrate
 from infra import plan as planner
 from infra.plan import PlacementError
 from infra.settings import ClusterConfig, StackSettings
@@ -55,31 +55,32 @@ def render_cmd(
         list[str] | None, typer.Option(help="system id whose DR replica runs (repeatable)")
     ] = None,
     registry: Annotated[str, typer.Option(help="image registry")] = StackSettings.registry,
-    mock: Annotated[
+    real: Annotated[
         bool,
         typer.Option(
-            "--mock", help="run the program under Pulumi's mocks even when the engine is built"
+            "--engine",
+            help="run every stack through the real Pulumi engine (throwaway state, render mode)",
         ),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Write every Kubernetes object the Pulumi program would create, one folder per cluster.
 
-    Uses the real engine (a throwaway stack in render mode) when the Pulumi CLI is built
-    (`make tools`) or on PATH; otherwise, or with --mock, the program under Pulumi's mocks."""
+    Builds them as plain data with the builders the Pulumi components use (no engine, no
+    Pulumi runtime); with --engine, runs the city's stacks through the real engine instead
+    (needs `make tools`) and writes what its providers rendered."""
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory")
-    from infra.render import render, write  # Pulumi's SDK loads in seconds: only when needed
+    from infra.render import render, write
 
     m = load(city)
     settings = StackSettings(
         model=str(city), wave=wave, failover=frozenset(failover or ()), registry=registry
     )
     checked(m, settings)
-    real = not mock and engine.available()
-    how = "through the Pulumi engine (render mode)" if real else "under mocks"
+    how = "through the Pulumi engine, stack by stack" if real else "as plain data"
     with (
-        err.status(f"running the Pulumi program {how} for {len(m.departments)} departments…"),
+        err.status(f"rendering {len(m.departments)} departments {how}…"),
         engine_errors(),
     ):
         rendered = engine.render(settings) if real else render(m, settings)
@@ -92,16 +93,13 @@ def render_cmd(
         f"{c}: {v['workloads']} workloads in {v['tenants']} tenants"
         for c, v in o["clusters"].items()
     )
-    console.print(f"[green]wrote[/] {n:,} objects under {out}/ ({per}; program run {how})")
+    console.print(f"[green]wrote[/] {n:,} objects under {out}/ ({per}; built {how})")
     console.print(
         f"cloud adoption after wave {wave}: {pct(o['adoption_rate'])} (target {pct(o['adoption_target'])}); "
         f"{len(o['blocking_systems'])} systems not yet on the cloud; {len(o['dr_gaps'])} DR gaps"
     )
 
 
-StackName = Annotated[
-    str, typer.Option("--stack", help="stack name (its state lives under --state)")
-]
 StateDir = Annotated[Path, typer.Option("--state", help="local state directory (file backend)")]
 RenderDir = Annotated[
     Path | None,
@@ -128,15 +126,20 @@ Failover = Annotated[
 ]
 Policy = Annotated[
     bool,
-    typer.Option(
-        "--policy/--no-policy", help="run the policy pack (infra/policy) on the resources"
-    ),
+    typer.Option("--policy/--no-policy", help="run the policy pack (infra/policy) on every stack"),
 ]
-Checkpoints = Annotated[
+Parallel = Annotated[
+    int | None,
+    typer.Option("--parallel", min=1, help="stacks run at once (default: the number of cores)"),
+]
+Only = Annotated[
+    str | None, typer.Option("--only", help="only this department's stack (slug or code)")
+]
+Refresh = Annotated[
     bool,
     typer.Option(
-        "--checkpoints",
-        help="save the state after every resource (slow: quadratic in the file backend)",
+        "--refresh",
+        help="refresh every stack from its cluster and run it even when its inputs are unchanged",
     ),
 ]
 
@@ -150,7 +153,7 @@ def checked(m, settings: StackSettings) -> None:
 
 
 STACK_KEPT = (
-    "the stack keeps what Pulumi did before the interrupt, as its state records it; "
+    "each stack keeps what Pulumi did before the interrupt, as its state records it; "
     "run the command again to finish"
 )
 
@@ -159,7 +162,12 @@ STACK_KEPT = (
 def engine_errors() -> Iterator[None]:
     try:
         yield
-    except (engine.EngineMissing, engine.PassphraseMissing, engine.EngineError) as exc:
+    except (
+        engine.EngineMissing,
+        engine.PassphraseMissing,
+        engine.EngineError,
+        PlacementError,
+    ) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -170,8 +178,8 @@ def stack_settings(
     contexts: list[str] | None,
     wave: int | None,
     failover: list[str] | None,
-) -> StackSettings:
-    """The stack config the flags describe; the model is loaded and the plan checked first."""
+):
+    """The city's stack config the flags describe, and the model (loaded, plan checked)."""
     if (render_dir is None) == (kubeconfig is None):
         raise UserError(
             "give exactly one of --render-dir OUT (write YAML) or --kubeconfig FILE (apply to clusters)"
@@ -182,7 +190,7 @@ def stack_settings(
     if render_dir is not None:
         if render_dir.exists() and not render_dir.is_dir():
             raise UserError(f"{render_dir}: exists and is not a directory")
-        return replace(settings, render_dir=str(render_dir))
+        return m, replace(settings, render_dir=str(render_dir))
     if not kubeconfig.is_file():
         raise UserError(f"{kubeconfig}: no such kubeconfig file")
     names = set(planner.clusters(m)[0])
@@ -194,7 +202,7 @@ def stack_settings(
                 f"--context {item!r}: expected CLUSTER=CONTEXT with CLUSTER one of {', '.join(sorted(names))}"
             )
         mapping[cluster] = context
-    return replace(
+    return m, replace(
         settings,
         clusters={
             n: ClusterConfig(context=mapping.get(n, n), kubeconfig=str(kubeconfig))
@@ -204,38 +212,100 @@ def stack_settings(
     )  # `govctl lab k8s`: no nodes, nothing gets ready
 
 
+def _line(r: dict) -> str:
+    c = r["changes"]
+    if r["status"] == "skipped":
+        return f"[dim]= {r['stack']}: unchanged, skipped[/]"
+    if r["status"] == "failed":
+        return f"[red]✗ {r['stack']}[/]: {r['operation']} failed ({r['seconds']:.0f} s)"
+    return (
+        f"[green]✓[/] {r['stack']}: {r['operation']} {c['create']} create, {c['update']} update, "
+        f"{c['replace']} replace, {c['delete']} delete, {c['same']} same ({r['seconds']:.1f} s)"
+    )
+
+
+def _progress(as_json: bool):
+    """One line per stack as it finishes (stderr), unless the output is JSON."""
+    return None if as_json else (lambda r: err.print(_line(r)))
+
+
 def report(result: dict, as_json: bool) -> None:
+    failed = [r for r in result["stacks"] if r["status"] == "failed"]
     if as_json:
         print_json(
-            {k: result[k] for k in ("schema_version", "stack", "operation", "changes", "outputs")}
+            {
+                "schema_version": result["schema_version"],
+                "operation": result["operation"],
+                "city": result["city"],
+                "stacks": [
+                    {
+                        k: r[k]
+                        for k in ("stack", "kind", "operation", "status", "changes", "seconds")
+                    }
+                    | ({"error": r["error"]} if "error" in r else {})
+                    for r in result["stacks"]
+                ],
+                "total": result["total"],
+                "outputs": result["outputs"],
+            }
         )
-        return
-    c = result["changes"]
-    verb = {"preview": "would", "up": "did", "destroy": "did", "refresh": "did"}[
-        result["operation"]
-    ]
-    console.print(
-        f"[bold]{result['operation']}[/] of stack {result['stack']} ({verb}): "
-        f"{c['create']} create, {c['update']} update, {c['replace']} replace, {c['delete']} delete, "
-        f"{c['same']} unchanged ({result['seconds']:.0f} s)"
-    )
-    o = result["outputs"]
-    if "adoption_rate" in o:
-        console.print(
-            f"cloud adoption after wave {o.get('wave')}: {pct(o['adoption_rate'])} "
-            f"(target {pct(o['adoption_target'])}); {len(o.get('dr_gaps') or {})} DR gaps"
+    else:
+        from rich.table import Table
+
+        t = result["total"]
+        table = Table(title=f"{result['operation']} of {result['city']}: {t['stacks']} stacks")
+        for col in ("stacks", "ran", "skipped", "failed", *engine.CHANGE_KEYS, "seconds"):
+            table.add_column(col, justify="right")
+        by_kind: dict[str, list[dict]] = {}
+        for r in result["stacks"]:
+            by_kind.setdefault(r["kind"], []).append(r)
+        for kind, rows in sorted(by_kind.items(), key=lambda kv: kv[0] != "platform"):
+            sums = {k: sum(r["changes"].get(k, 0) for r in rows) for k in engine.CHANGE_KEYS}
+            table.add_row(
+                f"{kind} ({len(rows)})",
+                str(sum(r["status"] == "done" for r in rows)),
+                str(sum(r["status"] == "skipped" for r in rows)),
+                str(sum(r["status"] == "failed" for r in rows)),
+                *(str(sums[k]) for k in engine.CHANGE_KEYS),
+                f"{sum(r['seconds'] for r in rows):.0f}",
+            )
+        table.add_row(
+            "total",
+            str(t["done"]),
+            str(t["skipped"]),
+            str(t["failed"]),
+            *(str(t["changes"].get(k, 0)) for k in engine.CHANGE_KEYS),
+            f"{t['seconds']:.0f} (wall)",
+        )
+        console.print(table)
+        o = result["outputs"]
+        if "adoption_rate" in o and result["operation"] != "destroy":
+            console.print(
+                f"cloud adoption after wave {o.get('wave')}: {pct(o['adoption_rate'])} "
+                f"(target {pct(o['adoption_target'])}); {len(o.get('dr_gaps') or {})} DR gaps"
+            )
+    if failed:
+        raise UserError(
+            "\n".join(f"{r['stack']}: {r['error']}" for r in failed)
+            + f"\n{len(failed)} of {len(result['stacks'])} stacks failed"
         )
 
 
-def _stream(as_json: bool):
-    """Pulumi's own progress lines, unless the output is JSON."""
-    return None if as_json else (lambda line: console.print(line, markup=False, highlight=False))
+def _stream(as_json: bool, verbose: bool):
+    """Pulumi's own progress lines, when asked for (many stacks run at once: interleaved)."""
+    if as_json or not verbose:
+        return None
+    return lambda line: console.print(line, markup=False, highlight=False)
+
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="also stream Pulumi's own output of every stack")
+]
 
 
 def _run_op(
     operation: str,
     city: Path,
-    stack_name: str,
     state: Path,
     render_dir: Path | None,
     kubeconfig: Path | None,
@@ -243,22 +313,31 @@ def _run_op(
     wave: int | None,
     failover: list[str] | None,
     policy: bool,
-    checkpoints: bool,
+    parallel: int | None,
+    only: str | None,
+    refresh: bool,
+    verbose: bool,
     as_json: bool,
 ) -> None:
-    settings = stack_settings(city, render_dir, kubeconfig, contexts, wave, failover)
+    m, settings = stack_settings(city, render_dir, kubeconfig, contexts, wave, failover)
     with engine_errors(), keeps(STACK_KEPT) if operation == "up" else contextlib.nullcontext():
-        st = engine.stack(stack_name, settings, state, checkpoints=checkpoints)
-        run = engine.preview if operation == "preview" else engine.up
-        result = run(
-            st, on_output=_stream(as_json), policy_packs=[engine.POLICY_PACK] if policy else []
+        result = orchestrate.run(
+            operation,
+            settings,
+            state,
+            model=m,
+            parallel=parallel,
+            only=only,
+            refresh=refresh,
+            policy=policy,
+            on_stack=_progress(as_json),
+            on_output=_stream(as_json, verbose),
         )
     report(result, as_json)
 
 
 @tenants_app.command("preview")
 def preview_cmd(
-    stack: StackName,
     city: CityDir = Path(DEFAULT_CITY),
     state: StateDir = engine.DEFAULT_STATE,
     render_dir: RenderDir = None,
@@ -267,14 +346,16 @@ def preview_cmd(
     wave: Wave = None,
     failover: Failover = None,
     policy: Policy = True,
-    checkpoints: Checkpoints = False,
+    parallel: Parallel = None,
+    only: Only = None,
+    refresh: Refresh = False,
+    verbose: Verbose = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show what `up` would change (real engine, local state), with the policy pack."""
+    """Show what `up` would change in each stack (real engine, local state), with the policy pack."""
     _run_op(
         "preview",
         city,
-        stack,
         state,
         render_dir,
         kubeconfig,
@@ -282,14 +363,16 @@ def preview_cmd(
         wave,
         failover,
         policy,
-        checkpoints,
+        parallel,
+        only,
+        refresh,
+        verbose,
         as_json,
     )
 
 
 @tenants_app.command("up")
 def up_cmd(
-    stack: StackName,
     city: CityDir = Path(DEFAULT_CITY),
     state: StateDir = engine.DEFAULT_STATE,
     render_dir: RenderDir = None,
@@ -298,14 +381,17 @@ def up_cmd(
     wave: Wave = None,
     failover: Failover = None,
     policy: Policy = True,
-    checkpoints: Checkpoints = False,
+    parallel: Parallel = None,
+    only: Only = None,
+    refresh: Refresh = False,
+    verbose: Verbose = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create or update the tenants: write YAML (--render-dir) or apply to the clusters (--kubeconfig)."""
+    """Create or update the city's stacks (platform first, then departments): write YAML
+    (--render-dir) or apply to the clusters (--kubeconfig). Unchanged stacks are skipped."""
     _run_op(
         "up",
         city,
-        stack,
         state,
         render_dir,
         kubeconfig,
@@ -313,23 +399,39 @@ def up_cmd(
         wave,
         failover,
         policy,
-        checkpoints,
+        parallel,
+        only,
+        refresh,
+        verbose,
         as_json,
     )
 
 
 @tenants_app.command("destroy")
 def destroy_cmd(
-    stack: StackName,
     city: CityDir = Path(DEFAULT_CITY),
     state: StateDir = engine.DEFAULT_STATE,
+    only: Only = None,
+    parallel: Parallel = None,
     remove: Annotated[
-        bool, typer.Option("--rm", help="also remove the stack (state and Pulumi.<stack>.yaml)")
+        bool, typer.Option("--rm", help="also remove the stacks (state and Pulumi.<stack>.yaml)")
     ] = False,
+    verbose: Verbose = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Delete every resource of the stack (rendered files or cluster objects), as its state records them."""
+    """Delete every resource of the city's stacks (rendered files or cluster objects), as
+    their state records them: department stacks first, then the platform's."""
+    m = load(city)
     with engine_errors(), keeps(STACK_KEPT):
-        st = engine.open_stack(stack, state)
-        result = engine.destroy(st, on_output=_stream(as_json), remove=remove)
+        result = orchestrate.run(
+            "destroy",
+            StackSettings(model=str(city)),
+            state,
+            model=m,
+            parallel=parallel,
+            only=only,
+            remove=remove,
+            on_stack=_progress(as_json),
+            on_output=_stream(as_json, verbose),
+        )
     report(result, as_json)

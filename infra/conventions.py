@@ -35,6 +35,11 @@ MLPS3_AUDIT_LABELS = {
 APP_PORT = 8080
 SERVICE_PORT = 80
 RUN_AS = 10001
+# Scratch space per container: the read-only root filesystem leaves only the /tmp emptyDir
+# (capped at TMP_SIZE) and the container's logs, both counted as ephemeral storage.
+TMP_SIZE = "1Gi"
+EPHEMERAL_REQUEST = "256Mi"
+EPHEMERAL_LIMIT = "2Gi"
 # The provider waits for Deployments, StatefulSets, PVCs and Services to become ready;
 # on a lab control plane without nodes they never do. Lab stacks set this annotation.
 SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}

@@ -14,11 +14,10 @@ check. Stack secrets use the passphrase provider: `PULUMI_CONFIG_PASSPHRASE` (or
 `PULUMI_CONFIG_PASSPHRASE_FILE`) must be set, except for throwaway stacks (`throwaway=True`:
 renders and demos in a temporary state directory), which use a fixed passphrase.
 
-Per-step checkpoints are off by default (`PULUMI_SKIP_CHECKPOINTS`): the file backend
-rewrites the whole state after every resource, which is quadratic — the sample city's 2,158
-resources took over 12 minutes with them and under a minute without. The state is written
-once, at the end; an update killed half-way leaves the state as it was before (the next `up`
-renders again, or, on clusters with server-side apply, takes the objects over).
+Per-step checkpoints are on (Pulumi's default): the file backend saves the state after every
+resource step, so an update killed half-way records what it did and the next `up` carries
+on from there. Small stacks (one per department, `infra/stacks.py`) keep that affordable:
+the cost of a checkpoint grows with the size of the stack's state.
 """
 
 from __future__ import annotations
@@ -35,7 +34,14 @@ from typing import Any
 
 import yaml
 
-from infra.settings import NAMESPACE, ConfigValues, StackSettings, from_config, to_config
+from infra.settings import (
+    NAMESPACE,
+    ConfigValues,
+    StackSettings,
+    from_config,
+    rooted,
+    to_config,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the program, its Pulumi.yaml, .tools/bin
 PROJECT_DIR = REPO_ROOT  # the project stacks use by default (tests point it at a scratch project)
@@ -123,20 +129,15 @@ def _passphrase(throwaway: bool) -> dict[str, str]:
     )
 
 
-def environment(
-    tools: Tools, state_dir: Path, *, throwaway: bool = False, checkpoints: bool = False
-) -> dict[str, str]:
+def environment(tools: Tools, state_dir: Path, *, throwaway: bool = False) -> dict[str, str]:
     """The variables the engine runs with (on top of the caller's environment)."""
-    env = {
+    return {
         "PULUMI_BACKEND_URL": Path(state_dir).resolve().as_uri(),
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PATH": tools.path,
         **_passphrase(throwaway),
     }
-    if not checkpoints:
-        env["PULUMI_SKIP_CHECKPOINTS"] = "true"
-    return env
 
 
 def scratch_project(directory: Path) -> Path:
@@ -161,12 +162,11 @@ def _workspace(
     project_dir: Path | None,
     tools: Tools | None,
     throwaway: bool,
-    checkpoints: bool,
 ):
     from pulumi import automation as auto
 
     tools = tools or locate()
-    env = environment(tools, state_dir, throwaway=throwaway, checkpoints=checkpoints)
+    env = environment(tools, state_dir, throwaway=throwaway)
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
         work_dir=str(project_dir or PROJECT_DIR),
@@ -185,7 +185,6 @@ def stack(
     project_dir: Path | None = None,
     tools: Tools | None = None,
     throwaway: bool = False,
-    checkpoints: bool = False,
 ):
     """Create or select stack `name` in the file backend at `state_dir` and write its
     `govcloud:*` config from `settings` (a `StackSettings`, or config values such as
@@ -195,7 +194,7 @@ def stack(
     Returns a `pulumi.automation.Stack`."""
     from pulumi import automation as auto
 
-    ws = _workspace(state_dir, project_dir, tools, throwaway, checkpoints)
+    ws = _workspace(state_dir, project_dir, tools, throwaway)
     st = _guard(lambda: auto.Stack.create_or_select(name, ws))
     configure(st, settings)
     return st
@@ -207,12 +206,12 @@ def open_stack(
     *,
     project_dir: Path | None = None,
     tools: Tools | None = None,
-    checkpoints: bool = False,
+    throwaway: bool = False,
 ):
     """An existing stack, its config untouched (destroy, a drill that changes one key)."""
     from pulumi import automation as auto
 
-    ws = _workspace(state_dir, project_dir, tools, False, checkpoints)
+    ws = _workspace(state_dir, project_dir, tools, throwaway)
     try:
         return auto.Stack.select(name, ws)
     except auto.StackNotFoundError:
@@ -264,6 +263,80 @@ def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
         for k, v in values.items()
     }
     _guard(lambda: st.set_all_config_json(json.dumps(payload)))
+
+
+def program_settings(settings: StackSettings, project_dir: Path | None = None) -> StackSettings:
+    """`settings` as the program reads them back from the stack config and roots them: the
+    view both sides compute a stack's inputs hash from."""
+    root = Path(project_dir or PROJECT_DIR)
+    values = to_config(_portable(settings, root))
+    return rooted(from_config(ConfigValues(values)), str(root))
+
+
+def project_name(project_dir: Path | None = None) -> str:
+    doc = yaml.safe_load((Path(project_dir or PROJECT_DIR) / "Pulumi.yaml").read_text("utf-8"))
+    return str(doc["name"])
+
+
+def _stacks_dir(state_dir: Path, project: str) -> Path:
+    return Path(state_dir) / ".pulumi" / "stacks" / project
+
+
+def list_stacks(state_dir: Path, project: str) -> list[str]:
+    """The stacks the file backend at `state_dir` holds for `project` (read from its files)."""
+    d = _stacks_dir(state_dir, project)
+    names = {f.name.split(".json")[0] for f in d.glob("*.json*") if not f.name.endswith(".bak")}
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a stack's saved state says: its outputs, resources, unfinished operations."""
+
+    outputs: dict
+    resources: int
+    pending: list[dict]
+
+
+def checkpoint(state_dir: Path, project: str, name: str) -> Checkpoint | None:
+    """The stack's latest checkpoint in the file backend (`.pulumi/stacks/<project>/<stack>.json`,
+    gzipped when Pulumi was told to), or None when the stack has none."""
+    import gzip
+    import json
+
+    base = _stacks_dir(state_dir, project) / f"{name}.json"
+    for path, opener in ((base, open), (base.with_name(base.name + ".gz"), gzip.open)):
+        try:
+            with opener(path, "rt", encoding="utf-8") as f:
+                doc = json.load(f)
+        except FileNotFoundError:
+            continue
+        latest = (doc.get("checkpoint") or {}).get("latest") or {}
+        resources = latest.get("resources") or []
+        outputs = next(
+            (r.get("outputs") or {} for r in resources if r.get("type") == STACK_TYPE), {}
+        )
+        return Checkpoint(
+            dict(outputs), len(resources), list(latest.get("pending_operations") or [])
+        )
+    return None
+
+
+def last_update(state_dir: Path, project: str, name: str) -> dict | None:
+    """The stack's newest history entry in the file backend
+    (`.pulumi/history/<project>/<stack>/<stack>-<time>.history.json`: `kind` update, refresh,
+    destroy…, `result` succeeded or failed), or None when it has none."""
+    import json
+
+    d = Path(state_dir) / ".pulumi" / "history" / project / name
+    entries = []
+    for f in d.glob(f"{name}-*.history.json"):
+        stamp = f.name[len(name) + 1 : -len(".history.json")]
+        if stamp.isdigit():
+            entries.append((int(stamp), f))
+    if not entries:
+        return None
+    return json.loads(max(entries)[1].read_text(encoding="utf-8"))
 
 
 def settings_of(st) -> StackSettings:
@@ -413,13 +486,19 @@ def up(
     )
 
 
-def refresh(st, *, on_output: OnOutput | None = None) -> dict:
-    """`pulumi refresh`: read the live objects back into the state."""
+def refresh(st, *, on_output: OnOutput | None = None, clear_pending: bool = False) -> dict:
+    """`pulumi refresh`: read the live objects back into the state. `clear_pending` drops
+    the creates an interrupted update left pending (the next `up` creates those objects
+    again: server-side apply takes an existing one over, render mode rewrites its file)."""
     return _run(
         st,
         "refresh",
         lambda w: st.refresh(
-            on_output=on_output, on_event=w, color="never", suppress_progress=True
+            on_output=on_output,
+            on_event=w,
+            clear_pending_creates=clear_pending or None,
+            color="never",
+            suppress_progress=True,
         ),
         lambda r: r.summary.resource_changes,
     )
@@ -452,32 +531,34 @@ def read_render_dir(render_dir: Path) -> dict[str, list[dict]]:
 
 
 def render(
-    settings: StackSettings, *, on_output: OnOutput | None = None, tools: Tools | None = None
+    settings: StackSettings,
+    *,
+    on_output: OnOutput | None = None,
+    tools: Tools | None = None,
+    parallel: int | None = None,
 ):
-    """Run the program through the real engine into a throwaway stack in render mode and
-    return its objects and outputs as an `infra.render.Rendered` (the same value the mock
-    path returns, so `infra.render.write` lays both out alike)."""
+    """Run every stack of the city through the real engine, in render mode, into throwaway
+    state, and return their objects and the city's outputs as an `infra.render.Rendered`
+    (the same value the plain-data render returns, so `infra.render.write` lays both out)."""
+    from infra import orchestrate
     from infra.render import SCHEMA_VERSION as RENDER_SCHEMA
     from infra.render import Rendered
 
     with tempfile.TemporaryDirectory(prefix="govcloud-render-") as tmp:
         work = Path(tmp)
-        st = stack(
-            "render",
+        result = orchestrate.run(
+            "up",
             replace(settings, render_dir=str(work / "render")),
             work / "state",
             project_dir=scratch_project(work / "project"),
             tools=tools,
             throwaway=True,
+            parallel=parallel,
         )
-        result = up(st, on_output=on_output)
         objects = read_render_dir(work / "render") if (work / "render").is_dir() else {}
-    components: dict[str, int] = {}
-    for step in result["steps"]:
-        if not step["type"].startswith(("kubernetes:", "pulumi:providers:")):
-            components[step["type"]] = components.get(step["type"], 0) + 1
     return Rendered(
         objects=objects,
-        components=components,
+        components=result["components"],
         outputs={"schema_version": RENDER_SCHEMA, **result["outputs"]},
+        stacks={s["stack"]: sum(s["changes"].values()) for s in result["stacks"]},
     )

@@ -16,6 +16,7 @@ once. `to_config` is its inverse: `infra/engine.py` writes a stack's config from
 | `ingressNamespace` | namespace of the ingress controller (default `ingress-nginx`) |
 | `objectStores` | per site name: the S3 URL of its object store |
 | `skipAwait` | `true` on lab stacks only: workloads, volumes and Services carry `pulumi.com/skipAwait` |
+| `scope` | the stack's part of the city: `platform/<cluster>` or `department/<slug>` (none: all of it) |
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class StackSettings:
     ingress_namespace: str = "ingress-nginx"
     object_stores: dict[str, str] = field(default_factory=dict)
     skip_await: bool = False  # lab control planes have no nodes: nothing would ever become ready
+    scope: str | None = None  # platform/<cluster> | department/<slug>; None: the whole city
 
     def cluster(self, name: str) -> ClusterConfig:
         return self.clusters.get(name, ClusterConfig())
@@ -71,6 +73,7 @@ def from_config(cfg) -> StackSettings:
         ingress_namespace=cfg.get("ingressNamespace") or StackSettings.ingress_namespace,
         object_stores=dict(cfg.get_object("objectStores") or {}),
         skip_await=bool(cfg.get_bool("skipAwait")),
+        scope=cfg.get("scope"),
     )
 
 
@@ -101,6 +104,7 @@ def to_config(settings: StackSettings) -> dict[str, Any]:
         else None,
         "objectStores": dict(sorted(settings.object_stores.items())) or None,
         "skipAwait": settings.skip_await or None,
+        "scope": settings.scope,
     }
     return {k: v for k, v in values.items() if v is not None}
 

@@ -77,6 +77,8 @@ space before the number), `Ten-GigabitEthernet1/0/1`, `eth0.100`, `up0`."""
 
 GroupName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$")]
 """An identity-provider group (`govcloud:<slug>:admins`), written into RBAC manifests."""
+ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,100}$")]
 
 
 AGGREGATE_SPACES = (ipaddress.IPv6Network("2000::/3"), ipaddress.IPv6Network("fc00::/7"))
@@ -362,6 +364,7 @@ class Zone(Strict):
 
 class City(Strict):
     name: Text
+    slug: Slug | None = Field(default=None, description="prefix of the city's stack names")
     code: Code6
     ipv6_prefix: IPv6Aggregate
     ipv4_legacy: list[IPv4Prefix] = Field(min_length=1)
@@ -431,6 +434,11 @@ class System(Strict):
     mlps_assessed: date | None = Field(default=None, description="last 等级测评")
     crypto_assessment: CryptoAssessment = CryptoAssessment.not_assessed
     crypto_assessed: date | None = None
+    image_digest: ImageDigest | None = Field(
+        default=None, description="sha256 digest the image is pinned to (else the stable tag)"
+    )
+    health_path: HttpPath = Field(default="/healthz", description="liveness endpoint (HTTP)")
+    ready_path: HttpPath = Field(default="/readyz", description="readiness endpoint (HTTP)")
 
     @property
     def cloud_bound(self) -> bool:

@@ -8,6 +8,7 @@ utilisation history of the on-cloud systems (`utilisation.csv.gz`, see `model/hi
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import random
@@ -343,6 +344,10 @@ def systems(
         )
         if dr >= 5 or rng.random() < 0.12:
             s["replicas"] = 2 if dr < 6 else 3
+        if zone and state != "retired":  # a placeholder digest of the image it would run
+            s["image_digest"] = (
+                "sha256:" + hashlib.sha256(f"{spec.seed}/{s['id']}".encode()).hexdigest()
+            )
         out.append(s)
     return out
 

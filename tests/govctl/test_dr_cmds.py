@@ -22,8 +22,6 @@ def test_failover_of_a_system_below_level_5_is_refused_before_the_engine_runs(
             str(SAMPLE_CITY),
             "--system",
             s.id,
-            "--stack",
-            "nope",
             "--state",
             str(tmp_path / "st"),
         ]

@@ -1,11 +1,13 @@
 """Pulumi mock unit tests for each component of infra/ (set_mocks + @pulumi.runtime.test).
 
-Inputs are the ones the engine would receive; `infra.render.Capture` is the mock monitor
-that records them per provider (cluster).
+Inputs are the ones the engine would receive; `Capture` is the mock monitor that records
+them per provider (cluster). The last tests check that the components register exactly the
+objects the plain-data render builds (`infra/build.py`, `infra/render.py`), stack by stack.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import runpy
 
 import pulumi
@@ -13,13 +15,59 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from infra import conventions as cv
+from infra import stacks as st
 from infra.dr import BackupLocations, BackupSchedule
 from infra.plan import Backup, Cluster
-from infra.render import Capture
+from infra.program import deploy
+from infra.render import as_manifest, render
+from infra.settings import StackSettings
 from infra.tenant import DepartmentTenant
 from infra.workload import DrReplica, SystemWorkload
+from model import load_city
 from model.schema import Department, System, Zone, ZoneKind
 from tests.helpers import ROOT
+
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+
+class Capture(pulumi.runtime.Mocks):
+    """A mock engine that records Kubernetes objects by the cluster their provider targets
+    (a provider reference is `<urn>::<id>`; the URN ends with the provider's name, which is
+    the cluster's), and counts components."""
+
+    def __init__(self) -> None:
+        self.rendered = type("Captured", (), {})()
+        self.rendered.objects = {}
+        self.rendered.components = {}
+        self.names: set[tuple[str, str]] = set()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        key = (args.typ, args.name)
+        assert key not in self.names, f"two resources {key}"
+        self.names.add(key)
+        if args.typ == PROVIDER_TYPE:
+            self.rendered.objects.setdefault(args.name, [])
+        elif args.typ.startswith("kubernetes:"):
+            cluster = args.provider.rsplit("::", 1)[0].rsplit("::", 1)[-1]
+            self.rendered.objects.setdefault(cluster, []).append(as_manifest(_plain(args.inputs)))
+        else:
+            self.rendered.components[args.typ] = self.rendered.components.get(args.typ, 0) + 1
+        return f"{args.name}-id", {}
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}, None
+
+
+def _plain(value):
+    """Undo the wire format: protobuf Struct numbers come back as floats."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 ZONES = {
     k: Zone(name=k, kind=ZoneKind(k), site="primary-dc", nodes=3, node_vcpu=64, node_memory_gib=256)
@@ -114,7 +162,11 @@ def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
         "requests.storage": "1000Gi",
     }
     lr = objs["LimitRange"][0]["spec"]["limits"][0]
-    assert lr["type"] == "Container" and lr["defaultRequest"] == {"cpu": "100m", "memory": "128Mi"}
+    assert lr["type"] == "Container" and lr["defaultRequest"] == {
+        "cpu": "100m",
+        "memory": "128Mi",
+        "ephemeral-storage": cv.EPHEMERAL_REQUEST,
+    }
     pols = {p["metadata"]["name"]: p["spec"] for p in objs["NetworkPolicy"]}
     assert set(pols) == {
         "default-deny",
@@ -195,10 +247,14 @@ def test_stateless_system_is_a_restricted_deployment_with_dual_stack_service(cap
     pod = _pod(dep)
     c = pod["containers"][0]
     assert c["resources"] == {
-        "requests": {"cpu": "2", "memory": "4608Mi"},
-        "limits": {"cpu": "2", "memory": "4608Mi"},
+        "requests": {"cpu": "2", "memory": "4608Mi", "ephemeral-storage": cv.EPHEMERAL_REQUEST},
+        "limits": {"cpu": "2", "memory": "4608Mi", "ephemeral-storage": cv.EPHEMERAL_LIMIT},
     }
-    assert c["image"] == "reg.example/fgw/fgw-001:stable"
+    assert c["image"] == "reg.example/fgw/fgw-001:stable" and c["imagePullPolicy"] == "Always"
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert c["resources"]["limits"]["ephemeral-storage"] == cv.EPHEMERAL_LIMIT
+    assert "PodDisruptionBudget" not in objs and "topologySpreadConstraints" not in pod
     assert c["securityContext"]["allowPrivilegeEscalation"] is False and c["securityContext"][
         "capabilities"
     ] == {"drop": ["ALL"]}
@@ -242,6 +298,34 @@ def test_system_with_data_is_a_statefulset_and_xinchuang_pins_arm64(capture):
         {"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]}
     ]
     assert objs["PersistentVolumeClaim"][0]["spec"]["accessModes"] == ["ReadWriteMany"]
+    anti = _pod(sts)["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert anti[0]["podAffinityTerm"]["labelSelector"] == {"matchLabels": {cv.SYSTEM: "fgw-001"}}
+    spread = _pod(sts)["topologySpreadConstraints"][0]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone" and spread["maxSkew"] == 1
+    pdb = objs["PodDisruptionBudget"][0]
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {cv.SYSTEM: "fgw-001"}}}
+    assert pdb["metadata"]["namespace"] == "fgw"
+
+
+def test_an_image_digest_from_the_model_pins_the_image(capture):
+    digest = "sha256:" + "ab" * 32
+    run(
+        lambda: SystemWorkload(
+            "shared-fgw-001",
+            system(image_digest=digest, health_path="/-/live", ready_path="/-/ready"),
+            dept(),
+            CLUSTERS["shared"],
+            replicas=1,
+            registry="r",
+            opts=provider("shared"),
+        )
+    )
+    c = _pod(by_kind(capture, "shared")["Deployment"][0])["containers"][0]
+    assert c["image"] == f"r/fgw/fgw-001@{digest}"
+    assert c["livenessProbe"]["httpGet"]["path"] == "/-/live"
+    assert c["readinessProbe"]["httpGet"]["path"] == "/-/ready"
 
 
 def test_dr_replica_is_labelled_and_scaled_as_told(capture):
@@ -415,3 +499,40 @@ def test_tenant_guard_rails_are_platform_owned_and_workloads_are_not(capture):
         "Role",
         "RoleBinding",
     }
+
+
+def _by_ident(objects: dict[str, list[dict]]) -> dict[tuple, dict]:
+    out = {}
+    for cluster, objs in objects.items():
+        for o in objs:
+            md = o["metadata"]
+            key = (cluster, o["apiVersion"], o["kind"], md.get("namespace"), md["name"])
+            assert key not in out, key
+            out[key] = o
+    return out
+
+
+def test_the_program_registers_what_the_render_builds_for_the_whole_city(capture, small_city):
+    m = load_city(small_city)
+    settings = StackSettings(model=str(small_city), wave=2)
+    run(lambda: deploy(m, settings))
+    built = render(m, settings)
+    assert _by_ident(capture.rendered.objects) == _by_ident(built.objects)
+    assert capture.rendered.components == built.components
+
+
+@pytest.mark.parametrize("which", ["platform", "department"])
+def test_a_scoped_stack_registers_only_its_part(capture, small_city, which):
+    m = load_city(small_city)
+    settings = StackSettings(model=str(small_city), wave=2)
+    from infra import plan as planner
+
+    stacks = st.city_stacks(m, planner.plan(m, 2), settings)
+    stack = max((s for s in stacks if s.kind == which), key=lambda s: len(s.units))
+    run(lambda: deploy(m, dataclasses.replace(settings, scope=stack.scope)))
+    want: dict[str, list[dict]] = {}
+    for u in stack.units:
+        want.setdefault(u.cluster, []).extend(as_manifest(o.manifest) for o in st.objects(u))
+    got = {c: v for c, v in capture.rendered.objects.items() if v}
+    assert _by_ident(got) == _by_ident(want) and want
+    assert set(capture.rendered.objects) == set(stack.clusters), "one provider per cluster used"

@@ -41,6 +41,7 @@ settings_strategy = st.builds(
     registry=st.sampled_from([StackSettings.registry, "harbor.example"]),
     object_stores=st.dictionaries(names, names, max_size=2),
     skip_await=st.booleans(),
+    scope=st.none() | st.sampled_from(["platform/shared", "department/fgw"]),
 )
 
 
@@ -136,13 +137,11 @@ def test_passphrase_from_the_environment_only(tmp_path, monkeypatch):
         engine.environment(tools, tmp_path)
     env = engine.environment(tools, tmp_path, throwaway=True)
     assert env["PULUMI_CONFIG_PASSPHRASE"] == engine.THROWAWAY_PASSPHRASE
-    assert (
-        env["PULUMI_BACKEND_URL"] == tmp_path.resolve().as_uri()
-        and env["PULUMI_SKIP_CHECKPOINTS"] == "true"
-    )
+    assert env["PULUMI_BACKEND_URL"] == tmp_path.resolve().as_uri()
+    assert "PULUMI_SKIP_CHECKPOINTS" not in env, "checkpoints stay on"
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
-    env = engine.environment(tools, tmp_path, checkpoints=True)
-    assert "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_SKIP_CHECKPOINTS" not in env
+    env = engine.environment(tools, tmp_path)
+    assert "PULUMI_CONFIG_PASSPHRASE" not in env
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
 
 
@@ -161,8 +160,6 @@ def test_cli_refuses_bad_targets(extra, message, tmp_path, capsys):
                 "tenants",
                 "up",
                 str(SAMPLE_CITY),
-                "--stack",
-                "t",
                 "--state",
                 str(tmp_path / "s"),
                 *extra,
@@ -183,8 +180,6 @@ def test_cli_refuses_unknown_context_cluster(tmp_path, capsys):
                 "tenants",
                 "preview",
                 str(SAMPLE_CITY),
-                "--stack",
-                "t",
                 "--state",
                 str(tmp_path / "s"),
                 "--kubeconfig",
@@ -205,8 +200,6 @@ def test_cli_refuses_unknown_failover_before_the_engine(tmp_path, capsys):
                 "tenants",
                 "up",
                 str(SAMPLE_CITY),
-                "--stack",
-                "t",
                 "--state",
                 str(tmp_path / "s"),
                 "--render-dir",
@@ -231,8 +224,6 @@ def test_cli_needs_a_passphrase(tmp_path, monkeypatch, capsys):
                 "tenants",
                 "up",
                 str(SAMPLE_CITY),
-                "--stack",
-                "t",
                 "--state",
                 str(tmp_path / "s"),
                 "--render-dir",
@@ -243,3 +234,54 @@ def test_cli_needs_a_passphrase(tmp_path, monkeypatch, capsys):
     )
     assert "PULUMI_CONFIG_PASSPHRASE is not set" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+# --- the file backend's checkpoints, read directly ----------------------------------------------
+
+
+def _checkpoint(state: Path, name: str, outputs: dict, pending: list | None = None, gz=False):
+    import gzip
+
+    doc = {
+        "version": 3,
+        "checkpoint": {
+            "stack": name,
+            "latest": {
+                "resources": [
+                    {
+                        "urn": f"urn:pulumi:{name}::govcloud::pulumi:pulumi:Stack::govcloud-{name}",
+                        "type": "pulumi:pulumi:Stack",
+                        "outputs": outputs,
+                    },
+                    {"urn": "urn:x", "type": "pulumi:providers:kubernetes"},
+                ],
+                **({"pending_operations": pending} if pending else {}),
+            },
+        },
+    }
+    d = state / ".pulumi" / "stacks" / "govcloud"
+    d.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(doc).encode()
+    if gz:
+        (d / f"{name}.json.gz").write_bytes(gzip.compress(raw))
+    else:
+        (d / f"{name}.json").write_bytes(raw)
+        (d / f"{name}.json.bak").write_bytes(raw)
+
+
+def test_checkpoints_and_stacks_are_read_from_the_file_backend(tmp_path):
+    _checkpoint(tmp_path, "c-fgw", {"inputs_hash": "abc"})
+    _checkpoint(tmp_path, "c-jyj", {}, pending=[{"type": "creating"}], gz=True)
+    assert engine.list_stacks(tmp_path, "govcloud") == ["c-fgw", "c-jyj"]
+    assert engine.list_stacks(tmp_path, "other") == []
+    cp = engine.checkpoint(tmp_path, "govcloud", "c-fgw")
+    assert cp == engine.Checkpoint({"inputs_hash": "abc"}, 2, [])
+    assert engine.checkpoint(tmp_path, "govcloud", "c-jyj").pending == [{"type": "creating"}]
+    assert engine.checkpoint(tmp_path, "govcloud", "nope") is None
+
+
+def test_program_settings_are_what_the_program_reads_back(tmp_path):
+    s = StackSettings(model=str(SAMPLE_CITY), render_dir="out/x", scope="department/fgw")
+    seen = engine.program_settings(s, ROOT)
+    assert seen.model == str(SAMPLE_CITY) and seen.render_dir == str(ROOT / "out" / "x")
+    assert seen.scope == "department/fgw"

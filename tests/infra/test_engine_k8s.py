@@ -5,9 +5,12 @@ A small synthetic city (6 departments, 20 systems, every cluster kind) keeps the
 about two minutes; `bench/bench_tenants_k8s.py` applies the sample city. Checks: every tenant's
 namespace, quota, limit range, network policies and role binding exist on the cluster the
 plan names (and nowhere else), workloads are admitted with dual-stack Services, admission
-refuses a privileged and an over-quota pod, a second `up` changes nothing, `refresh` shows a
-manual quota change and the next `up` takes it back, the DR drill scales a warm replica
-0 → N → 0, and `govctl lab k8s down` leaves nothing running.
+refuses a privileged and an over-quota pod, a second `up` skips every stack and a forced one
+(`--refresh`) changes nothing, `refresh` shows a manual quota change and the next `up` takes
+it back (in that department's stack only), the DR drill scales a warm replica 0 → N → 0 on
+its department's stack, an `up` killed half-way (SIGTERM, then SIGKILL) is carried on by the
+next with no pending operation and no orphaned object, and `govctl lab k8s down` leaves
+nothing running.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from govctl.app import main
 from infra import conventions as cv
 from infra import engine
 from infra import plan as planner
+from infra import stacks as st
 from infra.tenant import network_policies
 from lab import k8s
 from model import load_city
@@ -48,7 +52,6 @@ MISSING = _missing()
 CITY_SPEC = SynthSpec(
     seed=7, counties=1, townships_per=1, villages_per=1, departments=6, systems=20, machine_rooms=2
 )
-STACK = "lab"
 
 
 def govctl(*args: str | Path) -> tuple[int, str]:
@@ -86,8 +89,6 @@ def lab(tmp_path_factory):
                 "tenants",
                 "up",
                 city_dir,
-                "--stack",
-                STACK,
                 "--kubeconfig",
                 up["kubeconfig"],
                 "--state",
@@ -157,7 +158,9 @@ def test_lab_up_has_one_context_per_cluster_the_program_names(lab):
     assert Path(lab["kubeconfig"]) == lab["lab"] / "kubeconfig"
     status = govctl_json("lab", "k8s", "status", "--lab-dir", lab["lab"])
     assert all(c["healthy"] for c in status["clusters"].values()) and len(status["clusters"]) == 4
-    assert lab["applied"]["changes"]["create"] > 150 and lab["applied"]["changes"]["delete"] == 0
+    total = lab["applied"]["total"]
+    assert total["changes"]["create"] > 150 and total["changes"]["delete"] == 0
+    assert total["failed"] == 0 and total["done"] == total["stacks"]
 
 
 def test_every_tenant_has_its_guard_rails_on_its_cluster_and_nowhere_else(lab):
@@ -253,47 +256,49 @@ def test_a_tenant_admin_works_in_its_namespace_only_and_cannot_loosen_its_quota(
     )
 
 
-def test_a_second_up_changes_nothing(lab):
-    again = govctl_json(
+def up_again(lab, *extra) -> dict:
+    return govctl_json(
         "tenants",
         "up",
         lab["city"],
-        "--stack",
-        STACK,
         "--kubeconfig",
         lab["kubeconfig"],
         "--state",
         lab["state"],
+        *extra,
     )
-    c = again["changes"]
+
+
+def dept_stack(lab, slug: str) -> str:
+    return st.stack_name(lab["model"], st.DEPARTMENT, slug)
+
+
+def test_a_second_up_skips_every_stack_and_a_forced_one_changes_nothing(lab):
+    again = up_again(lab)
+    assert (
+        again["total"]["skipped"] == again["total"]["stacks"] == lab["applied"]["total"]["stacks"]
+    )
+    forced = up_again(lab, "--refresh")
+    c = forced["total"]["changes"]
     assert (c["create"], c["update"], c["delete"], c["replace"]) == (0, 0, 0, 0)
-    assert c["same"] == lab["applied"]["changes"]["create"]
+    assert c["same"] == lab["applied"]["total"]["changes"]["create"]
 
 
 def test_refresh_shows_a_manual_quota_change_and_up_takes_it_back(lab):
     slug, d = next(iter(tenants_on(lab, "isolated").items()))
     core = client.CoreV1Api(api(lab, "isolated"))
     core.patch_namespaced_resource_quota("quota", slug, {"spec": {"hard": {"requests.cpu": "999"}}})
-    st = engine.open_stack(STACK, lab["state"])
-    refreshed = engine.refresh(st)
+    stack = engine.open_stack(dept_stack(lab, slug), lab["state"])
+    refreshed = engine.refresh(stack)
     assert refreshed["changes"]["update"] == 1
     # The state now holds the live value: the next preview names the object to take back.
-    pending = engine.preview(st)["steps"]
+    pending = engine.preview(stack)["steps"]
     assert [(s["op"], s["urn"].rsplit("::", 1)[-1]) for s in pending] == [
         ("update", f"isolated-{slug}-quota")
     ]
-    restored = govctl_json(
-        "tenants",
-        "up",
-        lab["city"],
-        "--stack",
-        STACK,
-        "--kubeconfig",
-        lab["kubeconfig"],
-        "--state",
-        lab["state"],
-    )
-    assert restored["changes"]["update"] == 1
+    restored = up_again(lab)  # the refresh was the stack's last operation: it runs again
+    ran = [r["stack"] for r in restored["stacks"] if r["status"] == "done"]
+    assert ran == [dept_stack(lab, slug)] and restored["total"]["changes"]["update"] == 1
     hard = core.read_namespaced_resource_quota("quota", slug).spec.hard
     assert parse_quantity(hard["requests.cpu"]) == parse_quantity(cv.cpu(d.quota.cpu))
 
@@ -313,10 +318,11 @@ def test_dr_drill_scales_the_warm_replica_up_and_back(lab):
     s = next(s for c, s, _ in p.workloads if c == p.dr_cluster)
     ns = lab["model"].departments_by_code[s.department].slug
     kind = "StatefulSet" if s.data_gib > 0 else "Deployment"
-    args = (lab["city"], "--system", s.id, "--stack", STACK, "--state", lab["state"])
+    args = (lab["city"], "--system", s.id, "--state", lab["state"])
     assert _replicas(lab, p.dr_cluster, ns, kind, s.id) == 0
     over = govctl_json("dr", "failover", *args)
     assert (over["kind"], over["replicas"], over["failover"]) == (kind, s.replicas, [s.id])
+    assert over["stack"] == dept_stack(lab, ns)
     assert over["changes"]["update"] == 1
     assert _replicas(lab, p.dr_cluster, ns, kind, s.id) == s.replicas > 0
     back = govctl_json("dr", "failback", *args)
@@ -326,11 +332,156 @@ def test_dr_drill_scales_the_warm_replica_up_and_back(lab):
 
 def test_dr_drill_refuses_a_system_without_a_warm_replica(lab):
     s = next(s for _, s, _ in lab["plan"].workloads if s.dr_level < 5)
-    code, _ = govctl(
-        "dr", "failover", lab["city"], "--system", s.id, "--stack", STACK, "--state", lab["state"]
-    )
+    code, _ = govctl("dr", "failover", lab["city"], "--system", s.id, "--state", lab["state"])
     assert code == 2
-    assert engine.settings_of(engine.open_stack(STACK, lab["state"])).failover == frozenset()
+    slug = lab["model"].departments_by_code[s.department].slug
+    assert engine.settings_of(engine.open_stack(dept_stack(lab, slug), lab["state"])).failover == (
+        frozenset()
+    )
+
+
+LIVE_KINDS = {
+    "ResourceQuota": lambda c, ns: c["core"].list_namespaced_resource_quota(ns),
+    "LimitRange": lambda c, ns: c["core"].list_namespaced_limit_range(ns),
+    "NetworkPolicy": lambda c, ns: c["net"].list_namespaced_network_policy(ns),
+    "Role": lambda c, ns: c["rbac"].list_namespaced_role(ns),
+    "RoleBinding": lambda c, ns: c["rbac"].list_namespaced_role_binding(ns),
+    "Deployment": lambda c, ns: c["apps"].list_namespaced_deployment(ns),
+    "StatefulSet": lambda c, ns: c["apps"].list_namespaced_stateful_set(ns),
+    "Service": lambda c, ns: c["core"].list_namespaced_service(ns),
+    "PersistentVolumeClaim": lambda c, ns: c["core"].list_namespaced_persistent_volume_claim(ns),
+    "PodDisruptionBudget": lambda c, ns: c["policy"].list_namespaced_pod_disruption_budget(ns),
+}
+
+
+def live_objects(lab, cluster: str, ns: str) -> set[tuple[str, str]]:
+    """(kind, name) of the objects in namespace `ns` of the kinds govcloud creates there, the
+    namespace itself, and the Velero schedules that back it up."""
+    a = api(lab, cluster)
+    clients = {
+        "core": client.CoreV1Api(a),
+        "net": client.NetworkingV1Api(a),
+        "rbac": client.RbacAuthorizationV1Api(a),
+        "apps": client.AppsV1Api(a),
+        "policy": client.PolicyV1Api(a),
+    }
+    out = set()
+    for kind, ls in LIVE_KINDS.items():  # nothing else creates these kinds in a tenant
+        out |= {(kind, o.metadata.name) for o in ls(clients, ns).items}
+    if clients["core"].list_namespace(field_selector=f"metadata.name={ns}").items:
+        out.add(("Namespace", ns))
+    schedules = client.CustomObjectsApi(a).list_namespaced_custom_object(
+        "velero.io", "v1", cv.VELERO_NAMESPACE, "schedules"
+    )
+    for o in schedules["items"]:
+        if o["spec"]["template"]["includedNamespaces"] == [ns]:
+            out.add(("Schedule", o["metadata"]["name"]))
+    return out
+
+
+def state_objects(lab, stack: str, cluster: str) -> set[tuple[str, str]]:
+    """(kind, name) of the objects the stack's saved state holds on `cluster`; asserts that
+    no operation is pending."""
+    project = engine.project_name(engine.PROJECT_DIR)
+    doc = json.loads((lab["state"] / ".pulumi" / "stacks" / project / f"{stack}.json").read_text())
+    latest = doc["checkpoint"]["latest"]
+    assert not latest.get("pending_operations"), latest.get("pending_operations")
+    out = set()
+    for r in latest.get("resources") or []:
+        provider = (r.get("provider") or "").rsplit("::", 1)[0].rsplit("::", 1)[-1]
+        if r["type"].startswith("kubernetes:") and provider == cluster:
+            out.add((r["inputs"]["kind"], r["inputs"]["metadata"]["name"]))
+    return out
+
+
+def test_an_up_killed_half_way_is_carried_on_without_orphans(lab):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = lab["plan"]
+    cluster = "shared"
+    counts = {}
+    for c, s, _ in p.workloads:
+        if c == cluster:
+            counts[s.department] = counts.get(s.department, 0) + 1
+    code = max(counts, key=counts.get)
+    slug = lab["model"].departments_by_code[code].slug
+    stack = dept_stack(lab, slug)
+    gone = govctl_json("tenants", "destroy", lab["city"], "--state", lab["state"], "--only", slug)
+    assert gone["total"]["changes"]["delete"] > 10
+    assert ("Namespace", slug) not in live_objects(lab, cluster, slug)
+    program = (
+        "import sys; from pathlib import Path; from infra import engine; "
+        f"engine.PROJECT_DIR = Path({str(engine.PROJECT_DIR)!r}); "
+        "from govctl.app import main; sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            program,
+            "tenants",
+            "up",
+            str(lab["city"]),
+            "--kubeconfig",
+            str(lab["kubeconfig"]),
+            "--state",
+            str(lab["state"]),
+            "--only",
+            slug,
+        ],
+        env={
+            **os.environ,
+            "PULUMI_CONFIG_PASSPHRASE": "lab-test",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        live = live_objects(lab, cluster, slug)
+        if sum(1 for k, _ in live if k == "NetworkPolicy") >= 2:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the up ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGTERM)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    want = {
+        (o.manifest["kind"], o.manifest["metadata"]["name"])
+        for s in st.city_stacks(
+            lab["model"], p, engine.settings_of(engine.open_stack(stack, lab["state"]))
+        )
+        if s.name == stack
+        for u in s.units
+        if u.cluster == cluster
+        for o in st.objects(u)
+    }
+    assert 0 < len(live_objects(lab, cluster, slug)) < len(want), "stopped half-way"
+
+    again = govctl_json(
+        "tenants",
+        "up",
+        lab["city"],
+        "--kubeconfig",
+        lab["kubeconfig"],
+        "--state",
+        lab["state"],
+        "--only",
+        slug,
+    )
+    assert again["total"]["failed"] == 0 and again["total"]["done"] == 1
+    live = live_objects(lab, cluster, slug)
+    assert live == want, "every object there, none left over"
+    assert state_objects(lab, stack, cluster) == live, "no orphan, nothing pending"
+    assert up_again(lab, "--only", slug)["total"]["skipped"] == 1, "converged"
 
 
 def test_lab_down_leaves_nothing_running(lab):

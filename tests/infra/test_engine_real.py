@@ -1,13 +1,15 @@
-"""The real Pulumi engine on the govcloud program (marker `engine`; `make tools` builds it).
+"""The real Pulumi engine on the govcloud stacks (marker `engine`; `make tools` builds it).
 
-- plain `pulumi` from a copy of the repository root with the committed `Pulumi.sample.yaml`:
-  `stack init`, `preview --policy-pack infra/policy`, `up` render the sample city, and what
-  the real provider writes equals what the program renders under mocks (the one run of the
-  sample city: about two minutes on 2 cores);
-- `govctl tenants up|destroy` and `infra.engine` on a small synthetic city: a second up
-  changes nothing, adding a department creates exactly its resources, destroy removes every
-  file;
-- `govctl tenants render` gives the same files through the engine as with `--mock`;
+- plain `pulumi` from a copy of the repository root with the committed `Pulumi.sample.yaml`
+  (one department's stack): `stack init`, `preview --policy-pack infra/policy`, `up`; what
+  the provider writes equals the plain-data render of that stack;
+- `govctl tenants up|destroy` on a small synthetic city, stack by stack with checkpoints on:
+  the engine's objects equal the render's; a second `up` runs no stack; one department
+  changed runs only its stack; a department removed from the model loses its stack; plain
+  `pulumi -s <stack> preview` sees no change; destroy removes every file;
+- an `up` killed half-way (SIGTERM, then SIGKILL, to its whole process group) is followed by
+  an `up` that converges: no pending operation in any state, every rendered file is an
+  object of some stack's state and the other way round;
 - the policy pack blocks a sensitive system on the shared cluster (a crafted stack: see
   `tests/engine_programs/misplaced_sensitive/__main__.py` for why).
 """
@@ -17,14 +19,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from govctl.app import main
 from infra import engine
-from infra.render import render
+from infra import plan as planner
+from infra import stacks as st
+from infra.render import as_manifest, render
 from infra.settings import StackSettings
 from model import load_city
 from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml
@@ -60,7 +67,7 @@ def index(objects: dict[str, list[dict]]) -> dict[tuple, dict]:
                 o["metadata"]["name"],
             )
             assert key not in out, key
-            out[key] = o
+            out[key] = as_manifest(o)
     return out
 
 
@@ -81,30 +88,38 @@ def scratch(tmp_path, monkeypatch, passphrase) -> Path:
     return project
 
 
-# --- plain pulumi, the sample city ------------------------------------------------------------
+def govctl_json(*args) -> dict:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([str(a) for a in (*args, "--json")])
+    assert code == 0, out.getvalue()[-3000:]
+    return json.loads(out.getvalue())
 
 
-@pytest.fixture(scope="module")
-def sample_plain(tmp_path_factory):
-    """What a cloud administrator does (infra/README.md), in a copy of the repository root:
-    the same Pulumi.yaml and Pulumi.sample.yaml, the program and model linked in."""
-    base = tmp_path_factory.mktemp("plain")
-    proj = base / "repo"
+# --- plain pulumi, one stack of the sample city ------------------------------------------------
+
+
+def test_plain_pulumi_runs_the_committed_sample_stack(tmp_path, city):
+    """What a cloud administrator does (infra/README.md), in a copy of the repository root."""
+    proj = tmp_path / "repo"
     proj.mkdir()
-    for name in ("infra", "examples", ".venv"):
+    for name in ("infra", "examples", ".venv", "model", "capacity", "simulate"):
         (proj / name).symlink_to(ROOT / name)
     for name in ("Pulumi.yaml", "Pulumi.sample.yaml"):
         shutil.copy(ROOT / name, proj / name)
     env = {
         **os.environ,
         "PATH": f"{engine.locate().pulumi.parent}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(base / "home"),
+        "PULUMI_HOME": str(tmp_path / "home"),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_CHECKPOINTS": "true",
     }
     env.pop("PULUMI_BACKEND_URL", None)
+    env.pop("PULUMI_SKIP_CHECKPOINTS", None)
 
     def pulumi(*args: str) -> str:
         done = subprocess.run(
@@ -115,40 +130,23 @@ def sample_plain(tmp_path_factory):
         )
         return done.stdout
 
-    (base / "state").mkdir()
-    pulumi("login", (base / "state").as_uri())
+    (tmp_path / "state").mkdir()
+    pulumi("login", (tmp_path / "state").as_uri())
     pulumi("stack", "init", "sample")
     preview = pulumi("preview", "--policy-pack", "infra/policy", "--suppress-progress")
+    assert "govcloud@" in preview and "✅" in preview, "the policy pack ran and passed"
     pulumi("up", "--yes", "--skip-preview", "--suppress-progress")
     outputs = json.loads(pulumi("stack", "output", "--json"))
-    return {"render": proj / "out" / "sample", "preview": preview, "outputs": outputs}
+    settings = StackSettings(model=str(SAMPLE_CITY), scope="department/fgw")
+    stack = st.select(st.city_stacks(city, planner.plan(city), settings), settings.scope)[0]
+    want: dict[str, list[dict]] = {}
+    for u in stack.units:
+        want.setdefault(u.cluster, []).extend(o.manifest for o in st.objects(u))
+    assert index(engine.read_render_dir(proj / "out" / "sample")) == index(want)
+    assert outputs["scope"] == "department/fgw" and outputs["stack"] == stack.name
 
 
-def test_plain_pulumi_up_renders_the_sample_city(sample_plain, city):
-    assert "govcloud@" in sample_plain["preview"] and "✅" in sample_plain["preview"], (
-        "the policy pack ran and passed"
-    )
-    render_dir = sample_plain["render"]
-    clusters = {p.name for p in render_dir.iterdir()}
-    assert clusters == set(city.zones) | {"dr-dc"}
-    for c in clusters:
-        manifests = list((render_dir / c / "1-manifest").glob("*.yaml"))
-        assert len(manifests) > 20, c
-    o = sample_plain["outputs"]
-    assert o["adoption_target"] == 0.8 and set(o["clusters"]) == clusters
-
-
-def test_real_engine_renders_what_the_mocks_render(sample_plain, city):
-    real = index(engine.read_render_dir(sample_plain["render"]))
-    mocked = render(city, StackSettings(model=str(SAMPLE_CITY)))
-    assert len(real) > 1500
-    assert real == index(mocked.objects)
-    assert sample_plain["outputs"] == {
-        k: v for k, v in mocked.outputs.items() if k not in ("schema_version", "wave")
-    }
-
-
-# --- govctl and infra.engine, a small city ------------------------------------------------------
+# --- govctl on a small city, stack by stack -----------------------------------------------------
 
 
 def add_department(city: Path) -> tuple[str, str]:
@@ -182,87 +180,149 @@ def add_department(city: Path) -> tuple[str, str]:
     return "tstj", "tstj-001"
 
 
-def test_small_city_up_is_idempotent_adds_exactly_a_department_and_destroys_clean(
-    small_city, tmp_path, scratch, capsys
-):
+def ran(result: dict) -> set[str]:
+    return {r["stack"] for r in result["stacks"] if r["status"] == "done"}
+
+
+def test_small_city_stacks_converge_skip_and_follow_the_model(small_city, tmp_path, scratch):
+    state, out = tmp_path / "state", tmp_path / "render"
+    common = ("--state", state, "--render-dir", out)
+    m = load_city(small_city)
+    stacks = st.city_stacks(m, planner.plan(m), StackSettings(model=str(small_city)))
+    first = govctl_json("tenants", "up", small_city, *common)
+    assert ran(first) == {s.name for s in stacks} and first["total"]["failed"] == 0
+    assert [r["kind"] for r in first["stacks"]][: len(planner.plan(m).clusters)] == [
+        "platform"
+    ] * len(planner.plan(m).clusters), "platform stacks first"
+    c = first["total"]["changes"]
+    assert c["create"] > 100 and c["update"] == c["delete"] == 0
+    assert index(engine.read_render_dir(out)) == index(
+        render(m, StackSettings(model=str(small_city))).objects
+    ), "the engine wrote exactly the render's objects"
+
+    again = govctl_json("tenants", "up", small_city, *common)
+    assert ran(again) == set() and again["total"]["skipped"] == len(stacks)
+
+    dept = m.departments[0]
+
+    def bump(data):
+        d = next(x for x in data["departments"] if x["code"] == dept.code)
+        d["quota"]["cpu"] += 1
+
+    edit_yaml(small_city, "departments.yaml", bump)
+    one = govctl_json("tenants", "up", small_city, *common)
+    assert ran(one) == {st.stack_name(m, st.DEPARTMENT, dept.slug)}
+    assert one["total"]["changes"]["update"] == 1, "only the quota changed"
+
+    slug, _ = add_department(small_city)
+    added = govctl_json("tenants", "up", small_city, *common, "--only", slug)
+    new_stack = st.stack_name(m, st.DEPARTMENT, slug)
+    assert ran(added) == {new_stack} and added["total"]["changes"]["create"] > 10
+
+    # plain pulumi on one of these stacks: nothing to change
+    env = {
+        **os.environ,
+        **engine.environment(engine.locate(), state),
+    }
+    done = subprocess.run(
+        ["pulumi", "-s", new_stack, "preview", "--expect-no-changes", "--suppress-progress"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+    def drop(data):
+        data["departments"] = [d for d in data["departments"] if d["code"] != "TSTJ"]
+
+    edit_yaml(small_city, "departments.yaml", drop)
+    edit_yaml(
+        small_city,
+        "systems.yaml",
+        lambda d: d.__setitem__("systems", [s for s in d["systems"] if s["department"] != "TSTJ"]),
+    )
+    removed = govctl_json("tenants", "up", small_city, *common)
+    gone = [r for r in removed["stacks"] if r["stack"] == new_stack]
+    assert gone and gone[0]["operation"] == "destroy" and gone[0]["changes"]["delete"] > 10
+    assert new_stack not in engine.list_stacks(state, engine.project_name(scratch))
+    assert not any(slug in f for f in files(out))
+
+    destroyed = govctl_json("tenants", "destroy", small_city, "--state", state, "--rm")
+    assert destroyed["total"]["failed"] == 0 and len(destroyed["stacks"]) == len(stacks)
+    assert files(out) == set(), "destroy removes every rendered file"
+    assert engine.list_stacks(state, engine.project_name(scratch)) == []
+
+
+def _state_objects(state: Path, project: str) -> set[tuple]:
+    """(cluster, apiVersion, kind, namespace, name) of every Kubernetes object in every
+    stack's saved state."""
+    out = set()
+    for name in engine.list_stacks(state, project):
+        doc = json.loads((state / ".pulumi" / "stacks" / project / f"{name}.json").read_text())
+        latest = doc["checkpoint"]["latest"]
+        assert not latest.get("pending_operations"), (name, latest.get("pending_operations"))
+        for r in latest.get("resources") or []:
+            if r["type"].startswith("kubernetes:") and not r["type"].startswith("pulumi:providers"):
+                o = r["inputs"]
+                cluster = r["provider"].rsplit("::", 1)[0].rsplit("::", 1)[-1]  # <urn>::<id>
+                md = o["metadata"]
+                out.add((cluster, o["apiVersion"], o["kind"], md.get("namespace"), md["name"]))
+    return out
+
+
+def test_an_up_killed_half_way_is_carried_on_by_the_next(small_city, tmp_path, scratch):
     state, out = tmp_path / "state", tmp_path / "render"
     args = [
+        sys.executable,
+        "-c",
+        "import sys; from infra import engine; from pathlib import Path; "
+        f"engine.PROJECT_DIR = Path({str(scratch)!r}); "
+        "from govctl.app import main; sys.exit(main(sys.argv[1:]))",
         "tenants",
         "up",
         str(small_city),
-        "--stack",
-        "small",
         "--state",
         str(state),
         "--render-dir",
         str(out),
-        "--json",
+        "--parallel",
+        "2",
     ]
-    assert main(args) == 0
-    first = json.loads(capsys.readouterr().out)
-    assert (
-        first["changes"]["create"] > 100
-        and first["changes"]["update"] == first["changes"]["delete"] == 0
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env={**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+    deadline = time.monotonic() + 600
+    # half-way: some department stacks have written files, the city is not done
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(files(out)) >= 60:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the up ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGTERM)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    partial = files(out)
     m = load_city(small_city)
-    mocked = render(m, StackSettings(model=str(small_city)))
-    assert index(engine.read_render_dir(out)) == index(mocked.objects)
-    assert first["outputs"]["clusters"] == mocked.outputs["clusters"]
-    assert (scratch / "Pulumi.small.yaml").is_file() and not (ROOT / "Pulumi.small.yaml").exists()
+    want = render(m, StackSettings(model=str(small_city))).objects
+    assert 0 < len(partial) < sum(len(v) for v in want.values()), "it was stopped half-way"
 
-    assert main(args) == 0  # the same city again: nothing to do
-    second = json.loads(capsys.readouterr().out)
-    assert second["changes"] == {
-        "create": 0,
-        "update": 0,
-        "delete": 0,
-        "same": first["changes"]["create"],
-        "replace": 0,
-    }
-
-    bigger = tmp_path / "bigger"
-    shutil.copytree(small_city, bigger)
-    slug, system = add_department(bigger)
-    st = engine.stack(
-        "small", StackSettings(model=str(bigger), render_dir=str(out)), state, project_dir=scratch
-    )
-    before = files(out)
-    third = engine.up(st, policy_packs=[engine.POLICY_PACK])
-    new_objects = set(
-        index(render(load_city(bigger), StackSettings(model=str(bigger))).objects)
-    ) - set(index(mocked.objects))
-    assert new_objects and all(slug in f"{k[3]}/{k[4]}" for k in new_objects), (
-        "only the department's objects are new"
-    )
-    assert {k for k, v in third["changes"].items() if v and k != "same"} == {"create"}
-    created = [s["urn"].rsplit("::", 1)[-1] for s in third["steps"]]
-    assert all(slug in name or system in name for name in created), created
-    assert sum(1 for s in third["steps"] if s["type"].startswith("kubernetes:")) == len(new_objects)
-    assert before < files(out) and len(files(out) - before) == len(new_objects)
-
-    assert (
-        main(["tenants", "destroy", "--stack", "small", "--state", str(state), "--rm", "--json"])
-        == 0
-    )
-    gone = json.loads(capsys.readouterr().out)
-    assert gone["changes"]["delete"] == third["changes"]["create"] + third["changes"]["same"]
-    assert files(out) == set(), "destroy removes every rendered file"
-    assert not (scratch / "Pulumi.small.yaml").exists()
-
-
-def test_cli_render_through_the_engine_writes_what_mock_writes(small_city, tmp_path, passphrase):
-    real, mock = tmp_path / "real", tmp_path / "mock"
-    assert main(["tenants", "render", str(small_city), "--out", str(real), "--wave", "2"]) == 0
-    assert (
-        main(["tenants", "render", str(small_city), "--out", str(mock), "--wave", "2", "--mock"])
-        == 0
-    )
-    assert files(real) == files(mock) and len(files(real)) > 10
-    for f in files(real) - {"outputs.json"}:
-        assert (real / f).read_bytes() == (mock / f).read_bytes(), f
-    assert json.loads((real / "outputs.json").read_text()) == json.loads(
-        (mock / "outputs.json").read_text()
-    )
+    result = govctl_json("tenants", "up", small_city, "--state", state, "--render-dir", out)
+    assert result["total"]["failed"] == 0
+    project = engine.project_name(scratch)
+    in_state = _state_objects(state, project)  # also: no pending operation anywhere
+    on_disk = set(index(engine.read_render_dir(out)))
+    assert on_disk == set(index(want)), "every object rendered, none left over"
+    assert in_state == on_disk, "no orphan: each rendered object is in a stack's state"
+    again = govctl_json("tenants", "up", small_city, "--state", state, "--render-dir", out)
+    assert again["total"]["done"] == 0, "converged: nothing left to do"
 
 
 # --- the policy pack at the engine ------------------------------------------------------------
@@ -278,13 +338,13 @@ def test_policy_pack_blocks_a_sensitive_system_on_the_shared_cluster(tmp_path, p
     )
 
     def preview(zone: str) -> dict:
-        st = engine.stack(
+        s = engine.stack(
             zone,
             {"model": str(SAMPLE_CITY), "renderDir": str(tmp_path / "render"), "zone": zone},
             tmp_path / "state",
             project_dir=project,
         )
-        return engine.preview(st, policy_packs=[engine.POLICY_PACK])
+        return engine.preview(s, policy_packs=[engine.POLICY_PACK])
 
     allowed = preview("isolated")
     assert allowed["changes"]["create"] > 5 and not allowed["violations"]
