@@ -191,6 +191,7 @@ def stack_settings(
         if render_dir.exists() and not render_dir.is_dir():
             raise UserError(f"{render_dir}: exists and is not a directory")
         return m, replace(settings, render_dir=str(render_dir))
+    assert kubeconfig is not None  # exactly one of the two was given
     if not kubeconfig.is_file():
         raise UserError(f"{kubeconfig}: no such kubeconfig file")
     names = set(planner.clusters(m)[0])

@@ -250,8 +250,8 @@ def run(
                 results += pool.map(lambda n, k=kind: runner.remove(n, k), batch)
         else:
             for kind in (st.PLATFORM, st.DEPARTMENT):
-                batch = [s for s in stacks if s.kind == kind]
-                results += pool.map(lambda s: runner.apply(m, s, settings), batch)
+                group = [s for s in stacks if s.kind == kind]
+                results += pool.map(lambda s: runner.apply(m, s, settings), group)
             if only is None:  # departments gone from the model: their stacks go too
                 known = {s.name for s in stacks}
                 gone = [n for n in existing if n not in known]

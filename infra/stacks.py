@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ REPLICA = "govcloud:infra:DrReplica"
 LOCATIONS = "govcloud:infra:BackupLocations"
 SCHEDULE = "govcloud:infra:BackupSchedule"
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[..., list[build.Obj]]] = {
     TENANT: build.tenant,
     WORKLOAD: functools.partial(build.workload, role="primary"),
     REPLICA: functools.partial(build.workload, role="dr-replica"),
