@@ -5,12 +5,15 @@ files. Paths in the stack config (`model`, `renderDir`, kubeconfigs) are relativ
 project root (where `Pulumi.yaml` is), whatever directory the engine runs the program in.
 """
 
+import os
+
 import pulumi
 
+from infra import modelcache
 from infra.program import deploy
 from infra.settings import from_config, rooted
-from model import load_city
 
 settings = rooted(from_config(pulumi.Config("govcloud")), pulumi.get_root_directory())
-for key, value in deploy(load_city(settings.model), settings).items():
+model = modelcache.load(settings.model, os.environ.get(modelcache.ENV))
+for key, value in deploy(model, settings).items():
     pulumi.export(key, value)

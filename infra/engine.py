@@ -162,11 +162,12 @@ def _workspace(
     project_dir: Path | None,
     tools: Tools | None,
     throwaway: bool,
+    env_extra: Mapping[str, str] | None = None,
 ):
     from pulumi import automation as auto
 
     tools = tools or locate()
-    env = environment(tools, state_dir, throwaway=throwaway)
+    env = environment(tools, state_dir, throwaway=throwaway) | dict(env_extra or {})
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
         work_dir=str(project_dir or PROJECT_DIR),
@@ -185,6 +186,7 @@ def stack(
     project_dir: Path | None = None,
     tools: Tools | None = None,
     throwaway: bool = False,
+    env: Mapping[str, str] | None = None,
 ):
     """Create or select stack `name` in the file backend at `state_dir` and write its
     `govcloud:*` config from `settings` (a `StackSettings`, or config values such as
@@ -194,7 +196,7 @@ def stack(
     Returns a `pulumi.automation.Stack`."""
     from pulumi import automation as auto
 
-    ws = _workspace(state_dir, project_dir, tools, throwaway)
+    ws = _workspace(state_dir, project_dir, tools, throwaway, env)
     st = _guard(lambda: auto.Stack.create_or_select(name, ws))
     configure(st, settings)
     return st

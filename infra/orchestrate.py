@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from infra import engine
+from infra import engine, modelcache
 from infra import plan as planner
 from infra import stacks as st
 from infra.settings import StackSettings
@@ -83,6 +83,7 @@ class Runner:
         self.refresh = refresh
         self.on_stack = on_stack
         self.on_output = on_output
+        self.env: dict[str, str] = {}
 
     def _done(self, result: dict) -> dict:
         if self.on_stack is not None:
@@ -114,6 +115,7 @@ class Runner:
                 project_dir=self.project_dir,
                 tools=self.tools,
                 throwaway=self.throwaway,
+                env=self.env,
             )
             pending = bool(cp and cp.pending)  # an update was killed half-way
             if self.refresh or (pending and self.operation == "up"):
@@ -236,6 +238,9 @@ def run(
         on_output=on_output,
     )
     runner.remove_stacks = remove or operation == "up"
+    if operation != "destroy":  # each stack's program takes the loaded model from here
+        cache = modelcache.store(m, runner.state_dir / ".govcloud" / "models")
+        runner.env = {modelcache.ENV: str(cache.resolve())}
     workers = max(1, parallel or default_parallel())
     existing = [
         n for n in engine.list_stacks(runner.state_dir, runner.project) if n.startswith(f"{city}-")

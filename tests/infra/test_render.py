@@ -10,7 +10,7 @@ from collections import defaultdict
 import kubernetes_validate
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govctl.app import main
@@ -310,6 +310,7 @@ _docs = st.recursive(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.dictionaries(st.text(max_size=8), _docs, max_size=5))
 def test_block_yaml_reads_back_as_the_same_data(doc):
     assert yaml.safe_load(block_yaml(doc)) == doc
