@@ -53,16 +53,27 @@ def test_file_outputs_refuse_everything_but_regular_files(tmp_path):
 
 
 def test_a_read_only_directory_is_refused_before_work(tmp_path):
+    """Without root, a directory without write permission; as root (which ignores permission
+    bits), a read-only tmpfs mounted for the test, which root cannot write either."""
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro.chmod(0o500)
+    mounted = False
+    if os.geteuid() == 0:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "govcloud-test-ro", str(ro)], check=True
+        )
+        mounted = True
+    else:
+        ro.chmod(0o500)
     try:
-        if os.access(ro, os.W_OK):
-            pytest.skip("root ignores permission bits; read-only filesystems still refuse")
+        assert not os.access(ro, os.W_OK)
         with pytest.raises(OutputError, match="cannot write into"):
             check_file(ro / "x.json")
     finally:
-        ro.chmod(0o700)
+        if mounted:
+            subprocess.run(["umount", str(ro)], check=True)
+        else:
+            ro.chmod(0o700)
 
 
 def test_symlinked_outputs_are_written_through_and_broken_links_refused(tmp_path):
