@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from infra import plan as planner
 from model.city import CityModel
-from simulate.drlevels import level as dr_level
+from model.drlevels import level as dr_level
 
 
 class DrillError(ValueError):

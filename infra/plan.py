@@ -11,7 +11,7 @@ Rules:
   a department owning sensitive systems, may only run on an isolated cluster (the model's
   rules already refuse anything else; planning refuses it again for programs fed data
   that skipped validation);
-- DR follows GB/T 20988 (`simulate/drlevels.py` holds the level table): continuous levels
+- DR follows GB/T 20988 (`model/drlevels.py` holds the level table): continuous levels
   (5–6) get a warm replica in the DR cluster, batch levels (3–4) a Velero schedule whose
   interval is derived from the level's RPO bound, every system a daily off-site backup;
   sensitive data never leaves the isolated zone for the DR cluster, so those systems get
@@ -28,8 +28,8 @@ import zlib
 from dataclasses import dataclass, field
 
 from model.city import CityModel
+from model.drlevels import level as dr_level
 from model.schema import Classification, Department, SiteRole, System, Zone, ZoneKind
-from simulate.drlevels import level as dr_level
 
 ARCH_BY_ZONE_KIND = {ZoneKind.xinchuang.value: "arm64"}
 """Node architecture a zone kind's systems must run on (domestic Kunpeng/Phytium servers),

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from model import drlevels
+
 # --- scalar types -----------------------------------------------------------------------
 
 Code6 = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
@@ -154,6 +156,18 @@ def _numeric_fields(cls: type[BaseModel]) -> frozenset[str]:
             and bool not in _plain_types(f.annotation)
         )
     return found
+
+
+def _dr_level(value: int) -> int:
+    if value not in drlevels.LEVELS:
+        raise ValueError(
+            f"GB/T 20988 has levels {min(drlevels.LEVELS)}–{max(drlevels.LEVELS)}, not {value}"
+        )
+    return value
+
+
+DrLevelNumber = Annotated[int, AfterValidator(_dr_level)]
+"""A level of the one GB/T 20988 table (`model/drlevels.py`)."""
 
 
 def _plain_types(annotation) -> tuple:
@@ -423,7 +437,7 @@ class System(Strict):
     storage_gib: float = Field(ge=0)
     data_gib: float = Field(ge=0)
     daily_change_ratio: float = Field(ge=0, le=1)
-    dr_level: int = Field(ge=1, le=6, description="GB/T 20988 disaster-recovery level")
+    dr_level: DrLevelNumber = Field(description="GB/T 20988 disaster-recovery level")
     ipv6_ready: bool
     network: NetworkKind
     replicas: int = Field(default=1, ge=1, le=20)

@@ -2,7 +2,7 @@
 
 It reads what `govctl simulate backup` writes (`backup.json`): a `systems` list whose items
 carry `id`, `rpo_s` (the worst recovery point achieved) and `rpo_bound_s` (the bound of the
-system's GB/T 20988 level; when absent or null, taken from `simulate/drlevels.py`). Items of
+system's GB/T 20988 level; when absent or null, taken from `model/drlevels.py`). Items of
 systems the city does not have are skipped; anything malformed is a `ValueError` naming the
 file and the item, which the exporter reports as its `backup` collector being down.
 """
@@ -13,8 +13,8 @@ import json
 import math
 from pathlib import Path
 
+from model import drlevels
 from model.city import CityModel
-from simulate import drlevels
 
 
 def read_rpo(path: Path, model: CityModel) -> dict[str, tuple[float, float]]:

@@ -11,7 +11,7 @@ Processes over resources, in seconds (t=0 is midnight before the first night):
   every `full_every_days` nights, the fulls staggered so each night carries about the same
   full bytes (largest first onto the lightest night), incremental otherwise; a job still
   running when the next night opens makes that night's job skip;
-- what else a system gets depends on its GB/T 20988 level (`simulate.drlevels`):
+- what else a system gets depends on its GB/T 20988 level (`model.drlevels`):
   `batch` levels send their changes to the same-city DR site every `batch_interval_h`;
   `continuous` levels replicate in real time: a fluid queue on the DR link (writes in at
   the data's change rate, the link's capacity out — see `flows.Link`), whose lag carries
@@ -43,9 +43,10 @@ from typing import Any
 import numpy as np
 
 from infra.plan import sensitive_departments
+from model import drlevels
 from model.city import CityModel
 from model.schema import System
-from simulate import drlevels, failover, replicate, waves
+from simulate import failover, replicate, waves
 from simulate.engine import CountingEnvironment
 from simulate.flows import Link
 from simulate.settings import BackupSettings

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import simpy
 
+from model import drlevels
 from model.city import CityModel
 from model.schema import System
-from simulate import drlevels
 from simulate.engine import NodePool
 from simulate.flows import Link
 from simulate.settings import BackupSettings

@@ -16,8 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
+from model import drlevels  # noqa: E402
 from model.yamlio import StagedDir, write_atomic  # noqa: E402
-from simulate import drlevels  # noqa: E402
 
 
 def _png(fig: Figure) -> bytes:

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra import plan as planner
+from model.drlevels import LEVELS
 from model.schema import Classification, SystemState
-from simulate.drlevels import LEVELS
 
 
 @pytest.fixture(scope="module")

@@ -238,14 +238,6 @@ def test_legacy_not_in_consolidated_room(small_city):
     find(errors_after(small_city, "systems.yaml", change), ".location", "is consolidated")
 
 
-def test_dr_level_range(small_city):
-    find(
-        errors_after(small_city, "systems.yaml", lambda d: d["systems"][0].update(dr_level=7)),
-        "systems[0].dr_level",
-        "less than or equal to 6",
-    )
-
-
 def test_data_fits_storage(small_city):
     def change(d):
         d["systems"][0].update(storage_gib=10.0, data_gib=20.0)

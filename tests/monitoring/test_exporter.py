@@ -17,9 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from capacity import kpi
 from capacity.rightsizing import assess
 from capacity.sources import HistorySource, MetricsFileSource, PrometheusSource
-from model import load_city
+from model import drlevels, load_city
 from monitoring.exporter import ExporterState, registry_for, serve
-from simulate import backup, drlevels
+from simulate import backup
 from simulate.settings import BackupSettings
 
 CITY = str(Path(__file__).resolve().parents[2] / "examples/sample-city")

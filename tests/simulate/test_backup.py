@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from model import drlevels
 from model.schema import Arch, NodeGroup, SystemState, ZoneKind
-from simulate import backup, drlevels, failover
+from simulate import backup, failover
 from simulate.backup import GIB, Copy
 from simulate.settings import BackupSettings
 from tests.simulate.cities import system, with_, zone

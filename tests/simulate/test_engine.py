@@ -7,7 +7,6 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulate import drlevels
 from simulate.engine import NodePool
 from simulate.flows import Link
 
@@ -117,17 +116,6 @@ def test_capped_flow_gets_its_cap_and_the_rest_goes_to_the_others():
 def test_an_outage_delays_a_transfer_by_its_length():
     done, _ = _run_link(100.0, [("a", 0, 1000, None)], outages=[(3.0, 7.5)])
     assert done["a"] == pytest.approx(10.0 + 7.5)
-
-
-def test_dr_level_table_is_complete_and_ordered():
-    assert sorted(drlevels.LEVELS) == [1, 2, 3, 4, 5, 6]
-    rpo = [drlevels.level(n).rpo_bound_s for n in range(1, 7)]
-    assert rpo == sorted(rpo, reverse=True), "a higher level never allows more data loss"
-    assert drlevels.rpo_ok(3, 86400) and not drlevels.rpo_ok(3, 86401)
-    assert drlevels.rpo_ok(6, 0.0) and not drlevels.rpo_ok(6, 1.0)
-    assert drlevels.rto_ok(1, 10 * 86400) is None and drlevels.rto_ok(6, 3600) is False
-    with pytest.raises(KeyError, match="levels 1–6"):
-        drlevels.level(7)
 
 
 def test_small_transfers_a_year_into_the_run_still_finish():
