@@ -11,7 +11,7 @@ JSON (`schema_version` 1):
 Each totals block holds `systems`, `compress_candidates` and the `cpu_*_cores` /
 `memory_*_bytes` sums of request, current usage (the latest sample), recommendation and
 resources freed by compressing the candidates. `kpi` is `capacity.kpi.compute` (the plans'
-adoption figures).
+adoption figures; a caller that has them already passes them in as `kpis`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from model.yamlio import write_atomic
 SCHEMA_VERSION = 1
 
 
-def build(model: CityModel, assessment: Assessment, source: str) -> dict:
+def build(model: CityModel, assessment: Assessment, source: str, kpis: dict | None = None) -> dict:
     candidates = sorted(assessment.candidates, key=lambda s: (-s.cpu_freed, s.system))
     return {
         "schema_version": SCHEMA_VERSION,
@@ -51,18 +51,23 @@ def build(model: CityModel, assessment: Assessment, source: str) -> dict:
             "city": assessment.city_totals(),
             "departments": assessment.totals_by("department"),
             "zones": assessment.totals_by("zone"),
-            "kpi": {k: v for k, v in kpi.compute(model).items() if k != "schema_version"},
+            "kpi": {
+                k: v
+                for k, v in (kpi.compute(model) if kpis is None else kpis).items()
+                if k != "schema_version"
+            },
         },
     }
 
 
-def from_history(model: CityModel) -> dict:
-    """The compression report from the history committed beside the city (the offline default)."""
+def from_history(model: CityModel, kpis: dict | None = None) -> dict:
+    """The compression report from the history committed beside the city (the offline default);
+    `kpis`: the city's `capacity.kpi.compute`, when the caller has it."""
     from capacity.rightsizing import assess
     from capacity.sources import HistorySource
 
     source = HistorySource()
-    return build(model, assess(model, source.fetch(model)), source.describe())
+    return build(model, assess(model, source.fetch(model)), source.describe(), kpis)
 
 
 def write_chart(report: dict, path: Path, top: int = 25) -> None:

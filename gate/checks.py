@@ -6,15 +6,22 @@ zones), the IPv6 plan (a dry run: no lock written), the tenants (the Pulumi prog
 placement rules and the policy pack over what it would create), capacity with the next
 migration wave added, and the backup/DR nights with the migrated systems. Thresholds
 are `GateSettings`. Plain data in, plain data out; nothing here prints or exits.
+
+A `GateRun` keeps what the checks computed — the IPv6 `Plan`, the rendered tenants, the
+capacity and backup results — so `govctl demo` and `govctl report` write those out instead of
+computing them a second time. The network and infra parts are imported where they are used:
+they pull in Pulumi, which `govctl --help` should not pay for.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from capacity import kpi
 from gate import simulated
@@ -24,7 +31,20 @@ from simulate import capacity as capacity_lib
 from simulate import replicate
 from simulate.settings import Settings
 
+if TYPE_CHECKING:
+    from infra.render import Rendered
+    from infra.settings import StackSettings
+    from network.plan import Plan
+
 SCHEMA_VERSION = 2
+
+RenderTenants = Callable[[CityModel, "StackSettings"], "Rendered"]
+"""How the tenants check renders the Pulumi program: under mocks (the default) or, in
+`govctl demo` once `make tools` built it, through the real engine."""
+
+
+class UnknownCheck(ValueError):
+    """`skip` names a check the gate does not have."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +67,20 @@ class GateRun:
     settings: Settings
     seed: int
     lock_path: Path | None
+    render_tenants: RenderTenants
     jobs: int | None = None
     scheduler: str | None = None
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[Reason] = field(default_factory=list)
     checks: dict[str, dict] = field(default_factory=dict)
     results: dict[str, dict] = field(default_factory=dict)
+    ipv6_plan: Plan | None = None
+    tenants: Rendered | None = None
+
+    @cached_property
+    def kpi(self) -> dict:
+        """The plans' KPIs of the model (`capacity.kpi.compute`), computed once per run."""
+        return kpi.compute(self.model)
 
     def stop(self, check: str, subject: str, value, limit, message: str, p=None, ci=None) -> None:
         self.reasons.append(Reason(check, subject, value, limit, message, p, ci))
@@ -65,9 +93,10 @@ def _fit(run: GateRun) -> None:
     """Systems against their zone's nodes, departments against quotas, zones against capacity."""
     m = run.model
     systems = m.on_cloud_systems(run.wave)
-    demand = defaultdict(lambda: [0.0, 0.0, 0.0])  # dept → cpu, memory, storage
-    zone_demand = defaultdict(lambda: [0.0, 0.0, 0.0])
+    demand: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # cpu, mem, sto
+    zone_demand: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for s in systems:
+        assert s.target_zone is not None, "on-cloud systems have a target zone (model/rules.py)"
         z = m.zones[s.target_zone]
         if s.vcpu > z.node_vcpu * z.cpu_overcommit or s.memory_gib > z.node_memory_gib:
             run.stop(
@@ -158,6 +187,7 @@ def _ipv6(run: GateRun) -> None:
     except PlanError as exc:
         run.stop("ipv6_block_exhausted", "ipv6", None, None, str(exc))
         return
+    run.ipv6_plan = plan
     run.results["ipv6"] = {
         "aggregate": plan.aggregate,
         "new_prefixes": plan.new,
@@ -178,19 +208,26 @@ def _ipv6(run: GateRun) -> None:
     }
 
 
+def render_with_mocks(m: CityModel, settings: StackSettings) -> Rendered:
+    """The Pulumi program under Pulumi's mocks, in this process."""
+    from infra.render import render
+
+    return render(m, settings)
+
+
 def _tenants(run: GateRun) -> None:
     """The Pulumi program's placement rules and the policy pack over what it would create."""
     from infra.plan import PlacementError
     from infra.policy import offline
-    from infra.render import render
     from infra.settings import StackSettings
 
     m = run.model
     try:
-        rendered = render(m, StackSettings(model=str(m.source), wave=run.wave))
+        rendered = run.render_tenants(m, StackSettings(model=str(m.source), wave=run.wave))
     except PlacementError as exc:
         run.stop("policy", "placement", None, None, str(exc))
         return
+    run.tenants = rendered
     for v in offline.check(rendered.objects):
         run.stop("policy", v.resource, v.policy, None, f"{v.policy}: {v.message}")
     run.results["tenants"] = {
@@ -260,6 +297,14 @@ CHECKS: list[tuple[str, Callable[[GateRun], None]]] = [
     ("capacity", _capacity),
     ("backup", _backup),
 ]
+CHECK_NAMES = [name for name, _ in CHECKS]
+
+
+def resolve_lock(m: CityModel, lock: Path | None) -> Path | None:
+    """An explicit lock must belong to the city; the default lock is used only if it does."""
+    from network.lock import default_lock
+
+    return lock if lock is not None else default_lock(m)
 
 
 def evaluate(
@@ -268,20 +313,28 @@ def evaluate(
     settings: Settings | None = None,
     seed: int = 1,
     lock_path: Path | None = None,
-    skip: set[str] = frozenset(),
+    skip: Set[str] = frozenset(),
     progress: Callable[[str], None] | None = None,
     jobs: int | None = None,
     scheduler: str | None = None,
+    render_tenants: RenderTenants = render_with_mocks,
 ) -> GateRun:
     """Run every check; `wave` defaults to the model's next wave (None: nothing pending).
+    `lock_path` is the IPv6 lock to plan against (see `resolve_lock`; None: no lock).
     The simulated checks run their replications on `jobs` processes (default: CPU count)
     or on the Dask cluster at `scheduler`."""
+    unknown = set(skip) - set(CHECK_NAMES)
+    if unknown:
+        raise UnknownCheck(
+            f"unknown check {', '.join(sorted(unknown))}: the checks are {', '.join(CHECK_NAMES)}"
+        )
     run = GateRun(
         model,
         model.next_wave if wave is None else wave,
         settings or Settings(),
         seed,
         lock_path,
+        render_tenants,
         jobs,
         scheduler,
     )
@@ -315,7 +368,7 @@ def summary(run: GateRun) -> dict:
         "reasons": [asdict(r) for r in run.reasons],
         "warnings": [asdict(r) for r in run.warnings],
         "checks": run.checks,
-        "kpi": kpi.compute(m),
+        "kpi": run.kpi,
         "bureau": kpi.bureau_view(m),
         "adoption_after_wave": kpi.cloud_adoption_rate(m, run.wave)
         if run.wave is not None

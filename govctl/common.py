@@ -31,6 +31,19 @@ CityDir = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print machine-readable JSON on stdout")]
 
+# the options of the commands that run the gate (`govctl plan`, `govctl report`)
+WaveOpt = Annotated[
+    int | None, typer.Option(help="migration wave to add (default: the next planned wave)")
+]
+SeedOpt = Annotated[int, typer.Option(help="seed of the simulations")]
+GateSettingsOpt = Annotated[
+    Path | None, typer.Option("--settings", help="YAML with gate:/capacity:/backup: sections")
+]
+GateLockOpt = Annotated[
+    Path | None,
+    typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)"),
+]
+
 
 class UserError(Exception):
     """A mistake the user can fix (bad flag value, missing tool, corrupt lock): exit 2."""
@@ -69,3 +82,20 @@ def print_json(data: Any) -> None:
 
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
+
+
+@contextmanager
+def spinner(label: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner on stderr while long work runs; call the yielded function with
+    the name of the step under way."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"{label}: {{task.description}}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("start", total=None)
+        yield lambda step: progress.update(task, description=step)

@@ -1,15 +1,16 @@
 """`govctl demo`: the main job on a city, step by step, with progress shown.
 
-validate → KPIs → IPv6 plan → device configs → tenants → simulations → capacity report →
-plan (go/no-go) → city report. The steps are a table: each takes the shared `Context`
-and returns a one-line summary; later steps read what earlier ones left in it. Every
-artefact goes under `--out`; the committed IPv6 lock is copied, never modified.
+validate → plan (go/no-go) → KPIs → IPv6 plan → device configs → tenants → simulations →
+capacity report → city report. The plan runs first: the gate computes the IPv6 plan, the
+tenants and the capacity and backup simulations once (`gate.checks.GateRun`), and the later
+steps write out what it computed instead of computing it again. The steps are a table: each
+takes the shared `Context` and returns a one-line summary. Every artefact goes under `--out`;
+the committed IPv6 lock is read, never modified (the new lock is written under `ipv6/`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from capacity import kpi as kpi_lib
-from govctl.common import DEFAULT_CITY, CityDir, UserError, console, err, keeps, load, pct
+from gate import checks
+from govctl.common import DEFAULT_CITY, CityDir, SeedOpt, UserError, console, err, keeps, load, pct
 from model import CityModel
 from model.yamlio import write_atomic
 
@@ -31,7 +32,14 @@ class Context:
     city_dir: Path
     out: Path
     seed: int
+    progress: Callable[[str], None] = lambda step: None
+    run: checks.GateRun | None = None
     data: dict = field(default_factory=dict)
+
+    @property
+    def plan(self) -> checks.GateRun:
+        assert self.run is not None, "the plan step runs first"
+        return self.run
 
 
 @dataclass(frozen=True)
@@ -44,8 +52,44 @@ def _json(path: Path, data) -> None:
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
+def _tenant_renderer() -> tuple[checks.RenderTenants, str]:
+    """The real Pulumi engine in render mode when `make tools` built it, the mocks otherwise."""
+    from infra import engine
+
+    if engine.available():
+        return (lambda m, settings: engine.render(settings)), "the real Pulumi engine, render mode"
+    return (
+        checks.render_with_mocks,
+        "the Pulumi program under mocks; `make tools` builds the engine",
+    )
+
+
+def _plan(c: Context) -> str:
+    render_tenants, how = _tenant_renderer()
+    c.data["tenants_how"] = how
+    c.run = checks.evaluate(
+        c.model,
+        None,
+        None,
+        c.seed,
+        checks.resolve_lock(c.model, None),
+        progress=lambda check: c.progress(f"plan: {check}"),
+        render_tenants=render_tenants,
+    )
+    summary = c.data["summary"] = checks.summary(c.run)
+    _json(c.out / "plan.json", summary)
+    return (
+        f"{summary['decision'].upper()} for wave {summary['wave']} ({len(summary['reasons'])} reasons, "
+        f"{len(summary['warnings'])} warnings) → plan.json"
+    )
+
+
+def _not_computed(what: str) -> str:
+    return f"[yellow]not written[/]: the plan could not compute {what} (see plan.json)"
+
+
 def _kpi(c: Context) -> str:
-    data = kpi_lib.compute(c.model)
+    data = c.plan.kpi
     _json(c.out / "kpi.json", data)
     return (
         f"上云率 {pct(data['cloud_adoption_rate'])}, 机房整合率 {pct(data['machine_room_consolidation_rate'])}, "
@@ -54,20 +98,16 @@ def _kpi(c: Context) -> str:
 
 
 def _ipv6(c: Context) -> str:
-    from govctl.plan_cmds import resolve_lock
     from network import lock as lock_lib
-    from network.plan import plan_city
 
+    plan = c.plan.ipv6_plan
+    if plan is None:
+        return _not_computed("the IPv6 plan")
     lock_path = c.out / "ipv6" / "ipam.lock.yaml"
-    committed = resolve_lock(c.model, None)
-    if committed is not None and not lock_path.exists():
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(committed, lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_lib.open_lock(lock_path, c.model, update=True) as opened:
-        plan = plan_city(c.model, None, opened.lock)
         opened.write(plan.lock)
     _json(c.out / "ipv6" / "plan.json", plan.to_json())
-    c.data["ipv6_plan"] = plan
     return (
         f"{len(plan.allocations):,} site prefixes, {len(plan.links):,} links, {len(plan.loopbacks):,} loopbacks, "
         f"{plan.new} new → ipv6/plan.json"
@@ -77,8 +117,10 @@ def _ipv6(c: Context) -> str:
 def _configs(c: Context) -> str:
     from network.render import RenderCheckFailed, render_all
 
+    if c.plan.ipv6_plan is None:
+        return _not_computed("the IPv6 plan")
     try:
-        n = render_all(c.model, c.data["ipv6_plan"], c.out / "configs")
+        n = render_all(c.model, c.plan.ipv6_plan, c.out / "configs")
     except RenderCheckFailed as exc:  # a refused line is the model's (an interface name …)
         first = "\n".join(str(f) for f in exc.findings[:20])
         raise UserError(f"configs refused by the vendor grammar, none written:\n{first}") from None
@@ -86,68 +128,49 @@ def _configs(c: Context) -> str:
 
 
 def _tenants(c: Context) -> str:
-    """Render mode: the real Pulumi engine when `make tools` built it, the mocks otherwise."""
-    from infra import engine
-    from infra.render import render, write
-    from infra.settings import StackSettings
+    from infra.render import write
 
-    settings = StackSettings(model=str(c.city_dir.resolve()), wave=c.model.next_wave)
-    if engine.available():
-        rendered, how = engine.render(settings), "the real Pulumi engine, render mode"
-    else:
-        rendered, how = (
-            render(c.model, settings),
-            "the Pulumi program under mocks; `make tools` builds the engine",
-        )
+    rendered = c.plan.tenants
+    if rendered is None:
+        return _not_computed("the tenants")
     n = write(rendered, c.out / "tenants")
-    return f"{n:,} Kubernetes objects in {len(rendered.objects)} clusters ({how}) → tenants/"
+    return f"{n:,} Kubernetes objects in {len(rendered.objects)} clusters ({c.data['tenants_how']}) → tenants/"
 
 
 def _simulations(c: Context) -> str:
-    from simulate import backup, capacity, report, rollout
-    from simulate.settings import Settings
+    """The plan's capacity and backup runs (its wave and horizon), and the rollout."""
+    from simulate import report, rollout
 
-    s = Settings()
-    cap = capacity.run(c.model, s.capacity, c.seed)
-    back = backup.run(c.model, s.backup, c.seed)
-    roll = rollout.run(c.model, s.rollout, seed=c.seed, jobs=1)
+    cap = c.plan.results.get("capacity")
+    back = c.plan.results.get("backup")
+    roll = rollout.run(c.model, c.plan.settings.rollout, seed=c.seed, jobs=1)
     for data in (cap, back, roll):
-        report.write(c.out / "simulate", data)
-    peaks = ", ".join(f"{z} {pct(r['peak_utilisation'])}" for z, r in cap["zones"].items())
-    return f"peaks {peaks}; {len(back['rpo_violations'])} RPO violations; rollout p95 {roll['total_h']['p95']:.1f} h → simulate/"
+        if data is not None:
+            report.write(c.out / "simulate", data)
+    peaks = ", ".join(
+        f"{z} {pct(r['peak_utilisation'])}" for z, r in (cap or {"zones": {}})["zones"].items()
+    )
+    rpo = "no backup run" if back is None else f"{len(back['rpo_violations'])} RPO violations"
+    return f"wave {c.plan.wave}: peaks {peaks or '—'}; {rpo}; rollout p95 {roll['total_h']['p95']:.1f} h → simulate/"
 
 
 def _capacity(c: Context) -> str:
     from capacity import report as capacity_report
 
-    data = capacity_report.from_history(c.model)
+    data = capacity_report.from_history(c.model, kpis=c.plan.kpi)
     _json(c.out / "capacity" / "capacity-report.json", data)
     capacity_report.write_chart(data, c.out / "capacity" / "capacity-report.png")
     c.data["compress"] = data
     return f"{len(data['compress'])} systems to compress, {data['totals']['city']['cpu_freed_cores']:.0f} cores freed → capacity/"
 
 
-def _plan(c: Context) -> str:
-    from gate import checks as gate
-
-    run = gate.evaluate(c.model, None, None, c.seed, c.out / "ipv6" / "ipam.lock.yaml")
-    summary = gate.summary(run)
-    _json(c.out / "plan.json", summary)
-    c.data["gate"] = (run, summary)
-    return (
-        f"{summary['decision'].upper()} for wave {summary['wave']} ({len(summary['reasons'])} reasons, "
-        f"{len(summary['warnings'])} warnings) → plan.json"
-    )
-
-
 def _report(c: Context) -> str:
     from gate import report as cityreport
 
-    run, summary = c.data["gate"]
     page = cityreport.build(
-        summary,
-        run.results.get("capacity"),
-        run.results.get("backup"),
+        c.data["summary"],
+        c.plan.results.get("capacity"),
+        c.plan.results.get("backup"),
         c.data["compress"],
         c.out / "report",
     )
@@ -156,13 +179,13 @@ def _report(c: Context) -> str:
 
 
 STEPS: list[Step] = [
+    Step("plan", _plan),
     Step("kpi", _kpi),
     Step("ipv6 plan", _ipv6),
     Step("net render", _configs),
     Step("tenants", _tenants),
     Step("simulations", _simulations),
     Step("capacity report", _capacity),
-    Step("plan", _plan),
     Step("report", _report),
 ]
 
@@ -172,7 +195,7 @@ def demo(
     out: Annotated[Path, typer.Option(help="folder for every report and artefact")] = Path(
         "demo-out"
     ),
-    seed: Annotated[int, typer.Option(help="seed of the simulations")] = 1,
+    seed: SeedOpt = 1,
 ) -> None:
     """Run the main job on a city: validate, KPIs, plans, configs, tenants, simulations, reports."""
     t0 = time.perf_counter()
@@ -199,6 +222,7 @@ def demo(
         ) as progress,
     ):
         task = progress.add_task("demo", total=len(STEPS))
+        ctx.progress = lambda what: progress.update(task, description=what)
         for step in STEPS:
             progress.update(task, description=step.name)
             s0 = time.perf_counter()

@@ -6,90 +6,37 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gate import checks as gate
 from govctl.common import (
     DEFAULT_CITY,
     CityDir,
+    GateLockOpt,
+    GateSettingsOpt,
     JsonFlag,
     NoGo,
+    SeedOpt,
     UserError,
+    WaveOpt,
     console,
-    err,
     load,
     pct,
     print_json,
+    spinner,
 )
-from model import CityModel
-from network.lock import default_lock
 from simulate.settings import load_settings
-
-CHECK_NAMES = [name for name, _ in gate.CHECKS]
-
-
-def resolve_lock(m: CityModel, lock: Path | None) -> Path | None:
-    """An explicit --lock must belong to the city; the default lock is used only if it does."""
-    return lock if lock is not None else default_lock(m)
-
-
-def run_gate(
-    m: CityModel,
-    wave: int | None,
-    settings_file: Path | None,
-    seed: int,
-    lock: Path | None,
-    skip: list[str],
-    replications: int | None = None,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-) -> gate.GateRun:
-    unknown = set(skip) - set(CHECK_NAMES)
-    if unknown:
-        raise UserError(
-            f"--skip {', '.join(sorted(unknown))}: known checks are {', '.join(CHECK_NAMES)}"
-        )
-    settings = load_settings(settings_file)
-    if replications is not None:
-        settings = settings.model_copy(
-            update={"gate": settings.gate.model_copy(update={"replications": replications})}
-        )
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("plan: {task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("start", total=None)
-        return gate.evaluate(
-            m,
-            wave,
-            settings,
-            seed,
-            resolve_lock(m, lock),
-            set(skip),
-            progress=lambda name: progress.update(task, description=name),
-            jobs=jobs,
-            scheduler=scheduler,
-        )
 
 
 def plan(
     city: CityDir = Path(DEFAULT_CITY),
-    wave: Annotated[
-        int | None, typer.Option(help="migration wave to add (default: the next planned wave)")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="seed of the simulations")] = 1,
-    settings: Annotated[
-        Path | None, typer.Option("--settings", help="YAML with gate:/capacity:/backup: sections")
-    ] = None,
-    lock: Annotated[
-        Path | None,
-        typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)"),
-    ] = None,
-    skip: Annotated[list[str], typer.Option(help=f"skip a check ({', '.join(CHECK_NAMES)})")] = [],  # noqa: B006
+    wave: WaveOpt = None,
+    seed: SeedOpt = 1,
+    settings: GateSettingsOpt = None,
+    lock: GateLockOpt = None,
+    skip: Annotated[
+        list[str], typer.Option(help=f"skip a check ({', '.join(gate.CHECK_NAMES)})")
+    ] = [],  # noqa: B006
     replications: Annotated[
         int | None,
         typer.Option(
@@ -114,8 +61,26 @@ def plan(
 ) -> None:
     """Check a change against capacity, DR, IPv6 and policy before it is applied: go or no-go."""
     m = load(city)
+    gate_settings = load_settings(settings)
+    if replications is not None:
+        gate_settings = gate_settings.model_copy(
+            update={"gate": gate_settings.gate.model_copy(update={"replications": replications})}
+        )
     try:
-        run = run_gate(m, wave, settings, seed, lock, skip, replications, jobs, scheduler)
+        with spinner("plan") as step:
+            run = gate.evaluate(
+                m,
+                wave,
+                gate_settings,
+                seed,
+                gate.resolve_lock(m, lock),
+                set(skip),
+                progress=step,
+                jobs=jobs,
+                scheduler=scheduler,
+            )
+    except gate.UnknownCheck as exc:
+        raise UserError(f"--skip: {exc}") from None
     except RuntimeError as exc:
         if "dask" in str(exc):
             raise UserError(str(exc)) from None

@@ -10,8 +10,19 @@ import typer
 from capacity import report as capacity_report
 from gate import checks as gate
 from gate import report as cityreport
-from govctl.common import DEFAULT_CITY, CityDir, console, err, load
-from govctl.plan_cmds import run_gate
+from govctl.common import (
+    DEFAULT_CITY,
+    CityDir,
+    GateLockOpt,
+    GateSettingsOpt,
+    SeedOpt,
+    WaveOpt,
+    console,
+    err,
+    load,
+    spinner,
+)
+from simulate.settings import load_settings
 
 
 def report(
@@ -19,23 +30,18 @@ def report(
     out: Annotated[Path, typer.Option(help="folder for index.html and its images")] = Path(
         "report"
     ),
-    wave: Annotated[
-        int | None, typer.Option(help="migration wave the plan adds (default: the next one)")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="seed of the simulations")] = 1,
-    settings: Annotated[
-        Path | None, typer.Option("--settings", help="YAML with gate:/capacity:/backup: sections")
-    ] = None,
-    lock: Annotated[
-        Path | None,
-        typer.Option(help="IPv6 lock file (default network/ipam.lock.yaml when it is this city's)"),
-    ] = None,
+    wave: WaveOpt = None,
+    seed: SeedOpt = 1,
+    settings: GateSettingsOpt = None,
+    lock: GateLockOpt = None,
 ) -> None:
     """Write the city report (static HTML) a planner opens in a browser."""
     m = load(city)
-    run = run_gate(m, wave, settings, seed, lock, [])
+    gate_settings = load_settings(settings)
+    with spinner("plan") as step:
+        run = gate.evaluate(m, wave, gate_settings, seed, gate.resolve_lock(m, lock), progress=step)
     with err.status("assessing utilisation…"):
-        compress = capacity_report.from_history(m)
+        compress = capacity_report.from_history(m, kpis=run.kpi)
     page = cityreport.build(
         gate.summary(run), run.results.get("capacity"), run.results.get("backup"), compress, out
     )
