@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model.city import CityModel
 from model.errors import InvalidModel, ModelError, display_path
 from model.registers import INDICATORS, PrivateNetworkState
-from model.schema import LEVELS, Classification, Ipv6State, RoomStays, SystemState
+from model.schema import LEVELS, Ipv6State, RoomStays, SystemState
 
 SCHEMA_VERSION = 2
 HISTORY_SCHEMA_VERSION = 1
@@ -135,10 +135,6 @@ def _ratio(num: int, den: int) -> float | None:
     return Ratio(num, den).value
 
 
-def cloud_bound(model: CityModel) -> list:
-    return [s for s in model.systems if s.cloud_bound]
-
-
 def _county(code: str | None) -> str:
     return code or CITY_LEVEL
 
@@ -146,7 +142,7 @@ def _county(code: str | None) -> str:
 def important(model: CityModel, s) -> bool:
     """An important system (重要信息系统): graded 3 or above, or not yet graded in a
     level-3 department. Classified systems follow the classified scheme (分级保护), not MLPS."""
-    if s.classification == Classification.classified or s.state == SystemState.retired:
+    if not s.cloud_bound:
         return False
     if s.mlps_level is not None:
         return s.mlps_level >= 3
@@ -522,7 +518,7 @@ def compute(model: CityModel, as_of: date | None = None) -> dict:
     """The single city-wide snapshot other parts show (gate, report, exporter, demo)."""
     as_of = as_of or date.today()
     f = figures(model, as_of, as_of.year)
-    bound = cloud_bound(model)
+    bound = model.cloud_bound_systems
     per_level = {lvl: sum(1 for s in model.sites() if s.level == lvl) for lvl in LEVELS}
     return {
         "schema_version": 1,
@@ -553,7 +549,7 @@ def compute(model: CityModel, as_of: date | None = None) -> dict:
 
 def cloud_adoption_rate(model: CityModel, wave: int | None = None) -> float | None:
     """Share of non-classified, non-retired systems on the cloud (after `wave`, if given)."""
-    bound = cloud_bound(model)
+    bound = model.cloud_bound_systems
     on = {s.id for s in model.on_cloud_systems(wave)} if wave is not None else None
     done = sum(
         1 for s in bound if (s.id in on if on is not None else s.state == SystemState.on_cloud)
@@ -565,7 +561,11 @@ def blocking_systems(model: CityModel, wave: int | None = None) -> list[str]:
     """Non-classified systems not yet on the cloud (after `wave`): what stands between the
     city and its adoption target."""
     on = {s.id for s in model.on_cloud_systems(wave)} if wave is not None else set()
-    return [s.id for s in cloud_bound(model) if s.state != SystemState.on_cloud and s.id not in on]
+    return [
+        s.id
+        for s in model.cloud_bound_systems
+        if s.state != SystemState.on_cloud and s.id not in on
+    ]
 
 
 # --- recording ----------------------------------------------------------------------------

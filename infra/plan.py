@@ -107,18 +107,9 @@ def clusters(m: CityModel) -> tuple[dict[str, Cluster], str]:
     return out, dr.name
 
 
-def sensitive_departments(m: CityModel) -> set[str]:
-    return {
-        s.department
-        for s in m.systems
-        if s.classification == Classification.sensitive and s.cloud_bound
-    }
-
-
-def _home(m: CityModel, s: System, sensitive_depts: set[str]) -> str:
+def _home(m: CityModel, s: System) -> str:
     zone = m.zones[s.target_zone]
-    must_isolate = s.classification == Classification.sensitive or s.department in sensitive_depts
-    if must_isolate and zone.kind != ZoneKind.isolated:
+    if m.must_isolate(s) and zone.kind != ZoneKind.isolated:
         raise PlacementError(
             f"system {s.id} ({s.classification.value}, department {s.department}) may only run on an isolated "
             f"cluster, but its target_zone {zone.name!r} is {zone.kind.value}"
@@ -159,7 +150,7 @@ def plan(
     if offsite is None:
         raise PlacementError("city.yaml has no backup_offsite site for the daily off-site backups")
     p = CloudPlan(cls, dr_name, offsite.name, dr_name)
-    sensitive = p.sensitive_departments = sensitive_departments(m)
+    sensitive = p.sensitive_departments = set(m.sensitive_departments)
     isolated_site = m.site(SiteRole.backup_isolated.value)
     if sensitive and isolated_site is None:
         raise PlacementError(
@@ -180,15 +171,14 @@ def plan(
         raise PlacementError(f"failover names unknown systems: {', '.join(sorted(unknown))}")
     for s in sorted(m.on_cloud_systems(wave), key=lambda s: s.id):
         d = depts[s.department]
-        home = _home(m, s, sensitive)
+        home = _home(m, s)
         tenants.setdefault((home, d.code), d)
         p.workloads.append((home, s, s.replicas))
         lvl = dr_level(s.dr_level)
-        isolated_only = s.classification == Classification.sensitive or d.code in sensitive
         arch = ARCH_BY_ZONE_KIND.get(m.zones[home].kind.value)
         if arch:
             p.arches[s.id] = arch
-        if lvl.copy_site == SiteRole.dr_same_city.value and isolated_only:
+        if lvl.copy_site == SiteRole.dr_same_city.value and m.must_isolate(s):
             p.dr_gaps[s.id] = (
                 f"DR level {s.dr_level} needs a copy at the DR site, but {s.classification.value} data of "
                 f"department {d.code} stays in the isolated zone; backups go to the isolated local "

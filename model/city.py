@@ -1,7 +1,9 @@
 """`CityModel`: the loaded, validated city that every part of govcloud reads.
 
-Plain data plus a few lookups (by code, id, hostname) and a walk over the extranet's
-sites, so renderers never re-derive the hierarchy themselves.
+Plain data plus a few lookups (by code, id, hostname), a walk over the extranet's sites,
+and the predicates several parts ask (which systems count toward the cloud target, which
+departments must stay isolated, which waves are pending), so that each is written once, here,
+and renderers never re-derive them.
 """
 
 from __future__ import annotations
@@ -87,13 +89,34 @@ class CityModel:
     def systems_of(self, dept_code: str) -> list[System]:
         return [s for s in self.systems if s.department == dept_code]
 
+    @property
+    def cloud_bound_systems(self) -> list[System]:
+        """The systems the cloud-adoption target counts: `System.cloud_bound` (non-classified,
+        not retired)."""
+        return [s for s in self.systems if s.cloud_bound]
+
+    @cached_property
+    def sensitive_departments(self) -> frozenset[str]:
+        """Departments owning a cloud-bound sensitive system: their tenants, and all their
+        systems, live only in an isolated zone."""
+        return frozenset(
+            s.department
+            for s in self.systems
+            if s.classification == Classification.sensitive and s.cloud_bound
+        )
+
+    def must_isolate(self, s: System) -> bool:
+        """May `s` run only in an isolated zone (sensitive, or of a sensitive department)?"""
+        return (
+            s.classification == Classification.sensitive
+            or s.department in self.sensitive_departments
+        )
+
     def on_cloud_systems(self, wave: int | None = None) -> list[System]:
         """Systems that run on the cloud: on_cloud, migrating, and (given `wave`) legacy
         systems whose wave is at most `wave`. Classified systems never do."""
         out = []
-        for s in self.systems:
-            if s.classification == Classification.classified or s.state == SystemState.retired:
-                continue
+        for s in self.cloud_bound_systems:
             if s.state in (SystemState.on_cloud, SystemState.migrating):
                 out.append(s)
             elif wave is not None and s.wave is not None and s.wave <= wave and s.target_zone:
@@ -101,11 +124,16 @@ class CityModel:
         return out
 
     @property
+    def pending_waves(self) -> list[int]:
+        """The migration waves legacy systems still wait for, in order."""
+        return sorted(
+            {s.wave for s in self.systems if s.state == SystemState.legacy and s.wave is not None}
+        )
+
+    @property
     def next_wave(self) -> int | None:
-        waves = [
-            s.wave for s in self.systems if s.state == SystemState.legacy and s.wave is not None
-        ]
-        return min(waves) if waves else None
+        waves = self.pending_waves
+        return waves[0] if waves else None
 
     # --- extranet --------------------------------------------------------------------
     def sites(self) -> Iterator[NetSite]:

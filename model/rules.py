@@ -105,11 +105,7 @@ def _departments(m: CityModel, report: Report) -> None:
     _unique(
         deps, lambda d: d.slug, "departments", ("departments",), "slug", "department slug", report
     )
-    sensitive_owners = {
-        s.department
-        for s in m.systems
-        if s.classification == Classification.sensitive and s.cloud_bound
-    }
+    sensitive_owners = m.sensitive_departments
     for i, d in enumerate(deps):
         zone = m.zones.get(d.zone)
         if zone is None:
@@ -149,11 +145,7 @@ def _rooms(m: CityModel, report: Report) -> None:
 
 def _systems(m: CityModel, report: Report) -> None:
     _unique(m.systems, lambda s: s.id, "systems", ("systems",), "id", "system id", report)
-    sensitive_owners = {
-        s.department
-        for s in m.systems
-        if s.classification == Classification.sensitive and s.cloud_bound
-    }
+    sensitive_owners = m.sensitive_departments
     for i, s in enumerate(m.systems):
         loc = ("systems", i)
         if s.department not in m.departments_by_code:
@@ -204,7 +196,7 @@ def _systems(m: CityModel, report: Report) -> None:
                 f"department {s.department} owns sensitive systems, so all its systems land in an isolated zone; "
                 f"{s.target_zone!r} is a {zone.kind.value} zone",
             )
-        if s.classification != Classification.classified and s.state != SystemState.retired:
+        if s.cloud_bound:
             needs_target = (
                 s.state in (SystemState.migrating, SystemState.on_cloud) or s.wave is not None
             )

@@ -52,8 +52,8 @@ def arrivals(
     model: CityModel, settings: CapacitySettings, rng: random.Random, wave: int | None
 ) -> list[tuple[float, System]]:
     """(hour, system) for every system on the cloud after `wave`: now, or on its wave."""
-    legacy = [s.wave for s in model.systems if s.state == SystemState.legacy and s.wave is not None]
-    first = min(legacy) if legacy else 0
+    pending = model.pending_waves
+    first = pending[0] if pending else 0
     out = []
     for s in waves.systems(model, wave):
         if s.target_zone is None or s.target_zone not in model.zones:

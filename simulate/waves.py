@@ -9,15 +9,15 @@ model backs all of them up from the first night (the nights after the migration)
 from __future__ import annotations
 
 from model.city import CityModel
-from model.schema import System, SystemState
+from model.schema import System
 
 
 def last_wave(model: CityModel, wave: int | None) -> int | None:
     """`wave`, or the last planned wave when None (None when no wave is planned)."""
     if wave is not None:
         return wave
-    waves = [s.wave for s in model.systems if s.state == SystemState.legacy and s.wave is not None]
-    return max(waves) if waves else None
+    pending = model.pending_waves
+    return pending[-1] if pending else None
 
 
 def systems(model: CityModel, wave: int | None) -> list[System]:

@@ -20,14 +20,14 @@ def full(city):
         for s in city.on_cloud_systems(last)
         if s.dr_level >= 5
         and s.classification == Classification.non_classified
-        and s.department not in planner.sensitive_departments(city)
+        and s.department not in city.sensitive_departments
     )
     return planner.plan(city, last, {failover}), failover
 
 
 def test_sensitive_systems_and_their_departments_only_on_isolated_clusters(city, full):
     p, _ = full
-    sensitive = planner.sensitive_departments(city)
+    sensitive = city.sensitive_departments
     assert sensitive, "the sample city has departments owning sensitive systems"
     for cluster, s, _ in p.workloads:
         if s.classification == Classification.sensitive or s.department in sensitive:
@@ -46,7 +46,7 @@ def _sensitive_system(city):
 
 
 def _colleague_of_sensitive(city):
-    depts = planner.sensitive_departments(city)
+    depts = city.sensitive_departments
     return next(
         s
         for s in city.on_cloud_systems()
@@ -95,7 +95,7 @@ def test_legacy_systems_appear_only_from_their_wave(city):
 
 def test_dr_follows_the_level_table(city, full):
     p, failover = full
-    sensitive = planner.sensitive_departments(city)
+    sensitive = city.sensitive_departments
     rpo = {b.system: b for b in p.backups if b.system}
     for cluster, s, replicas in p.workloads:
         if cluster != p.dr_cluster:
