@@ -57,11 +57,7 @@ def _sites(m: CityModel, report: Report) -> None:
                 ("city", "sites", i, "city"),
                 f"the isolated backup site keeps sensitive data in the city: it must be in {primary.city}, not {s.city}",
             )
-    owners = {
-        s.department
-        for s in m.systems
-        if s.classification == Classification.sensitive and s.cloud_bound
-    }
+    owners = m.sensitive_departments
     if owners and not any(s.role == SiteRole.backup_isolated for s in sites):
         report(
             "city",
