@@ -14,7 +14,7 @@ from datetime import date
 
 from model.city import CityModel
 from model.registers import ExceptionKind, PrivateNetworkState
-from model.schema import Classification, RoomState, SystemState
+from model.schema import RoomState, SystemState
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def breaches(m: CityModel, as_of: date | None = None) -> list[Breach]:
         if (
             s.introduced is not None
             and s.introduced > start
-            and s.classification != Classification.classified
+            and s.cloud_bound
             and s.state == SystemState.legacy
         ):
             why = _approved(m, ExceptionKind.system_off_cloud, s.id, as_of)

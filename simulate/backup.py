@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from infra.plan import sensitive_departments
 from model import drlevels
 from model.city import CityModel
 from model.schema import System
@@ -86,7 +85,7 @@ def copy_role(level: int, roles) -> str:
     return want if want in roles else next(r for r in ROLES if r in roles)
 
 
-def nightly_role(s: System, roles, sensitive: set[str]) -> str:
+def nightly_role(s: System, roles, sensitive: Set[str]) -> str:
     """Where a system's nightly backup goes: the off-site city, except for departments
     owning sensitive data, whose backups stay in the isolated site in the city."""
     if s.department in sensitive and "backup_isolated" in roles:
@@ -197,7 +196,7 @@ def run(
 
     links = {role: Link(env, role, bps, write_rate(role, 0.0)) for role, (_, bps) in caps.items()}
     stream_cap = settings.stream_mbps * 1e6 / 8 if settings.stream_mbps else None
-    sensitive = sensitive_departments(model)
+    sensitive = model.sensitive_departments
     home = {s.id: nightly_role(s, caps, sensitive) for s in systems}
     fulls = full_nights(systems, settings.full_every_days)
     ratio = settings.compression * settings.dedup
