@@ -318,9 +318,11 @@ def evaluate(
     jobs: int | None = None,
     scheduler: str | None = None,
     render_tenants: RenderTenants = render_with_mocks,
+    kpis: dict | None = None,
 ) -> GateRun:
     """Run every check; `wave` defaults to the model's next wave (None: nothing pending).
-    `lock_path` is the IPv6 lock to plan against (see `resolve_lock`; None: no lock).
+    `lock_path` is the IPv6 lock to plan against (see `resolve_lock`; None: no lock);
+    `kpis`: the model's `capacity.kpi.compute`, when the caller has computed it already.
     The simulated checks run their replications on `jobs` processes (default: CPU count)
     or on the Dask cluster at `scheduler`."""
     unknown = set(skip) - set(CHECK_NAMES)
@@ -338,6 +340,8 @@ def evaluate(
         jobs,
         scheduler,
     )
+    if kpis is not None:
+        run.kpi = kpis
     for name, check in CHECKS:
         if name in skip:
             run.checks[name] = {"status": "skipped", "seconds": 0.0}

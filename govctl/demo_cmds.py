@@ -1,6 +1,6 @@
 """`govctl demo`: the main job on a city, step by step, with progress shown.
 
-validate → plan (go/no-go) → KPIs → IPv6 plan → device configs → tenants → simulations →
+validate → KPIs → plan (go/no-go) → IPv6 plan → device configs → tenants → simulations →
 capacity report → city report. The plan runs first: the gate computes the IPv6 plan, the
 tenants and the capacity and backup simulations once (`gate.checks.GateRun`), and the later
 steps write out what it computed instead of computing it again. The steps are a table: each
@@ -75,6 +75,7 @@ def _plan(c: Context) -> str:
         checks.resolve_lock(c.model, None),
         progress=lambda check: c.progress(f"plan: {check}"),
         render_tenants=render_tenants,
+        kpis=c.data["kpi"],
     )
     summary = c.data["summary"] = checks.summary(c.run)
     _json(c.out / "plan.json", summary)
@@ -89,7 +90,9 @@ def _not_computed(what: str) -> str:
 
 
 def _kpi(c: Context) -> str:
-    data = c.plan.kpi
+    from capacity import kpi as kpi_lib
+
+    data = c.data["kpi"] = kpi_lib.compute(c.model)
     _json(c.out / "kpi.json", data)
     return (
         f"上云率 {pct(data['cloud_adoption_rate'])}, 机房整合率 {pct(data['machine_room_consolidation_rate'])}, "
@@ -179,8 +182,8 @@ def _report(c: Context) -> str:
 
 
 STEPS: list[Step] = [
-    Step("plan", _plan),
     Step("kpi", _kpi),
+    Step("plan", _plan),
     Step("ipv6 plan", _ipv6),
     Step("net render", _configs),
     Step("tenants", _tenants),
