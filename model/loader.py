@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from model import rules
 from model.city import CityModel
@@ -31,6 +32,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "exceptions": ("exceptions.yaml", ExceptionsFile),
     "projects": ("projects.yaml", ProjectsFile),
 }
+_File = TypeVar("_File", bound=BaseModel)
 OPTIONAL = frozenset(("targets", "private_networks", "exceptions", "projects"))
 """Files a city may leave out: a missing one reads as empty (no targets, no exceptions, …)."""
 
@@ -40,7 +42,7 @@ _FRIENDLY = {
 }
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind in _FRIENDLY:
         return _FRIENDLY[kind]
@@ -109,17 +111,22 @@ def _load_city(directory: Path) -> CityModel:
     if errors:
         raise InvalidModel(errors)
 
+    def part(key: str, kind: type[_File]) -> _File:
+        got = parsed[key]
+        assert isinstance(got, kind), (key, type(got))  # FILES pairs each key with its root
+        return got
+
     model = CityModel(
         source=directory,
-        city=parsed["city"].city,
-        departments=parsed["departments"].departments,
-        systems=parsed["systems"].systems,
-        machine_rooms=parsed["machine_rooms"].machine_rooms,
-        network=parsed["network"],
-        targets=parsed["targets"],
-        private_networks=parsed["private_networks"].private_networks,
-        exceptions=parsed["exceptions"].exceptions,
-        projects=parsed["projects"].projects,
+        city=part("city", CityFile).city,
+        departments=part("departments", DepartmentsFile).departments,
+        systems=part("systems", SystemsFile).systems,
+        machine_rooms=part("machine_rooms", MachineRoomsFile).machine_rooms,
+        network=part("network", NetworkFile),
+        targets=part("targets", TargetsFile),
+        private_networks=part("private_networks", PrivateNetworksFile).private_networks,
+        exceptions=part("exceptions", ExceptionsFile).exceptions,
+        projects=part("projects", ProjectsFile).projects,
     )
 
     def report(file_key: str, loc: tuple, message: str) -> None:

@@ -26,7 +26,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +252,7 @@ def _first_bad(data: Any, where: str = "") -> str:
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_renameat2: Any
+_renameat2: Callable[..., int] | None
 try:
     _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
 except (OSError, AttributeError):  # not glibc ≥ 2.28 / not Linux

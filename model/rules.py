@@ -278,7 +278,7 @@ def _network(m: CityModel, report: Report) -> None:
             )
         else:
             codes[code] = loc
-        _check_code(level, code, parent.code if parent else None, city_code, loc, report)
+        _check_code(level, code, parent.code if parent else "", city_code, loc, report)
         if (
             parent is not None
             and site.ipv6 == Ipv6State.dual_stack
@@ -356,8 +356,9 @@ def _network(m: CityModel, report: Report) -> None:
 
 
 def _check_code(
-    level: str, code: str, parent: str | None, city_code: str, loc: tuple, report: Report
+    level: str, code: str, parent: str, city_code: str, loc: tuple, report: Report
 ) -> None:
+    """`parent` is the parent site's code ("" for the city core, which has none)."""
     county, township, village = code[:6], code[6:9], code[9:]
     problem = None
     if level == "city":

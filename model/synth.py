@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from model.names import (
     CHINESE_NUMERALS,
@@ -73,7 +74,7 @@ class _Names:
 
 def _county_codes(city_code: str, n: int) -> list[str]:
     """County codes: the city's four digits + 01…99, then neighbouring 4-digit prefixes."""
-    out = []
+    out: list[str] = []
     prefix = int(city_code[:4])
     while len(out) < n:
         for k in range(1, 100):
@@ -180,7 +181,7 @@ def network(spec: SynthSpec, rng: random.Random) -> tuple[dict, list[str]]:
                 vcode = f"{tcode[:9]}{vi + 1:03d}"
                 covered = rng.random() < 0.95
                 v_v6 = covered and t_v6 and rng.random() < 0.5
-                village = {
+                village: dict[str, Any] = {
                     "code": vcode,
                     "name": names.make(VILLAGE_SUFFIX),
                     "ipv6": "dual_stack" if v_v6 else "pending",
@@ -353,7 +354,7 @@ def systems(
 
 
 def machine_rooms(spec: SynthSpec, rng: random.Random, depts: list[dict]) -> list[dict]:
-    out = []
+    out: list[dict[str, str]] = []
     for i in range(spec.machine_rooms):
         d = depts[i % len(depts)]
         n = sum(1 for r in out if r["department"] == d["code"]) + 1

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -28,12 +28,16 @@ class LineDict(dict):
     """A dict that knows its own line and the line of each key (1-based)."""
 
     __slots__ = ("line", "key_lines")
+    line: int
+    key_lines: dict[Any, int]
 
 
 class LineList(list):
     """A list that knows its own line and the line of each item (1-based)."""
 
     __slots__ = ("line", "item_lines")
+    line: int
+    item_lines: list[int]
 
 
 _PLAIN_NULL = frozenset(("", "~", "null", "Null", "NULL"))
@@ -114,9 +118,10 @@ def parse_yaml(text: str, aliases: bool = True) -> tuple[Any, list[tuple[int, st
     try:
         for ev in yaml.parse(text, Loader=_BaseLoader):
             kind = type(ev)
-            line = ev.start_mark.line + 1
+            line = ev.start_mark.line + 1 if ev.start_mark else 1
+            value: Any
             if kind is yaml.ScalarEvent:
-                value = _scalar(ev, line)
+                value = _scalar(cast(yaml.ScalarEvent, ev), line)
             elif kind is yaml.MappingStartEvent:
                 value = LineDict()
                 value.line = line
@@ -129,11 +134,12 @@ def parse_yaml(text: str, aliases: bool = True) -> tuple[Any, list[tuple[int, st
                 stack.pop()
                 continue
             elif kind is yaml.AliasEvent:
+                alias = cast(yaml.AliasEvent, ev).anchor
                 if not aliases:
-                    raise YamlShapeError(line, f"YAML aliases (*{ev.anchor}) are not allowed here")
-                if ev.anchor not in anchors:
-                    raise YamlShapeError(line, f"unknown alias *{ev.anchor}")
-                value = anchors[ev.anchor]
+                    raise YamlShapeError(line, f"YAML aliases (*{alias}) are not allowed here")
+                if alias not in anchors:
+                    raise YamlShapeError(line, f"unknown alias *{alias}")
+                value = anchors[alias]
             elif kind is yaml.DocumentStartEvent:
                 docs += 1
                 if docs > 1:
@@ -276,7 +282,13 @@ def dump_yaml(data: Any) -> str:
     )
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+if TYPE_CHECKING:  # the C dumper has the same interface; the stubs cannot say "either"
+    _DumperBase = yaml.SafeDumper
+else:
+    _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_DumperBase):
     pass
 
 
