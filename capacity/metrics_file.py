@@ -141,12 +141,12 @@ def read_metrics_file(path: Path, known_systems: set[str] | None = None) -> dict
         unpaired = sorted(set(cpu) ^ set(mem))
         if unpaired:
             t = unpaired[0]
-            line = (cpu.get(t) or mem.get(t))[1]
+            sample_line = (cpu[t] if t in cpu else mem[t])[1]
             missing = MEMORY_METRIC if t in cpu else CPU_METRIC
             errors.append(
                 ModelError(
                     shown,
-                    line,
+                    sample_line,
                     "timestamp",
                     f"system {system!r} has no {missing} sample at {t:.0f}",
                 )

@@ -55,7 +55,8 @@ class SourceError(Exception):
 
 
 class UtilisationSource(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def describe(self) -> str: ...
 
