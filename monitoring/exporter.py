@@ -203,15 +203,16 @@ class ExporterState:
             snap.tenants = _tenant_totals(a)
             snap.candidates = [(s.system, s.department, int(s.compress)) for s in a.systems]
 
-        def backup_job():
+        def backup_job(report: Path) -> None:
             if "model" not in box:
                 raise RuntimeError("the city model did not load")
-            snap.rpo = read_rpo(self.backup_report, box["model"])
+            snap.rpo = read_rpo(report, box["model"])
 
         self._run(snap, "model", model_job)
         self._run(snap, "utilisation", utilisation_job)
-        if self.backup_report is not None:
-            self._run(snap, "backup", backup_job)
+        report = self.backup_report
+        if report is not None:
+            self._run(snap, "backup", lambda: backup_job(report))
         snap.last_success = dict(self._last_success)
         self.snapshot = snap
         return snap
