@@ -339,7 +339,7 @@ def write(out: Path, data: dict) -> list[Path]:
     """Write `<simulation>.json`, `.md` and its plots into `out`; return the paths written."""
     name = data["simulation"]
     markdown, figures = RENDERERS[name]
-    files = {
+    files: dict[str, str | bytes] = {
         f"{name}.json": json.dumps(data, ensure_ascii=False, indent=1) + "\n",
         f"{name}.md": markdown(data),
     }

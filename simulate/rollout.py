@@ -32,7 +32,7 @@ SCHEMA_VERSION = 1
 
 def devices_by_level(model: CityModel) -> list[tuple[str, list[str]]]:
     """[(level, [platform of each device])] in rollout order, empty levels left out."""
-    per = {lvl: [] for lvl in LEVELS}
+    per: dict[str, list[str]] = {lvl: [] for lvl in LEVELS}
     for site in model.sites():
         per[site.level].extend(d.platform.value for d in site.devices)
     return [(lvl, per[lvl]) for lvl in LEVELS if per[lvl]]

@@ -59,7 +59,7 @@ def replication(args: tuple, seed: int) -> dict:
     expo = rng.expovariate
     env = CountingEnvironment()
     pool = NodePool(c, 1.0, 1.0)
-    queue: deque = deque()
+    queue: deque[tuple[int, float]] = deque()  # (vm, arrived) waiting for a node
     queued = model == "erlang-c"
     stats = {"arrivals": 0, "blocked": 0, "waited": 0, "wait": 0.0}
     total = warmup + customers
@@ -76,7 +76,10 @@ def replication(args: tuple, seed: int) -> dict:
     def depart(vm: int) -> None:
         pool.release(vm)
         if queue:
-            start(*queue.popleft(), pool.best_fit(1.0, 1.0))
+            vm, arrived = queue.popleft()
+            node = pool.best_fit(1.0, 1.0)
+            assert node is not None  # the VM just released left a one-slot hole
+            start(vm, arrived, node)
 
     def arrivals():
         for vm in range(total):
