@@ -297,22 +297,22 @@ class _Planner:
         names = {s.code: s.name for s in sites}
         agg_len = self.agg.prefixlen
         for s in sites:
-            e = lk.sites.get(s.code)
-            if e is not None:
-                if e.level != s.level or e.parent != s.parent:
+            planned = lk.sites.get(s.code)
+            if planned is not None:
+                if planned.level != s.level or planned.parent != s.parent:
                     raise PlanError(
-                        f"site {s.code} was planned as a {e.level} under {e.parent}; it is now a {s.level} "
+                        f"site {s.code} was planned as a {planned.level} under {planned.parent}; it is now a {s.level} "
                         f"under {s.parent}. Prefixes never move: remove it, re-plan with --release {s.code}, "
                         "then add it back to give it a new block"
                     )
-                e.removed = False
+                planned.removed = False
                 continue
             length = self.s.length(s.level, agg_len)
             if s.level == "city":
                 net = int(self.agg.network_address)
             else:
                 p = lk.sites.get(s.parent or "")
-                if p is None or p.removed:
+                if s.parent is None or p is None or p.removed:
                     raise PlanError(f"site {s.code}: its parent {s.parent} is not planned")
                 slot = self._pick(
                     s.parent, p, s.level, used[s.parent], freed[s.parent], cursor, names
@@ -390,14 +390,14 @@ class _Planner:
         for s in sites:
             base = lk.sites[s.code].net  # the loopback /64 is the first of slot 0
             for host, _ in s.devices:
-                d = lk.loopbacks.get(host)
-                if d is not None:
-                    if d.site != s.code:
+                loopback = lk.loopbacks.get(host)
+                if loopback is not None:
+                    if loopback.site != s.code:
                         raise PlanError(
-                            f"device {host} was planned at site {d.site} and is now at {s.code}; prefixes never "
+                            f"device {host} was planned at site {loopback.site} and is now at {s.code}; prefixes never "
                             f"move: remove it, re-plan with --release {host}, then add it back"
                         )
-                    d.removed = False
+                    loopback.removed = False
                     continue
                 addr = base + top.get(base, 0) + 1
                 top[base] = addr - base
@@ -407,9 +407,9 @@ class _Planner:
             for host, peers in s.devices:
                 for peer, n in zip(peers, uplink_numbers(peers), strict=True):
                     key = (peer, host, n)
-                    ln = lk.links.get(key)
-                    if ln is not None:
-                        ln.removed = False
+                    link = lk.links.get(key)
+                    if link is not None:
+                        link.removed = False
                         continue
                     owner = site_of.get(
                         peer, s

@@ -54,14 +54,15 @@ class RenderSettings:
 
     def problems(self) -> list[str]:
         out = []
-        if self.ospf_hello is None and self.ospf_dead is not None:
+        hello, dead = self.ospf_hello, self.dead
+        if hello is None and self.ospf_dead is not None:
             out.append("--ospf-dead needs --ospf-hello")
-        elif self.ospf_hello is not None and not 1 <= self.ospf_hello <= 65535:
-            out.append(f"OSPFv3 hello interval {self.ospf_hello} s: must be 1–65535")
-        elif self.ospf_hello is not None and not self.ospf_hello < self.dead <= 65535:
+        elif hello is not None and not 1 <= hello <= 65535:
+            out.append(f"OSPFv3 hello interval {hello} s: must be 1–65535")
+        elif hello is not None and dead is not None and not hello < dead <= 65535:
             out.append(
-                f"OSPFv3 dead interval {self.dead} s: must be longer than the hello interval "
-                f"({self.ospf_hello} s) and at most 65535 (4 × hello is usual)"
+                f"OSPFv3 dead interval {dead} s: must be longer than the hello interval "
+                f"({hello} s) and at most 65535 (4 × hello is usual)"
             )
         if self.ospf_retransmit is not None and not 1 <= self.ospf_retransmit <= 3600:
             out.append(f"OSPFv3 retransmit interval {self.ospf_retransmit} s: must be 1–3600")

@@ -288,7 +288,7 @@ def check(
                 f"no Full OSPFv3 neighbour on {', '.join(waiting)} after {timeout:.0f} s"
             )
         time.sleep(POLL)
-    result = {"neighbors_full": list(uplinks), "ping6": None}
+    result: dict[str, list[str] | str | None] = {"neighbors_full": list(uplinks), "ping6": None}
     if parent_loopback:
         while not ping6(conn, platform, parent_loopback):
             if time.monotonic() > deadline:

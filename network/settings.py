@@ -11,6 +11,7 @@ import ipaddress
 import itertools
 import socket
 from dataclasses import dataclass, field
+from typing import Any
 
 LEVELS = ("city", "county", "township", "village")
 CHILD = {"city": "county", "county": "township", "township": "village", "village": "lan"}
@@ -39,7 +40,11 @@ class PlanSettings:
         village = LAN_LEN - step
         township = village - step
         county = township - step
-        values = {"county_len": county, "township_len": township, "village_len": village}
+        values: dict[str, Any] = {
+            "county_len": county,
+            "township_len": township,
+            "village_len": village,
+        }
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(**values)
 
