@@ -18,6 +18,7 @@ time, program); `down` stops exactly those processes and deletes exactly those t
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
@@ -613,7 +614,7 @@ def _wait_ssh(topo: Topology) -> None:
             return False
 
     for node in topo.nodes:
-        _wait(lambda n=node: listening(n.mgmt), f"sshd of {node.name} ({node.mgmt})")
+        _wait(functools.partial(listening, node.mgmt), f"sshd of {node.name} ({node.mgmt})")
 
 
 # --- status and down ----------------------------------------------------------------------

@@ -112,11 +112,11 @@ def stop(records: Iterable[dict | None], grace: float = 10.0) -> None:
     """SIGTERM the recorded processes that are still themselves, wait for them together,
     SIGKILL what is left after `grace` seconds; collect our own children. Never signals a
     process whose record no longer matches (a reused PID)."""
-    records = [r for r in records if r]
-    for record in records:
+    live = [r for r in records if r]
+    for record in live:
         _signal(record, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    for record in records:
+    for record in live:
         if not _gone(record, max(0.0, deadline - time.monotonic())):
             _signal(record, signal.SIGKILL)
             _gone(record, grace)

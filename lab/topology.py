@@ -21,7 +21,17 @@ import re
 from dataclasses import dataclass, field, replace
 
 from model import CityModel
-from model.schema import CityCore, County, Device, NetworkFile, Platform, Township, Uplink, Village
+from model.schema import (
+    CityCore,
+    County,
+    Device,
+    DeviceFamily,
+    NetworkFile,
+    Platform,
+    Township,
+    Uplink,
+    Village,
+)
 from network.platforms import DEFAULT_FAMILY, FAMILIES, device_platform
 
 NETNS_PREFIX = "gc-"
@@ -225,7 +235,7 @@ def build(source: CityModel, spec: str = DEFAULT_SPEC, platforms: str = "frr") -
         dev = Device(
             hostname=first.hostname,
             platform=model_platform(platform),
-            family=family,
+            family=DeviceFamily(family),
             role=first.role,
             mgmt_ipv4=mgmt,
             uplinks=uplinks,
