@@ -224,9 +224,7 @@ def _portable(settings: StackSettings, project_dir: Path) -> StackSettings:
     """Paths relative to the project root when they are inside it (so a stack's config reads
     the same on every checkout), absolute otherwise; the program resolves them again."""
 
-    def rel(path: str | None) -> str | None:
-        if path is None:
-            return None
+    def rel(path: str) -> str:
         p = Path(path).expanduser().resolve()
         try:
             return str(p.relative_to(Path(project_dir).resolve()))
@@ -239,9 +237,8 @@ def _portable(settings: StackSettings, project_dir: Path) -> StackSettings:
         else c
         for n, c in settings.clusters.items()
     }
-    return replace(
-        settings, model=rel(settings.model), render_dir=rel(settings.render_dir), clusters=clusters
-    )
+    render_dir = None if settings.render_dir is None else rel(settings.render_dir)
+    return replace(settings, model=rel(settings.model), render_dir=render_dir, clusters=clusters)
 
 
 def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:

@@ -108,6 +108,7 @@ def clusters(m: CityModel) -> tuple[dict[str, Cluster], str]:
 
 
 def _home(m: CityModel, s: System) -> str:
+    assert s.target_zone is not None  # model/rules.py: every on-cloud system names one
     zone = m.zones[s.target_zone]
     if m.must_isolate(s) and zone.kind != ZoneKind.isolated:
         raise PlacementError(

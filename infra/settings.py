@@ -25,7 +25,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 NAMESPACE = "govcloud"
 
@@ -144,18 +144,15 @@ def rooted(settings: StackSettings, root: str) -> StackSettings:
     against `root`, the project root: the engine runs the program in `infra/`, and the
     Kubernetes provider writes and reads files relative to its own working directory."""
 
-    def at(path: str | None) -> str | None:
-        return (
-            path if path is None else os.path.normpath(os.path.join(root, os.path.expanduser(path)))
-        )
+    def at(path: str) -> str:
+        return os.path.normpath(os.path.join(root, os.path.expanduser(path)))
 
-    def is_path(kubeconfig: str | None) -> bool:  # the provider also takes a kubeconfig's text
-        return bool(kubeconfig) and "\n" not in kubeconfig
+    def is_path(kubeconfig: str | None) -> TypeGuard[str]:  # a kubeconfig's text also works
+        return kubeconfig is not None and kubeconfig != "" and "\n" not in kubeconfig
 
     clusters = {
         n: replace(c, kubeconfig=at(c.kubeconfig)) if is_path(c.kubeconfig) else c
         for n, c in settings.clusters.items()
     }
-    return replace(
-        settings, model=at(settings.model), render_dir=at(settings.render_dir), clusters=clusters
-    )
+    render_dir = None if settings.render_dir is None else at(settings.render_dir)
+    return replace(settings, model=at(settings.model), render_dir=render_dir, clusters=clusters)

@@ -4,6 +4,8 @@ Run with `pulumi preview --policy-pack infra/policy`. The rules themselves are i
 `infra/policy/rules.py`.
 """
 
+from collections.abc import Callable
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
@@ -13,6 +15,12 @@ from pulumi_policy import (
 
 from infra.policy import rules
 
+
+def _doc(rule: Callable[..., object]) -> str:
+    """A rule's docstring is its description (every rule has one)."""
+    return rule.__doc__ or ""
+
+
 MANDATORY = EnforcementLevel.MANDATORY
 
 PolicyPack(
@@ -21,22 +29,22 @@ PolicyPack(
     policies=[
         ResourceValidationPolicy(
             name="sensitive-only-isolated",
-            description=rules.sensitive_only_isolated.__doc__,
+            description=_doc(rules.sensitive_only_isolated),
             validate=rules.sensitive_only_isolated,
         ),
         ResourceValidationPolicy(
             name="workload-requests-limits",
-            description=rules.requests_and_limits.__doc__,
+            description=_doc(rules.requests_and_limits),
             validate=rules.requests_and_limits,
         ),
         ResourceValidationPolicy(
             name="no-privileged-containers",
-            description=rules.no_privileged.__doc__,
+            description=_doc(rules.no_privileged),
             validate=rules.no_privileged,
         ),
         StackValidationPolicy(
             name="tenant-namespace-hardened",
-            description=rules.tenants_hardened.__doc__,
+            description=_doc(rules.tenants_hardened),
             validate=rules.tenants_hardened,
         ),
     ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pulumi_policy import (
+    PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
@@ -27,7 +28,7 @@ OPTS = PolicyResourceOptions(
     delete_before_replace=None,
     aliases=[],
     additional_secret_outputs=[],
-    custom_timeouts=None,
+    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),  # what the policy server passes when unset
     parent=None,
 )
 RESOURCE_RULES = {
