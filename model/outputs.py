@@ -26,7 +26,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,7 @@ def _replace(tmp: str, real: Path, shown: Path) -> None:
     os.replace(tmp, real)
 
 
-def write_all(files: dict[Path, str | bytes]) -> None:
+def write_all(files: Mapping[Path, str | bytes]) -> None:
     """Write several files that belong together: every one is checked and written to a temp
     file first; only then are they renamed into place. Nothing is left on failure."""
     targets = [(Path(p), check_file(p), _encode(c)) for p, c in files.items()]
