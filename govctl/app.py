@@ -19,10 +19,13 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:  # the click Context TyperGroup's methods take (typer bundles its own click)
+    from typer._click import Context as ClickContext
 
 HELP = "govcloud: the government cloud and e-government extranet of a city, as code."
 
@@ -146,17 +149,17 @@ class LazyGroup(TyperGroup):
             self.commands.setdefault(name, _Listed(name, help=help_line, short_help=help_line))
         self._listing = False
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
         command = self.commands.get(cmd_name)
         if isinstance(command, _Listed) and not self._listing:
             command = self.commands[cmd_name] = load_command(cmd_name)
         return command
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: ClickContext, formatter: Any) -> None:
         with self._listed():
             super().format_help(ctx, formatter)
 
-    def shell_complete(self, ctx: typer.Context, incomplete: str) -> list:
+    def shell_complete(self, ctx: ClickContext, incomplete: str) -> list:
         with self._listed():
             return super().shell_complete(ctx, incomplete)
 
@@ -168,7 +171,7 @@ class LazyGroup(TyperGroup):
         finally:
             self._listing = False
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from capacity import report as report_lib
@@ -70,14 +71,14 @@ def _source(
 
 
 def _settings(pairs: list[str] | None) -> Settings:
-    values = {}
+    values: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep:
             raise UserError(f"--set wants KEY=VALUE, got {pair!r}")
         values[key.strip()] = value.strip()
     try:
-        return Settings(**values)
+        return Settings.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UserError(
@@ -125,13 +126,14 @@ def report(
 def _print_tables(data: dict) -> None:
     t = data["totals"]
     table = Table(title=f"Systems to compress — {len(data['compress'])} (source: {t['source']})")
-    for col, just in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("system", "left"),
         ("department", "left"),
         ("CPU req → rec", "right"),
         ("memory GiB req → rec", "right"),
         ("reason", "left"),
-    ):
+    )
+    for col, just in columns:
         table.add_column(col, justify=just)
     for c in data["compress"]:
         table.add_row(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -105,6 +105,7 @@ def down(lab_dir: LabDir = extranet.DEFAULT_LAB_DIR, as_json: JsonFlag = False) 
 @lab_app.command("status")
 def status(lab_dir: LabDir = extranet.DEFAULT_LAB_DIR, as_json: JsonFlag = False) -> None:
     """Each node's namespace, level, management address and daemons."""
+    data: dict[str, Any]
     if not (lab_dir / extranet.STATE_FILE).exists():
         data = {
             "schema_version": extranet.SCHEMA_VERSION,

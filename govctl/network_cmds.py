@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -86,7 +87,7 @@ def plan(
         files: dict[Path, str] = {}
         if out is not None:
             files[out] = dumps_json(result.to_json(), separators=(",", ":"))
-        if changed:
+        if text is not None:
             files[opened.target] = text  # the lock last, together with the plan JSON
         write_all(files)
     if as_json:
@@ -126,7 +127,7 @@ def _print_summary(p: Plan, lock: Path, what: str, release: list[str]) -> None:
         title=f"IPv6 plan of {p.aggregate}",
         caption="headroom: free slots of the fullest parent block",
     )
-    for col, just in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("level", "left"),
         ("blocks", "right"),
         ("in use", "right"),
@@ -134,7 +135,8 @@ def _print_summary(p: Plan, lock: Path, what: str, release: list[str]) -> None:
         ("capacity", "right"),
         ("used", "right"),
         ("headroom", "left"),
-    ):
+    )
+    for col, just in columns:
         table.add_column(col, justify=just)
     for s in p.stats:
         head = (
@@ -176,7 +178,7 @@ def show(
         gone = next((a for a in p.reserved if a.site == code), None)
         if gone is None:
             raise UserError(f"{code}: no such site code or hostname in {city}")
-        data = {
+        data: dict[str, Any] = {
             "site": code,
             "level": gone.level,
             "prefix": gone.prefix,
@@ -232,9 +234,9 @@ def show(
     )
     if data["level"] != LEVELS[-1]:
         console.print(f"{data['children']} child blocks allocated")
-    for d in data["devices"]:
-        console.print(f"  {d['hostname']} ({d['platform']}): loopback {d['loopback']}")
-        for ln in d["links"]:
+    for dev in data["devices"]:
+        console.print(f"  {dev['hostname']} ({dev['platform']}): loopback {dev['loopback']}")
+        for ln in dev["links"]:
             console.print(f"    {ln['address']} on {ln['prefix']} to {ln['peer']}")
 
 
