@@ -203,7 +203,7 @@ class State(supervisor.StateFile):
     def running(self, ns: str, name: str) -> bool:
         """True while the recorded process runs, is that very process, and is in `ns`."""
         record = self.process(ns, name)
-        return supervisor.alive(record) and _in_netns(record["pid"], ns)  # type: ignore[index]
+        return record is not None and supervisor.alive(record) and _in_netns(record["pid"], ns)
 
 
 # --- up ---------------------------------------------------------------------------------------

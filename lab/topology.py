@@ -106,10 +106,10 @@ def parse_spec(spec: str) -> tuple[int, int, int]:
         raise TopologyError(
             f"--topology {spec!r}: expected COUNTIESxTOWNSHIPSxVILLAGES, e.g. {DEFAULT_SPEC}"
         )
-    counts = tuple(int(g) for g in m.groups())
-    if counts[0] < 1:
+    counties, townships, villages = (int(g) for g in m.groups())  # SPEC has three groups
+    if counties < 1:
         raise TopologyError("--topology needs at least one county")
-    return counts  # type: ignore[return-value]
+    return counties, townships, villages
 
 
 def wire(topo: Topology, downlinks: dict[str, dict[tuple[str, int], str]]) -> None:
