@@ -140,9 +140,8 @@ def restore_commands(backup: str, running: str, platform: str) -> list[str]:
         lines: list[str] = []
         pad = " " * len(parents)
         for line, children in reversed(list(have.items())):
-            kept = want is not None and line in want
-            if kept:
-                inner = undo(children, want[line], [*parents, line])  # type: ignore[index]
+            if want is not None and line in want:  # kept: undo inside it only what is extra
+                inner = undo(children, want[line], [*parents, line])
                 if inner:
                     lines += [pad + line, *inner, pad + " " + end]
             else:
