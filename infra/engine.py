@@ -284,7 +284,12 @@ def _stacks_dir(state_dir: Path, project: str) -> Path:
 def list_stacks(state_dir: Path, project: str) -> list[str]:
     """The stacks the file backend at `state_dir` holds for `project` (read from its files)."""
     d = _stacks_dir(state_dir, project)
-    names = {f.name.split(".json")[0] for f in d.glob("*.json*") if not f.name.endswith(".bak")}
+    # the checkpoint itself only: not `.json.bak` nor the `.attrs` files Pulumi keeps beside each
+    names = {
+        f.name.split(".json")[0]
+        for f in d.glob("*.json*")
+        if f.name.endswith((".json", ".json.gz"))
+    }
     return sorted(names)
 
 
@@ -295,6 +300,29 @@ class Checkpoint:
     outputs: dict
     resources: int
     pending: list[dict]
+
+
+def release_stale_locks(state_dir: Path, project: str, name: str) -> int:
+    """Remove the stack's update locks (`.pulumi/locks/organization/<project>/<stack>/*.json`)
+    whose creating process was on this host and is gone — what an `up` killed with SIGKILL
+    leaves behind, and what `pulumi cancel` would remove. A live holder's lock stays. Returns
+    how many were removed."""
+    import json
+    import socket
+
+    locks = Path(state_dir) / ".pulumi" / "locks" / "organization" / project / name
+    removed = 0
+    for path in sorted(locks.glob("*.json")) if locks.is_dir() else ():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            pid, host = int(doc.get("pid", 0)), str(doc.get("hostname", ""))
+        except (OSError, ValueError, TypeError):
+            continue
+        if host != socket.gethostname() or pid <= 0 or Path(f"/proc/{pid}").exists():
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def checkpoint(state_dir: Path, project: str, name: str) -> Checkpoint | None:

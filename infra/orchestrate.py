@@ -107,6 +107,7 @@ class Runner:
         if self.unchanged(stack.name, cp, expected):
             return self._done(_result(stack.name, stack.kind, self.operation, "skipped"))
         t0 = time.monotonic()
+        engine.release_stale_locks(self.state_dir, self.project, stack.name)
         try:
             s = engine.stack(
                 stack.name,
@@ -147,8 +148,9 @@ class Runner:
             )
         )
 
-    def remove(self, name: str, kind: str, preview: bool = False) -> dict:
-        """Destroy a stack and (for stacks the model no longer has) remove it."""
+    def remove(self, name: str, kind: str, preview: bool = False, gone: bool = False) -> dict:
+        """Destroy a stack and remove it when asked (`--rm`) or when the model no longer has it
+        (`gone`)."""
         t0 = time.monotonic()
         cp = engine.checkpoint(self.state_dir, self.project, name)
         if preview:
@@ -163,7 +165,7 @@ class Runner:
                 tools=self.tools,
                 throwaway=self.throwaway,
             )
-            r = engine.destroy(s, on_output=self.on_output, remove=self.remove_stacks)
+            r = engine.destroy(s, on_output=self.on_output, remove=self.remove_stacks or gone)
         except engine.EngineError as exc:
             return self._done(
                 _result(
@@ -261,7 +263,9 @@ def run(
                 known = {s.name for s in stacks}
                 gone = [n for n in existing if n not in known]
                 results += pool.map(
-                    lambda n: runner.remove(n, _kind(n, city), preview=operation == "preview"),
+                    lambda n: runner.remove(
+                        n, _kind(n, city), preview=operation == "preview", gone=True
+                    ),
                     gone,
                 )
     components: dict[str, int] = {}

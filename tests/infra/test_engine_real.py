@@ -212,7 +212,18 @@ def test_small_city_stacks_converge_skip_and_follow_the_model(small_city, tmp_pa
     edit_yaml(small_city, "departments.yaml", bump)
     one = govctl_json("tenants", "up", small_city, *common)
     assert ran(one) == {st.stack_name(m, st.DEPARTMENT, dept.slug)}
-    assert one["total"]["changes"]["update"] == 1, "only the quota changed"
+    quotas = [
+        o
+        for objs in render(m, StackSettings(model=str(small_city))).objects.values()
+        for o in objs
+        if o["kind"] == "ResourceQuota"
+        and o["metadata"].get("labels", {}).get("govcloud/department") == dept.code
+    ]
+    assert quotas, "the department has a quota in at least one cluster"
+    c = one["total"]["changes"]
+    assert c["update"] >= len(quotas) and c["create"] == c["delete"] == 0, (
+        "its quota updated in place"
+    )
 
     slug, _ = add_department(small_city)
     added = govctl_json("tenants", "up", small_city, *common, "--only", slug)
