@@ -23,8 +23,8 @@ import simpy
 
 from model.city import CityModel
 from model.schema import LEVELS
+from simulate import replicate
 from simulate.replicate import mean_ci
-from simulate.replicate import run as run_replications
 from simulate.settings import RolloutSettings
 
 SCHEMA_VERSION = 1
@@ -85,7 +85,7 @@ def run(
     """The distribution of the rollout's total duration over `settings.replications` runs."""
     settings = settings or RolloutSettings()
     levels = devices_by_level(model)
-    reps = run_replications(
+    reps = replicate.run(
         replication,
         (levels, settings.model_dump()),
         seed,
