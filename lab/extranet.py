@@ -549,14 +549,31 @@ def twin_initial(node: Node, topo: Topology) -> str:
     from lab.twins.profiles import initial_config as vendor_initial
     from network.platforms import FAMILIES, facts
 
-    routed = FAMILIES[model_platform(node.platform).value, node.family].routed_port
-    rows = []
+    fam = FAMILIES[model_platform(node.platform).value, node.family]
+    rows: list[tuple[str, str | None, str | None, str | None]] = []
     for lk in topo.links_of(node.name):
         net = ipaddress.IPv4Network(lk.ipv4)
         name, addr = (lk.child_vif, net[1]) if lk.child == node.name else (lk.parent_vif, net[0])
-        rows.append((name, str(addr), str(net.netmask), routed))
+        rows.append((name, str(addr), str(net.netmask), fam.routed_port))
     rows.append((facts(node.platform).loopback, node.loopback_ipv4, "255.255.255.255", None))
+    # A switch shows every front port, configured or not: the host ports a rendered
+    # `port-group` / `interface range` configures are there before the rollout.
+    taken = {r[0] for r in rows}
+    rows += [(p, None, None, None) for p in host_ports(fam) if p not in taken]
     return vendor_initial(node.platform, node.name, rows)
+
+
+def host_ports(fam) -> list[str]:
+    """The member ports of a family's host-port range (the grammar's group members)."""
+    from network import grammar
+
+    if not fam.host_ports:
+        return []
+    g = grammar.load(fam.variant)
+    hit = g.lookup(grammar.normalise(fam.host_ports), g.config, fam.name)
+    if hit is None or hit[3] is not None:
+        raise LabError(f"{fam.platform}/{fam.name}: host ports {fam.host_ports!r} not a range")
+    return [args["ifname"] for _line, args in g.members(hit[0].id, hit[1])]
 
 
 def _twin(node: Node, topo: Topology, lab_dir: Path, state: State) -> None:

@@ -10,6 +10,12 @@ restore sends what turns the running config back into the backup: each extra lin
 with its platform's documented undo / `no` form (`network.grammar.Grammar.undo_form`), then
 what is missing.
 
+A group of ports (VRP's `port-group group-member …`, `interface range …` on Comware and
+IOS) is no line of a device's configuration: what is typed in it is configured on each
+member, and the running config shows it under each member's interface. A config is
+therefore compared with its groups written out as their members (the grammar's `each`);
+a push that has to send a group's lines to every member sends the group instead.
+
     lines = diff(candidate, running, platform)            # what a push sends
     lines = restore_commands(backup, running, platform)   # what a rollback sends
 """
@@ -43,8 +49,17 @@ def canonical(line: str, platform: str) -> str:
     return out
 
 
+Group = tuple[str, list[str], Tree]
+"""A group line of a config, the member lines it stands for, and what is typed in it."""
+
+
 def parse(text: str, platform: str) -> Tree:
-    """A config as a tree of canonical lines; comments, block ends and volatile lines dropped."""
+    """A config as a tree of canonical lines, as the device holds it: comments, block ends
+    and volatile lines dropped, groups of ports written out as their members."""
+    return _parse(text, platform)[0]
+
+
+def _parse(text: str, platform: str) -> tuple[Tree, list[Group]]:
     f, c = facts(platform), cli_facts(platform)
     volatile = [re.compile(p) for p in c.volatile]
     root: Tree = {}
@@ -67,7 +82,48 @@ def parse(text: str, platform: str) -> Tree:
             stack.pop()
         node = stack[-1][1].setdefault(canonical(body, platform), {})
         stack.append((indent, node))
-    return root
+    return _expand(root, platform)
+
+
+def _expand(tree: Tree, platform: str) -> tuple[Tree, list[Group]]:
+    """Top-level groups of ports replaced by their members, each with the group's lines."""
+    from network import grammar
+
+    g = grammar.load(platform)
+    out: Tree = {}
+    groups: list[Group] = []
+    for line, children in tree.items():
+        hit = g.lookup(line, g.config)
+        each = hit is not None and hit[3] is None and hit[0].each
+        members = g.members(hit[0].id, hit[1]) if each and hit else []
+        if not members:
+            _merge(out, {line: children})
+            continue
+        heads = [canonical(head, platform) for head, _args in members]
+        for head in heads:
+            _merge(out, {head: children})
+        groups.append((line, heads, children))
+    return out, groups
+
+
+def _merge(into: Tree, tree: Tree) -> None:
+    for line, children in tree.items():
+        _merge(into.setdefault(line, {}), children)
+
+
+def _regroup(tree: Tree, groups: list[Group]) -> Tree:
+    """Members that all miss exactly their group's lines sent as the group (one block)."""
+    for line, heads, children in groups:
+        if not all(tree.get(h) == children for h in heads):
+            continue
+        out: Tree = {}
+        for k, v in tree.items():
+            if k == heads[0]:
+                out[line] = children
+            elif k not in heads:
+                out[k] = v
+        tree = out
+    return tree
 
 
 def missing(want: Tree, have: Tree) -> Tree:
@@ -111,7 +167,8 @@ def render(tree: Tree, platform: str) -> list[str]:
 
 def diff(candidate: str, running: str, platform: str) -> list[str]:
     """The exact lines a push sends: candidate lines the running config lacks (in context)."""
-    return render(missing(parse(candidate, platform), parse(running, platform)), platform)
+    want, groups = _parse(candidate, platform)
+    return render(_regroup(missing(want, parse(running, platform)), groups), platform)
 
 
 def undo_line(line: str, parents: list[str], platform: str) -> str:

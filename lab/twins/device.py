@@ -22,6 +22,9 @@ from lab.twins.dataplane import DataPlane, changes
 from lab.twins.profiles import Profile, profile
 from network import grammar as grammars
 
+Block = Line | list[Line]
+"""What a view edits: its line in the configuration, or a group view's member ports."""
+
 Ask = Callable[[str], str]
 """Prints a question and returns the answer line the client typed."""
 
@@ -124,7 +127,7 @@ class Twin:
         body: list[str] = []
         prev_block = True
         for ln in cfg.root:
-            block = bool(ln.children)
+            block = bool(ln.children) or self._enters(ln)  # an empty port is a block too
             if block or prev_block:
                 body.append(p.separator)
             if block:
@@ -138,6 +141,10 @@ class Twin:
         size = len(text_body) + 2
         head = [h.format(size=size) for h in p.header]
         return "\r\n".join(head + [text_body]) + "\r\n"
+
+    def _enters(self, ln: Line) -> bool:
+        cmd = self.grammar.commands.get(ln.cmd or "")
+        return bool(cmd and cmd.enters and not ln.undo)
 
     def _children(self, lines: list[Line], depth: int) -> list[str]:
         out = []
@@ -386,7 +393,9 @@ class Cli:
         self.g = twin.grammar
         self.session = self.g.session(family=twin.family)
         self.base = len(self.session._path(self.g.config))
-        self.blocks: list[Line] = []
+        self.blocks: list[Block] = []
+        """The configuration block each view below the config view edits: a line, or the
+        member ports of a group view (`port-group …`, `interface range …`)."""
         self.two_stage = self.g.two_stage
         self.work: Config = twin.running  # V8: a candidate copy while in the system view
         self.stop = threading.Event()
@@ -438,7 +447,22 @@ class Cli:
         return cmd.leave == "root" or (cmd.leave == "one" and len(self.session.stack) == self.base)
 
     def _container(self) -> list[Line]:
-        return self.blocks[-1].children if self.blocks else self.work.root
+        top = self.blocks[-1] if self.blocks else None
+        return (
+            self.work.root
+            if top is None
+            else top[0].children
+            if isinstance(top, list)
+            else top.children
+        )
+
+    def _containers(self) -> list[list[Line]]:
+        """Where a line typed in the current view goes: the view's block, or in a group view
+        every member port's block (the group itself is not stored: the grammar's `each`)."""
+        top = self.blocks[-1] if self.blocks else None
+        if isinstance(top, list):
+            return [m.children for m in top]
+        return [self._container()]
 
     def _apply(self, line: str, r, ask: Ask) -> str:
         cmd = self.g.commands[r.command] if r.command else None
@@ -455,7 +479,15 @@ class Cli:
         text = self.twin.display_text(line, cmd.id)
         if cmd.enters and not r.undo:
             del self.blocks[max(0, depth - 1 - self.base) :]
-            if depth - 1 >= self.base:
+            if depth - 1 >= self.base and cmd.each:
+                where = self._container()
+                self.blocks.append(
+                    [
+                        self.work.enter(where, self.twin.display_text(head, cmd.each), cmd.each, a)
+                        for head, a in self.g.members(cmd.id, r.args)
+                    ]
+                )
+            elif depth - 1 >= self.base:
                 block = self.work.enter(self._container(), text, cmd.id, r.args)
                 self.blocks.append(block)
                 self._restate(block)
@@ -464,10 +496,11 @@ class Cli:
         if cmd.leave or not (cmd.changes or cmd.enters):  # the undo of a view removes it
             return ""
         p = self.twin.profile
-        if r.undo:
-            self.work.remove(self._container(), cmd.id, r.args, text, cmd.id in p.negative_defaults)
-        else:
-            self.work.add(self._container(), text, cmd.id, r.args, cmd.id in p.singletons)
+        for where in self._containers():
+            if r.undo:
+                self.work.remove(where, cmd.id, r.args, text, cmd.id in p.negative_defaults)
+            else:
+                self.work.add(where, text, cmd.id, r.args, cmd.id in p.singletons)
         return ""
 
     def _restate(self, block: Line) -> None:
@@ -497,15 +530,23 @@ class Cli:
         self.blocks = self._rebind()
         self.session.pending = False
 
-    def _rebind(self) -> list[Line]:
+    def _rebind(self) -> list[Block]:
         """The blocks of the current view, found again in a new copy of the configuration."""
-        out: list[Line] = []
-        container = self.work.root
-        for old in self.blocks:
+
+        def find(container: list[Line], old: Line) -> Line:
             found = next((ln for ln in container if ln.text == old.text), None)
             if found is None:
                 found = Line(old.text, old.cmd, dict(old.args))
                 container.append(found)
+            return found
+
+        out: list[Block] = []
+        container = self.work.root
+        for old in self.blocks:
+            if isinstance(old, list):
+                out.append([find(container, m) for m in old])
+                continue
+            found = find(container, old)
             out.append(found)
             container = found.children
         return out
@@ -539,8 +580,9 @@ class Cli:
             t.flush()
             return t.render(t.running)  # VRP V8 too: the committed configuration
         if "this" in words:
-            block = self.blocks[-1] if self.blocks else None
-            lines = [block.text, *t._children(block.children, 1)] if block else []
+            top = self.blocks[-1] if self.blocks else None
+            shown = top if isinstance(top, list) else [top] if top else []
+            lines = [x for b in shown for x in (b.text, *t._children(b.children, 1))]
             return (
                 "\r\n".join([t.profile.separator, *lines, t.profile.separator, *t.profile.footer])
                 + "\r\n"

@@ -315,40 +315,48 @@ INITIAL: dict[str, dict[str, str]] = {
     "huawei_vrp": {
         "host": "#\nsysname {host}",
         "interface": "#\ninterface {ifname}\n{routed} ip address {addr} {mask}",
+        "port": "#\ninterface {ifname}",
         "tail": "#\nuser-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n#\nreturn",
     },
     "huawei_vrpv8": {
         "host": "#\nsysname {host}",
         "interface": "#\ninterface {ifname}\n undo shutdown\n{routed} ip address {addr} {mask}",
+        "port": "#\ninterface {ifname}",
         "tail": "#\nuser-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n#\nreturn",
     },
     "h3c_comware": {
         "host": "#\n sysname {host}",
         "interface": "#\ninterface {ifname}\n{routed} ip address {addr} {mask}",
+        "port": "#\ninterface {ifname}",
         "tail": "#\nline vty 0 63\n authentication-mode scheme\n protocol inbound ssh\n#\nreturn",
     },
     "ruijie_os": {
         "host": "hostname {host}\n!",
         "interface": "interface {ifname}\n{routed} ip address {addr} {mask}\n!",
+        "port": "interface {ifname}\n!",
         "tail": "line vty 0 4\n login local\n!\nend",
     },
     "cisco_ios": {
         "host": "hostname {host}\n!",
         "interface": "interface {ifname}\n{routed} ip address {addr} {mask}\n!",
+        "port": "interface {ifname}\n!",
         "tail": "line vty 0 4\n transport input ssh\n!\nend",
     },
 }
 
 
 def initial_config(
-    platform: str, host: str, interfaces: list[tuple[str, str, str, str | None]]
+    platform: str, host: str, interfaces: list[tuple[str, str | None, str | None, str | None]]
 ) -> str:
     """`interfaces`: (vendor name, IPv4 address, dotted mask, the command that made the port
-    routed on a switch or None) in display order."""
+    routed on a switch or None) in display order; a port without an address is shown as an
+    empty interface block (a switch's unconfigured front port)."""
     t = INITIAL[platform]
     parts = [t["host"].format(host=host)]
     parts += [
         t["interface"].format(ifname=i, addr=a, mask=m, routed=f" {r}\n" if r else "")
+        if a
+        else t["port"].format(ifname=i)
         for i, a, m, r in interfaces
     ]
     return "\n".join(parts + [t["tail"]]) + "\n"

@@ -212,10 +212,20 @@ class Command:
     commit: bool = False
     families: tuple[str, ...] = ()
     """Only on these device families (empty: every family of the platform)."""
+    each: str | None = None
+    """A group of ports (`port-group group-member …`, `interface range …`): the command whose
+    view every member is (`interface`). What is typed in the group's view is configured on
+    each member; the group itself is no line of the configuration (`Grammar.members`)."""
 
     def __post_init__(self) -> None:
         self.plain = not (
-            self.enters or self.leave or self.requires or self.sets or self.undo_sets or self.commit
+            self.enters
+            or self.leave
+            or self.requires
+            or self.sets
+            or self.undo_sets
+            or self.commit
+            or self.each
         )
         """Moves no view and touches no state: a line of it needs no more than its lookup."""
 
@@ -299,9 +309,12 @@ class Grammar:
                 changes=c.get("changes", not (c.get("enters") or c.get("leave"))),
                 commit=bool(c.get("commit")),
                 families=tuple(c.get("families") or ()),
+                each=c.get("each"),
             )
             if cmd.enters and cmd.enters not in self.views:
                 raise GrammarError(f"{self.platform}: {cid}: enters unknown view {cmd.enters!r}")
+            if cmd.each and cmd.each not in data["commands"]:
+                raise GrammarError(f"{self.platform}: {cid}: each names no command {cmd.each!r}")
             self.commands[cid] = cmd
             for p, is_undo in [(p, False) for p in cmd.syntax] + [(p, True) for p in cmd.undo]:
                 # indexed by up to two leading keywords ("" when it starts with an argument)
@@ -370,6 +383,29 @@ class Grammar:
                 if lit and (line == lit or line.startswith(lit + " ")) and len(lit) > best_len:
                     best, best_len = cmd, len(lit)
         return best
+
+    def members(self, command: str, args: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+        """The member views of a group command, as (line, args) of the command that enters
+        each one: `port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/5` ->
+        `interface GigabitEthernet0/0/3` … `interface GigabitEthernet0/0/5`. Members run from
+        <first> to <last> in the last number of the name (IOS gives <last> as that number
+        only); empty when the range is not one (another card, or backwards)."""
+        cmd = self.commands[command]
+        if not cmd.each:
+            return []
+        head = self.commands[cmd.each].syntax[0]
+        first, last = args.get("first", ""), args.get("last", "")
+        m = re.fullmatch(r"(.*?)(\d+)", first)
+        n = re.fullmatch(r"(.*?)(\d+)", last)
+        if m is None or n is None:
+            return []
+        prefix, lo, hi = m[1], int(m[2]), int(n[2])
+        if n[1] and n[1].replace(" ", "").lower() != prefix.replace(" ", "").lower():
+            return []
+        return [
+            (head.format({"ifname": f"{prefix}{i}"}), {"ifname": f"{prefix}{i}"})
+            for i in range(lo, hi + 1)
+        ]
 
     def session(self, view: str | None = None, family: str | None = None) -> Session:
         """A CLI session: in the user view, or in `view` (e.g. the config view for files)."""
@@ -491,6 +527,9 @@ class Session:
         cmd, args, is_undo, problem = hit
         if problem:
             return f"{cmd.id}: {problem}", cmd, args, is_undo
+        if cmd.each and not is_undo and not g.members(cmd.id, args):
+            msg = f"bad argument last {args.get('last', '')!r}: not after {args.get('first', '')!r} on its card"
+            return f"{cmd.id}: {msg}", cmd, args, is_undo
         need = cmd.requires
         if need and not is_undo and self.state:
             have = self.state.get(self._instance(), {})

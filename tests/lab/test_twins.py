@@ -11,6 +11,7 @@ import pytest
 
 from lab.twins.device import Cli, Twin, format_ospf, format_ping
 from lab.twins.profiles import initial_config
+from network.platforms import cli_facts, facts
 from network.session import neighbours
 
 PORTS = {"GigabitEthernet0/0/1": "up0", "LoopBack0": "lo", "GigabitEthernet1/0/1": "up0"}
@@ -222,3 +223,78 @@ def test_ping_formats(kind, ok):
     assert ok not in format_ping(kind, "2001:DB8::1", "2001:DB8::2", 3, []).replace(
         "Success rate is 0", ""
     )
+
+
+GROUPS = {
+    # platform, family: (the group line, a line typed in it, its undo form); the grammar's
+    # `each` and its sources say the group is run on every member and not stored itself
+    ("huawei_vrp", "s"): (
+        "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/5",
+        "nd raguard role host",
+        "undo nd raguard role",
+    ),
+    ("h3c_comware", "s"): (
+        "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/5",
+        "ipv6 nd raguard role host",
+        "undo ipv6 nd raguard role",
+    ),
+    ("cisco_ios", "catalyst"): (
+        "interface range GigabitEthernet1/0/3 - 5",
+        "ipv6 nd raguard attach-policy HOST-PORTS",
+        "no ipv6 nd raguard attach-policy HOST-PORTS",
+    ),
+}
+
+
+def switch_twin(tmp_path, platform: str, family: str) -> Twin:
+    """A switch twin whose front ports 3-5 exist unconfigured, as a switch shows them."""
+    up = "GigabitEthernet1/0/1" if platform != "huawei_vrp" else "GigabitEthernet0/0/1"
+    stem = up[:-1]
+    rows = [(up, "198.19.0.1", "255.255.255.254", None)]
+    rows += [(f"{stem}{i}", None, None, None) for i in (3, 4, 5)]
+    (tmp_path / "initial.cfg").write_text(initial_config(platform, "R1", rows))
+    return Twin(platform, "R1", tmp_path, {up: "up0"}, None, dry=True, family=family)
+
+
+@pytest.mark.parametrize("platform, family", sorted(GROUPS))
+def test_a_group_of_ports_configures_each_member_and_its_undo_removes_it(
+    tmp_path, platform, family
+):
+    group, line, undo = GROUPS[platform, family]
+    t = switch_twin(tmp_path, platform, family)
+    before = t.render(t.running)
+    assert before.count("\ninterface ") == 4  # the uplink and the three empty front ports
+    cli = Cli(t)
+    out = run(cli, [facts(platform).config_mode, group, line])
+    assert all(o == "" for _p, o in out), out
+    shown = t.render(t.running)
+    assert group not in shown  # the group is no line of the configuration
+    stem = group.split()[-3][:-1]
+    for i in (3, 4, 5):  # every member has the line, in its own interface block
+        block = shown.split(f"interface {stem}{i}\r\n", 1)[1]
+        assert block.startswith(f" {line}\r\n"), shown
+    run(cli, [group, undo])
+    assert t.render(t.running) == before  # exactly as before
+
+
+@pytest.mark.parametrize("platform, family", sorted(GROUPS))
+def test_the_drivers_push_of_a_group_converges_and_rolls_back_byte_identically(
+    tmp_path, platform, family
+):
+    from network.configtree import diff, restore_commands
+
+    group, line, _undo = GROUPS[platform, family]
+    t = switch_twin(tmp_path, platform, family)
+    backup = t.render(t.running)
+    cli = Cli(t)
+    f = facts(platform)
+    candidate = f"{group}\n {line}\n{cli_facts(platform).block_end[0]}\n"
+    push = diff(candidate, backup, platform)
+    assert push[0] == group  # sent as the group, not once per member
+    run(cli, [f.config_mode, *push, f.exit_config])
+    assert diff(candidate, t.render(t.running), platform) == []  # a re-run is changed=0
+    lines = restore_commands(backup, t.render(t.running), platform)
+    assert all(not ln.strip().startswith(group) for ln in lines)
+    errors = [o for _p, o in run(cli, [f.config_mode, *lines]) if o]
+    assert errors == []
+    assert t.render(t.running) == backup

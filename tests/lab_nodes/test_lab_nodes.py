@@ -59,6 +59,8 @@ def test_planned_addresses_on_the_right_interfaces(host, node, plan):
     }
     have = global_addresses(host)
     for ifname, addrs in want.items():
+        if not addrs:  # a switch's host port (from its port group): nothing to check here
+            continue
         assert host.interface(ifname).exists, f"{ifname} missing"
         assert addrs <= have.get(ifname, set()), (
             f"{ifname}: has {sorted(have.get(ifname, ()))}, plan says {sorted(addrs)}"

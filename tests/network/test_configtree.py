@@ -205,3 +205,47 @@ def test_rollout_device_checks_its_stages_and_rollback_alone_never_logs_in(monke
     result = session.rollout_device(target, None, tmp_path, [], None, stages=["rollback"])
     assert result["status"] == "ok" and not result["changed"] and result["commands"] == []
     assert not list(tmp_path.iterdir())  # no backup either
+
+
+GROUPED = {
+    # platform: (group line, the line typed in it, its undo form)
+    "huawei_vrp": (
+        "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/5",
+        "nd raguard role host",
+        "undo nd raguard role",
+    ),
+    "h3c_comware": (
+        "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/5",
+        "ipv6 nd raguard role host",
+        "undo ipv6 nd raguard role",
+    ),
+    "cisco_ios": (
+        "interface range GigabitEthernet1/0/3 - 5",
+        "ipv6 nd raguard attach-policy HOST-PORTS",
+        "no ipv6 nd raguard attach-policy HOST-PORTS",
+    ),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(GROUPED))
+def test_a_group_of_ports_is_compared_as_its_members(platform):
+    group, line, undo = GROUPED[platform]
+    end, sep = cli_facts(platform).block_end[0], facts(platform).comment
+    first = group.split()[-3]  # `<first> to <last>`, IOS `<first> - <n>`
+    stem, n = first.rstrip("0123456789"), int(first[len(first.rstrip("0123456789")) :])
+    members = [f"{stem}{i}" for i in range(n, n + 3)]
+    candidate = f"{group}\n {line}\n {end}\n"
+    bare = "".join(f"{sep}\ninterface {m}\n" for m in members) + f"{sep}\n"
+    done = "".join(f"{sep}\ninterface {m}\n {line}\n" for m in members) + f"{sep}\n"
+    # the device shows the line under each member, never the group
+    assert driver.parse(candidate, platform) == driver.parse(done, platform)
+    assert driver.diff(candidate, done, platform) == []  # a re-run sends nothing
+    assert driver.diff(candidate, bare, platform) == [group, f" {line}", f" {end}"]
+    one_has_it = bare.replace(f"interface {members[1]}\n", f"interface {members[1]}\n {line}\n")
+    assert driver.diff(candidate, one_has_it, platform) == [
+        x for m in (members[0], members[2]) for x in (f"interface {m}", f" {line}", f" {end}")
+    ]
+    # the rollback removes the line from every member with its documented undo form
+    assert driver.restore_commands(bare, done, platform) == [
+        x for m in reversed(members) for x in (f"interface {m}", f" {undo}", f" {end}")
+    ]

@@ -309,3 +309,52 @@ def test_vendor_documentation_examples_are_accepted(platform, family, text):
     for n, line in enumerate(text.splitlines(), 1):
         r = s.feed(line)
         assert r.ok, f"line {n} {line!r}: {r.error}"
+
+
+@pytest.mark.parametrize(
+    "platform, line, first, last",
+    [
+        (
+            "huawei_vrp",
+            "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/24",
+            "GigabitEthernet0/0/3",
+            "GigabitEthernet0/0/24",
+        ),
+        (
+            "h3c_comware",
+            "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/24",
+            "GigabitEthernet1/0/3",
+            "GigabitEthernet1/0/24",
+        ),
+        (
+            "cisco_ios",
+            "interface range GigabitEthernet1/0/3 - 24",
+            "GigabitEthernet1/0/3",
+            "GigabitEthernet1/0/24",
+        ),
+    ],
+)
+def test_a_group_of_ports_stands_for_its_member_interfaces(platform, line, first, last):
+    g = load(platform)
+    s = g.session(view=g.config, family=None)
+    r = s.feed(line)
+    assert r.ok and g.commands[r.command].each == "interface"
+    members = g.members(r.command, r.args)
+    assert len(members) == 22
+    assert members[0] == (f"interface {first}", {"ifname": first})
+    assert members[-1][1] == {"ifname": last}
+
+
+@pytest.mark.parametrize(
+    "platform, line",
+    [
+        ("huawei_vrp", "port-group group-member GigabitEthernet0/0/9 to GigabitEthernet0/0/3"),
+        ("h3c_comware", "interface range GigabitEthernet1/0/3 to GigabitEthernet2/0/5"),
+        ("cisco_ios", "interface range GigabitEthernet1/0/9 - 3"),
+    ],
+)
+def test_a_range_that_is_not_one_is_refused(platform, line):
+    g = load(platform)
+    r = g.session(view=g.config).feed(line)
+    assert not r.ok and "bad argument last" in (r.error or "")
+    assert g.members(r.command or "", r.args) == []
