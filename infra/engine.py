@@ -531,6 +531,19 @@ def refresh(st, *, on_output: OnOutput | None = None, clear_pending: bool = Fals
     )
 
 
+def clear_pending(st) -> int:
+    """Drop the operations an interrupted update left pending, without reading anything back:
+    Pulumi's documented recovery (export the state, remove `pending_operations`, import it).
+    For render-mode stacks, whose provider has no cluster a refresh could read. The next `up`
+    runs those operations again (render mode rewrites the files). Returns how many it dropped."""
+    exported = _guard(st.export_stack)
+    deployment = dict(exported.deployment or {})
+    dropped = len(deployment.pop("pending_operations", None) or [])
+    if dropped:
+        _guard(lambda: st.import_stack(type(exported)(exported.version, deployment)))
+    return dropped
+
+
 def destroy(st, *, on_output: OnOutput | None = None, remove: bool = False) -> dict:
     """`pulumi destroy`: delete every resource of the stack (and the stack itself with `remove`)."""
     result = _run(

@@ -7,8 +7,10 @@ the platform stacks, then the department stacks, each through `infra/engine.py` 
 one its last `up` recorded in its own state — that `up` succeeded, was the last operation on
 the stack (a `pulumi refresh` since, which read a manual change back, re-runs it) and left no
 operation pending — is skipped: nothing is started for it. A stack an interrupted update
-left with pending creates is refreshed with them cleared first, then updated. `refresh=True` runs `pulumi refresh` and then the
-operation on every stack (after a change made by hand). `up` also destroys and removes the
+left with pending operations is refreshed with them cleared first, then updated (a stack
+rendering to a directory has no cluster to read back: its pending operations are only
+cleared). `refresh=True` runs `pulumi refresh` and then the operation on every stack (after a
+change made by hand). `up` also destroys and removes the
 stacks of departments no longer in the model; `destroy` takes every stack of the city that
 the state holds, departments first. Results are plain dicts, one per stack, and a total.
 """
@@ -119,7 +121,11 @@ class Runner:
                 env=self.env,
             )
             pending = bool(cp and cp.pending)  # an update was killed half-way
-            if self.refresh or (pending and self.operation == "up"):
+            # a render directory holds no live objects: nothing to read back, only to clear
+            live = mine.render_dir is None
+            if pending and self.operation == "up" and not live:
+                engine.clear_pending(s)
+            elif live and (self.refresh or (pending and self.operation == "up")):
                 engine.refresh(s, on_output=self.on_output, clear_pending=pending)
             run = engine.preview if self.operation == "preview" else engine.up
             r = run(s, on_output=self.on_output, policy_packs=self.policy)
