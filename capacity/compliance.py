@@ -8,6 +8,14 @@ GB/T 22239-2019 §8.1 (general requirements, level 3) that the platform provides
 the Kubernetes objects the tenants program renders (`infra.render`, under Pulumi's mocks):
 the objects are looked up in what would be applied, not assumed. A control with no object
 behind it is a `gap`, never `provided`.
+
+Encryption is checked the same way, against GB/T 39786-2021 (`model/cryptolevels.py`): a
+system whose 密码应用 level obliges (应) storage confidentiality needs its volume claimed from
+a StorageClass that encrypts with a key Secret, and every location its backups go to
+encrypted with a key Secret; one obliged to transport confidentiality needs its namespace in
+the mesh with mTLS-only inbound traffic and the policy that lets the proxies reach the mesh
+(`infra/encryption.py` reads the objects). `evidence(..., rendered=...)` takes the objects to
+check, so a tenant rendered without them fails.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from datetime import date
 from typing import Any
 
 from capacity import kpi
+from infra import encryption as enc
+from model import cryptolevels as crypto
 from model.city import CityModel
 from model.schema import Classification, SiteRole
 
@@ -47,7 +57,11 @@ CONTROLS = (
     Control("audit", "8.1.4.3 安全审计", "audit labels: kept 180 days"),
     Control("backup", "8.1.4.9 数据备份恢复", "scheduled backups, their location and city"),
     Control("redundancy", "8.1.4.9 c) 热冗余", "warm replica on the same-city DR cluster"),
-    Control("encryption", "8.1.4.8 数据保密性", "encrypted volumes, backups, TLS between services"),
+    Control(
+        "encryption",
+        "8.1.4.8 数据保密性; GB/T 39786-2021 8.4 d) e), 8.2 a)",
+        "encrypted volumes, backups, TLS between services, as the system's 密码应用 level asks",
+    ),
     Control(
         "crypto_assessment",
         "商用密码应用安全性评估 (密评)",
@@ -84,16 +98,26 @@ def _row(control: Control, status: str, evidence: list[dict], note: str = "") ->
     }
 
 
-def evidence(m: CityModel, as_of: date | None = None, wave: int | None = None) -> dict:
-    """The compliance report: per system, each control's status and evidence."""
+STATUSES = ("provided", "gap", "not_on_platform", "not_required")
+
+
+def evidence(
+    m: CityModel,
+    as_of: date | None = None,
+    wave: int | None = None,
+    rendered: dict[str, list[dict]] | None = None,
+) -> dict:
+    """The compliance report: per system, each control's status and evidence, from the
+    objects `rendered` (cluster → objects; default: what `infra.render` builds for `wave`)."""
     from infra.plan import plan as cloud_plan
     from infra.render import render
     from infra.settings import StackSettings
 
     as_of = as_of or date.today()
     p = cloud_plan(m, wave)
-    rendered = render(m, StackSettings(model=str(m.source), wave=wave))
-    kinds = {c: _objects_by_kind(objs) for c, objs in rendered.objects.items()}
+    if rendered is None:
+        rendered = render(m, StackSettings(model=str(m.source), wave=wave)).objects
+    kinds = {c: _objects_by_kind(objs) for c, objs in rendered.items()}
     site_city = {s.name: s.city for s in m.city.sites}
     home_city = next(s.city for s in m.city.sites if s.role == SiteRole.primary)
     locations = {  # (cluster, location name) → site
@@ -108,6 +132,7 @@ def evidence(m: CityModel, as_of: date | None = None, wave: int | None = None) -
         if not ((s.mlps_level or 0) >= 3 or kpi.important(m, s)):
             continue
         d = m.departments_by_code[s.department]
+        level = crypto.level_of(s.mlps_level, d.mlps_level)
         controls = [
             _row(
                 CONTROLS[0],
@@ -150,6 +175,8 @@ def evidence(m: CityModel, as_of: date | None = None, wave: int | None = None) -
                 "department": s.department,
                 "classification": s.classification.value,
                 "mlps_level": s.mlps_level,
+                "crypto_level": level,
+                "crypto_requirements": {a: crypto.verb(level, a) for a in crypto.ASPECTS},
                 "cluster": cluster,
                 "controls": controls,
                 "gaps": [c["id"] for c in controls if c["status"] == "gap"],
@@ -163,7 +190,7 @@ def evidence(m: CityModel, as_of: date | None = None, wave: int | None = None) -
                 for r in s["controls"]
                 if r["id"] == c.id and r["status"] == status
             )
-            for status in ("provided", "gap", "not_on_platform")
+            for status in STATUSES
         }
         for c in CONTROLS
     }
@@ -269,15 +296,65 @@ def _platform_controls(
             p.dr_gaps.get(s.id, ""),
         )
     )
-    out.append(
-        _row(
-            CONTROLS[8],
-            "gap",
-            [],
-            "the tenants render no encrypted storage class, backup encryption or service TLS yet",
-        )
-    )
+    out.append(_encryption(s, d, cluster, k, schedules, namespace, policies))
     return out
+
+
+def _encryption(s, d, cluster, k, schedules, namespace, policies) -> dict:
+    """GB/T 39786 at rest and in transit, from the rendered objects: each obligation of the
+    system's level is met by an object that names its key Secret, or it is a gap."""
+    level = crypto.level_of(s.mlps_level, d.mlps_level)
+    at_rest = enc.needs_encryption_at_rest(s, d)
+    in_transit = crypto.requires(level, "transport") or crypto.requires(level, "peer_auth")
+    evidence: list[dict] = []
+    notes: list[str] = []
+    missing: list[str] = []
+    if s.storage_gib > 0:
+        claim = next(
+            (
+                o
+                for o in k.get("PersistentVolumeClaim", [])
+                if o["metadata"].get("namespace") == d.slug
+                and o["metadata"]["name"] == f"{s.id}-data"
+            ),
+            None,
+        )
+        cls_name = (claim or {}).get("spec", {}).get("storageClassName")
+        sc = next((o for o in k.get("StorageClass", []) if o["metadata"]["name"] == cls_name), None)
+        key = enc.volume_key_ref(sc) if sc else None
+        if claim and sc and key:
+            evidence += [_ref(cluster, claim), _ref(cluster, sc)]
+            notes.append(f"volume {s.id}-data encrypted by {cls_name} (key {key[0]}/{key[1]})")
+        elif at_rest:
+            missing.append(f"volume {s.id}-data is not on an encrypted storage class")
+    plain = []
+    for loc in sorted({o["spec"]["template"].get("storageLocation") for o in schedules}):
+        bsl = next(
+            (b for b in k.get("BackupStorageLocation", []) if b["metadata"]["name"] == loc), None
+        )
+        key = enc.backup_key_ref(bsl) if bsl else None
+        if bsl and key:
+            evidence.append(_ref(cluster, bsl) | {"key": f"{key[0]}/{key[1]}"})
+        else:
+            plain.append(loc)
+    if schedules and not plain:
+        notes.append("backups encrypted at every location")
+    elif plain and at_rest:
+        missing.append(f"backups to {', '.join(sorted(set(plain)))} are not encrypted")
+    mesh = [o for o in policies if o["metadata"]["name"] == enc.MESH_POLICY]
+    if namespace and enc.meshed(namespace) and mesh:
+        evidence += [_ref(cluster, namespace), _ref(cluster, mesh[0])]
+        notes.append(
+            f"mTLS between services ({namespace['metadata']['annotations'][enc.INBOUND_POLICY]})"
+        )
+    elif in_transit:
+        missing.append(f"namespace {d.slug} is not in the mesh with mTLS-only inbound traffic")
+    asks = ", ".join(f"{a} {crypto.verb(level, a)}" for a in crypto.ASPECTS)
+    head = f"密码应用 level {level} ({asks})"
+    if missing:
+        return _row(CONTROLS[8], "gap", evidence, "; ".join([head, *missing]))
+    status = "provided" if at_rest or in_transit else "not_required"
+    return _row(CONTROLS[8], status, evidence, "; ".join([head, *notes]))
 
 
 def _covers(schedule: dict, system: str) -> bool:

@@ -13,6 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from infra import conventions as cv
+from infra import encryption as enc
 from infra.plan import ARCH_BY_ZONE_KIND, Backup, Cluster
 from model.schema import Department, System
 
@@ -127,7 +128,11 @@ def tenant(
                 "metadata": _md(
                     ns,
                     labels=ns_labels,
-                    annotations={"govcloud/department-name": dept.name, **cv.PLATFORM_OWNED},
+                    annotations={
+                        "govcloud/department-name": dept.name,
+                        **enc.MESH_ANNOTATIONS,
+                        **cv.PLATFORM_OWNED,
+                    },
                 ),
             },
         ),
@@ -279,6 +284,7 @@ def network_policies(dept: Department, ingress_namespace: str) -> list[tuple[str
                 ],
             },
         ),
+        (enc.MESH_POLICY, enc.mesh_policy_spec()),  # the proxies reach the mesh's controllers
     ]
     if dept.mlps_level == 3:
         if dept.egress_allow:  # level 3: only the declared destinations
@@ -422,7 +428,11 @@ def workload(
             "accessModes": ["ReadWriteOnce" if s.replicas == 1 else "ReadWriteMany"],
             "resources": {"requests": {"storage": cv.gib(s.storage_gib)}},
         }
-        if storage_class:
+        if enc.needs_encryption_at_rest(
+            s, dept
+        ):  # GB/T 39786: its level requires encryption at rest
+            pvc_spec["storageClassName"] = enc.storage_class_name(cluster.name)
+        elif storage_class:
             pvc_spec["storageClassName"] = storage_class
         out.append(
             Obj(
@@ -533,25 +543,37 @@ VELERO_API = "velero.io/v1"
 
 def backup_locations(name: str, locations: dict[str, tuple[str, str, str, bool]]) -> list[Obj]:
     """The Velero BackupStorageLocations of one cluster; `locations` maps a location name to
-    (bucket, site, S3 URL, read_only)."""
+    (bucket, site, S3 URL, read_only). Each is encrypted with its site's key
+    (`infra.encryption.backup_encryption`)."""
     return [
         Obj(
             f"{name}-{loc}",
             {
                 "apiVersion": VELERO_API,
                 "kind": "BackupStorageLocation",
-                "metadata": _md(loc, cv.VELERO_NAMESPACE, cv.labels()),
+                "metadata": _md(loc, cv.VELERO_NAMESPACE, cv.labels(), keys[1]),
                 "spec": {
                     "provider": "aws",  # Velero's S3-compatible object-store plugin
                     "objectStorage": {"bucket": bucket, "prefix": "velero"},
-                    "config": {"region": site, "s3Url": url, "s3ForcePathStyle": "true"},
+                    "config": {
+                        "region": site,
+                        "s3Url": url,
+                        "s3ForcePathStyle": "true",
+                        **keys[0],
+                    },
                     "accessMode": "ReadOnly" if read_only else "ReadWrite",
                     "credential": {"name": f"objectstore-{site}", "key": "cloud"},
                 },
             },
         )
         for loc, (bucket, site, url, read_only) in sorted(locations.items())
+        for keys in [enc.backup_encryption(site)]
     ]
+
+
+def encrypted_storage(name: str, cluster: Cluster) -> list[Obj]:
+    """The cluster's encrypted StorageClass (`infra.encryption.storage_class`)."""
+    return [Obj(f"{name}-class", enc.storage_class(cluster.name))]
 
 
 def schedule(name: str, backup: Backup) -> list[Obj]:

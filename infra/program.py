@@ -16,6 +16,7 @@ from infra import plan as planner
 from infra import stacks as st
 from infra.dr import BackupLocations, BackupSchedule
 from infra.settings import StackSettings
+from infra.storage import EncryptedStorage
 from infra.tenant import DepartmentTenant
 from infra.workload import DrReplica, SystemWorkload
 from model.city import CityModel
@@ -26,6 +27,7 @@ COMPONENTS = {
     st.REPLICA: DrReplica,
     st.LOCATIONS: BackupLocations,
     st.SCHEDULE: BackupSchedule,
+    st.STORAGE: EncryptedStorage,
 }
 
 

@@ -1,7 +1,7 @@
 """The city's stacks, by ownership — plain data, no Pulumi.
 
 One **platform stack** per cluster (what every tenant there relies on: the Velero backup
-locations) and one **department stack** per department (its tenants, workloads, DR replicas
+locations and the encrypted StorageClass) and one **department stack** per department (its tenants, workloads, DR replicas
 and backup schedules, in every cluster it uses). Names are stable and come from the model:
 `<city>-<department slug>` and `<city>-platform.<cluster>` (a slug never holds a dot, so
 the two never collide). A department stack reads nothing from the platform stacks at run
@@ -38,6 +38,7 @@ WORKLOAD = "govcloud:infra:SystemWorkload"
 REPLICA = "govcloud:infra:DrReplica"
 LOCATIONS = "govcloud:infra:BackupLocations"
 SCHEDULE = "govcloud:infra:BackupSchedule"
+STORAGE = "govcloud:infra:EncryptedStorage"
 
 BUILDERS: dict[str, Callable[..., list[build.Obj]]] = {
     TENANT: build.tenant,
@@ -45,6 +46,7 @@ BUILDERS: dict[str, Callable[..., list[build.Obj]]] = {
     REPLICA: functools.partial(build.workload, role="dr-replica"),
     LOCATIONS: build.backup_locations,
     SCHEDULE: build.schedule,
+    STORAGE: build.encrypted_storage,
 }
 
 
@@ -131,7 +133,8 @@ def city_stacks(m: CityModel, p: planner.CloudPlan, settings: StackSettings) -> 
                     f"{c}-backup-locations",
                     c,
                     {"locations": backup_locations(p, c, settings)},
-                )
+                ),
+                Unit(STORAGE, f"{c}-encrypted-storage", c, {"cluster": p.clusters[c]}),
             ],
         )
         for c in p.clusters

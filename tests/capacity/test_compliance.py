@@ -3,6 +3,7 @@ objects the tenants program renders; a control with nothing behind it is a gap."
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date
 
@@ -10,6 +11,9 @@ import pytest
 
 from capacity.compliance import CONTROLS, evidence
 from govctl.app import main
+from infra import encryption as enc
+from infra.render import render
+from infra.settings import StackSettings
 from model import load_city
 from tests.helpers import edit_yaml
 
@@ -45,7 +49,80 @@ def test_platform_controls_name_the_rendered_objects(report):
         assert c["backup"]["evidence"] and all(
             e["kind"] == "Schedule" for e in c["backup"]["evidence"]
         )
-        assert c["encryption"]["status"] == "gap"  # nothing rendered for it yet: said so
+        crypt = c["encryption"]
+        assert crypt["status"] == "provided", (s["system"], crypt["note"])
+        kinds = {e["kind"] for e in crypt["evidence"]}
+        assert {"BackupStorageLocation", "Namespace", "NetworkPolicy"} <= kinds
+        assert all(
+            e["key"].startswith(enc.BACKUP_KEY_SECRET + "/")
+            for e in crypt["evidence"]
+            if e["kind"] == "BackupStorageLocation"
+        )
+        assert s["crypto_requirements"]["storage"] == "应"  # every listed system is level 3+
+
+
+def test_a_volume_claim_names_its_encrypted_class(report):
+    with_volume = [
+        s
+        for s in report["systems"]
+        if s["cluster"]
+        and any(
+            e["kind"] == "PersistentVolumeClaim"
+            for c in s["controls"]
+            if c["id"] == "encryption"
+            for e in c["evidence"]
+        )
+    ]
+    assert with_volume
+    for s in with_volume:
+        ev = next(c for c in s["controls"] if c["id"] == "encryption")["evidence"]
+        assert {"kind": "StorageClass", "name": enc.storage_class_name(s["cluster"])}.items() <= (
+            next(e for e in ev if e["kind"] == "StorageClass").items()
+        )
+
+
+def _strip_volume(objs: list[dict], sid: str, ns: str) -> None:
+    for o in objs:
+        if o["kind"] == "PersistentVolumeClaim" and o["metadata"]["name"] == f"{sid}-data":
+            o["spec"].pop("storageClassName")
+
+
+def _strip_backup_key(objs: list[dict], sid: str, ns: str) -> None:
+    for o in objs:
+        if o["kind"] == "BackupStorageLocation":
+            o["spec"]["config"].pop("customerKeyEncryptionFile")
+
+
+def _strip_mesh(objs: list[dict], sid: str, ns: str) -> None:
+    for o in objs:
+        if o["kind"] == "Namespace" and o["metadata"]["name"] == ns:
+            o["metadata"]["annotations"].pop(enc.INBOUND_POLICY)
+
+
+@pytest.mark.parametrize(
+    "strip, says",
+    [
+        (_strip_volume, "not on an encrypted storage class"),
+        (_strip_backup_key, "are not encrypted"),
+        (_strip_mesh, "not in the mesh"),
+    ],
+)
+def test_a_tenant_rendered_without_encryption_fails(small_city_master, strip, says):
+    """The check reads the rendered objects: take one piece of encryption out of them and
+    the system that relied on it has a gap (and the others keep theirs)."""
+    m = load_city(small_city_master)
+    objects = render(m, StackSettings(model=str(small_city_master))).objects
+    whole = evidence(m, AS_OF, rendered=objects)
+    target = next(
+        s for s in whole["systems"] if s["cluster"] and m.systems_by_id[s["system"]].storage_gib > 0
+    )
+    ns = m.departments_by_code[target["department"]].slug
+    broken = copy.deepcopy(objects)
+    strip(broken[target["cluster"]], target["system"], ns)
+    after = _by_id(evidence(m, AS_OF, rendered=broken))
+    row = after[target["system"]]["encryption"]
+    assert whole["summary"]["encryption"]["gap"] == 0
+    assert row["status"] == "gap" and says in row["note"], row["note"]
 
 
 def test_sensitive_backups_are_evidenced_in_the_city(report, small_city_master):

@@ -7,6 +7,7 @@ objects the plain-data render builds (`infra/build.py`, `infra/render.py`), stac
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import runpy
 
@@ -15,12 +16,14 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from infra import conventions as cv
+from infra import encryption as enc
 from infra import stacks as st
 from infra.dr import BackupLocations, BackupSchedule
 from infra.plan import Backup, Cluster
 from infra.program import deploy
 from infra.render import as_manifest, render
 from infra.settings import StackSettings
+from infra.storage import EncryptedStorage
 from infra.tenant import DepartmentTenant
 from infra.workload import DrReplica, SystemWorkload
 from model import load_city
@@ -127,6 +130,47 @@ def provider(name: str) -> pulumi.ResourceOptions:
     )
 
 
+def run_workload(
+    cluster: str = "shared",
+    *,
+    kind: type[SystemWorkload] = SystemWorkload,
+    d: Department | None = None,
+    scale: int | None = None,
+    registry: str = "reg.example",
+    **kw,
+) -> System:
+    """Register one system's workload (the model's `system(**kw)`) on `cluster`, at `scale`
+    replicas (default: the system's own)."""
+    options = {k: kw.pop(k) for k in ("storage_class", "skip_await") if k in kw}
+    s = system(**kw)
+    run(
+        lambda: kind(
+            f"{cluster}-{s.id}",
+            s,
+            d or dept(),
+            CLUSTERS[cluster],
+            replicas=s.replicas if scale is None else scale,
+            registry=registry,
+            **options,
+            opts=provider(cluster),
+        )
+    )
+    return s
+
+
+def run_tenant(d: Department, ingress: str = "ingress-nginx", cluster: str = "shared") -> None:
+    run(
+        lambda: DepartmentTenant(
+            f"{cluster}-{d.slug}",
+            d,
+            CLUSTERS[cluster],
+            data_class="non_classified",
+            ingress_namespace=ingress,
+            opts=provider(cluster),
+        )
+    )
+
+
 def by_kind(cap: Capture, cluster: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for o in cap.rendered.objects.get(cluster, []):
@@ -135,17 +179,7 @@ def by_kind(cap: Capture, cluster: str) -> dict[str, list[dict]]:
 
 
 def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
-    d = dept(mlps_level=3, egress_allow=["10.20.0.0/16", "2001:db8:100::/48"])
-    run(
-        lambda: DepartmentTenant(
-            "shared-fgw",
-            d,
-            CLUSTERS["shared"],
-            data_class="non_classified",
-            ingress_namespace="ingress-nginx",
-            opts=provider("shared"),
-        )
-    )
+    run_tenant(dept(mlps_level=3, egress_allow=["10.20.0.0/16", "2001:db8:100::/48"]))
     objs = by_kind(capture, "shared")
     ns = objs["Namespace"][0]
     labels = ns["metadata"]["labels"]
@@ -173,6 +207,7 @@ def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
         "allow-same-namespace",
         "allow-dns",
         "allow-from-ingress",
+        enc.MESH_POLICY,
         "allow-declared-egress",
     }
     assert pols["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -199,16 +234,7 @@ def test_tenant_mlps3_is_hardened_and_egress_only_to_declared_prefixes(capture):
 
 
 def test_tenant_mlps2_has_open_egress_and_no_audit_labels(capture):
-    run(
-        lambda: DepartmentTenant(
-            "shared-fgw",
-            dept(),
-            CLUSTERS["shared"],
-            data_class="non_classified",
-            ingress_namespace="ingress",
-            opts=provider("shared"),
-        )
-    )
+    run_tenant(dept(), ingress="ingress")
     objs = by_kind(capture, "shared")
     pols = {p["metadata"]["name"]: p["spec"] for p in objs["NetworkPolicy"]}
     assert [p["ipBlock"]["cidr"] for p in pols["allow-egress"]["egress"][0]["to"]] == [
@@ -223,18 +249,7 @@ def _pod(obj):
 
 
 def test_stateless_system_is_a_restricted_deployment_with_dual_stack_service(capture):
-    s = system()
-    run(
-        lambda: SystemWorkload(
-            "shared-fgw-001",
-            s,
-            dept(),
-            CLUSTERS["shared"],
-            replicas=1,
-            registry="reg.example",
-            opts=provider("shared"),
-        )
-    )
+    run_workload()
     objs = by_kind(capture, "shared")
     assert "StatefulSet" not in objs
     dep = objs["Deployment"][0]
@@ -275,18 +290,7 @@ def test_stateless_system_is_a_restricted_deployment_with_dual_stack_service(cap
 
 
 def test_system_with_data_is_a_statefulset_and_xinchuang_pins_arm64(capture):
-    s = system(data_gib=50, target_zone="xinchuang", replicas=2)
-    run(
-        lambda: SystemWorkload(
-            "xinchuang-fgw-001",
-            s,
-            dept(),
-            CLUSTERS["xinchuang"],
-            replicas=2,
-            registry="r",
-            opts=provider("xinchuang"),
-        )
-    )
+    run_workload("xinchuang", replicas=2, data_gib=50, target_zone="xinchuang")
     objs = by_kind(capture, "xinchuang")
     assert "Deployment" not in objs
     sts = objs["StatefulSet"][0]
@@ -311,17 +315,7 @@ def test_system_with_data_is_a_statefulset_and_xinchuang_pins_arm64(capture):
 
 def test_an_image_digest_from_the_model_pins_the_image(capture):
     digest = "sha256:" + "ab" * 32
-    run(
-        lambda: SystemWorkload(
-            "shared-fgw-001",
-            system(image_digest=digest, health_path="/-/live", ready_path="/-/ready"),
-            dept(),
-            CLUSTERS["shared"],
-            replicas=1,
-            registry="r",
-            opts=provider("shared"),
-        )
-    )
+    run_workload(registry="r", image_digest=digest, health_path="/-/live", ready_path="/-/ready")
     c = _pod(by_kind(capture, "shared")["Deployment"][0])["containers"][0]
     assert c["image"] == f"r/fgw/fgw-001@{digest}"
     assert c["livenessProbe"]["httpGet"]["path"] == "/-/live"
@@ -329,18 +323,7 @@ def test_an_image_digest_from_the_model_pins_the_image(capture):
 
 
 def test_dr_replica_is_labelled_and_scaled_as_told(capture):
-    s = system(data_gib=10, dr_level=5)
-    run(
-        lambda: DrReplica(
-            "dr-dc-fgw-001",
-            s,
-            dept(),
-            CLUSTERS["dr-dc"],
-            replicas=0,
-            registry="r",
-            opts=provider("dr-dc"),
-        )
-    )
+    run_workload("dr-dc", kind=DrReplica, scale=0, data_gib=10, dr_level=5)
     sts = by_kind(capture, "dr-dc")["StatefulSet"][0]
     assert sts["spec"]["replicas"] == 0
     assert (
@@ -406,7 +389,7 @@ def test_children_are_parented_to_their_component(capture):
     assert seen == ["fgw"]
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     k8s_urns = [u for u in urns if "$kubernetes:" in u]
-    assert len(k8s_urns) == 10
+    assert len(k8s_urns) == 11
     assert all("::govcloud:infra:DepartmentTenant$kubernetes:" in u for u in k8s_urns)
 
 
@@ -443,19 +426,7 @@ def test_the_pulumi_entry_point_reads_config_once_and_exports_outputs(capture, s
 
 @pytest.mark.parametrize("skip_await", [False, True])
 def test_skip_await_marks_what_waits_for_nodes_only_when_asked(capture, skip_await):
-    s = system()
-    run(
-        lambda: SystemWorkload(
-            "shared-fgw-001",
-            s,
-            dept(),
-            CLUSTERS["shared"],
-            replicas=1,
-            registry="reg.example",
-            skip_await=skip_await,
-            opts=provider("shared"),
-        )
-    )
+    run_workload(skip_await=skip_await)
     objs = by_kind(capture, "shared")
     for kind in ("Deployment", "PersistentVolumeClaim", "Service"):
         annotations = objs[kind][0]["metadata"].get("annotations") or {}
@@ -499,6 +470,87 @@ def test_tenant_guard_rails_are_platform_owned_and_workloads_are_not(capture):
         "Role",
         "RoleBinding",
     }
+
+
+# --- encryption (infra/encryption.py, GB/T 39786 via model/cryptolevels.py) ----------------
+
+
+def test_every_tenant_is_meshed_with_mtls_only_inbound_traffic(capture):
+    run_tenant(dept())  # level 2: meshed too, or a level-3 server would refuse its calls
+    objs = by_kind(capture, "shared")
+    ns = objs["Namespace"][0]
+    assert enc.meshed(ns) and ns["metadata"]["annotations"]["linkerd.io/inject"] == "enabled"
+    mesh = next(p for p in objs["NetworkPolicy"] if p["metadata"]["name"] == enc.MESH_POLICY)
+    rule = mesh["spec"]["egress"][0]
+    assert rule["to"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": enc.MESH_NAMESPACE
+    }
+    assert {p["port"] for p in rule["ports"]} == set(enc.MESH_CONTROL_PORTS)
+
+
+@pytest.mark.parametrize(
+    "mlps, classification, encrypted",
+    [
+        (3, "non_classified", True),
+        (None, "non_classified", True),
+        (2, "sensitive", True),
+        (2, "non_classified", False),
+    ],
+)
+def test_a_volume_is_encrypted_when_the_systems_level_requires_it(
+    capture, mlps, classification, encrypted
+):
+    # (None: ungraded, held to its level-3 department's level)
+    zone = "isolated" if classification == "sensitive" else "shared"
+    run_workload(
+        zone,
+        d=dept(mlps_level=3 if mlps is None else 2),
+        storage_class="fast",
+        mlps_level=mlps,
+        classification=classification,
+        target_zone=zone,
+    )
+    pvc = by_kind(capture, zone)["PersistentVolumeClaim"][0]
+    want = enc.storage_class_name(zone) if encrypted else "fast"
+    assert pvc["spec"]["storageClassName"] == want
+
+
+def test_the_encrypted_class_names_its_key_secret_and_holds_no_key(capture):
+    run(
+        lambda: EncryptedStorage("shared-encrypted-storage", CLUSTERS["shared"], provider("shared"))
+    )
+    (sc,) = by_kind(capture, "shared")["StorageClass"]
+    assert sc["metadata"]["name"] == "encrypted-shared" and "namespace" not in sc["metadata"]
+    assert sc["provisioner"] == enc.VOLUME_PROVISIONER
+    assert enc.volume_key_ref(sc) == (enc.VOLUME_KEY_NAMESPACE, "volume-key-shared")
+    assert not {k for k in sc["parameters"] if "CRYPTO" in k.upper()}, "no key material"
+    broken = {**sc, "parameters": dict(sc["parameters"])}
+    del broken["parameters"]["csi.storage.k8s.io/node-stage-secret-name"]
+    assert enc.volume_key_ref(broken) is None, "a role without its Secret cannot unlock"
+    assert (
+        enc.volume_key_ref({**sc, "parameters": {**sc["parameters"], "encrypted": "false"}}) is None
+    )
+
+
+def test_every_backup_location_encrypts_with_its_sites_key(capture):
+    run(
+        lambda: BackupLocations(
+            "shared-backup-locations",
+            {
+                "offsite-backup": ("govcloud-shared", "offsite", "https://s3.offsite", False),
+                "dr-dc-shared": ("govcloud-shared", "dr-dc", "https://s3.dr", False),
+            },
+            opts=provider("shared"),
+        )
+    )
+    locations = {
+        o["metadata"]["name"]: o for o in by_kind(capture, "shared")["BackupStorageLocation"]
+    }
+    assert enc.backup_key_ref(locations["offsite-backup"]) == (enc.BACKUP_KEY_SECRET, "offsite")
+    assert enc.backup_key_ref(locations["dr-dc-shared"]) == (enc.BACKUP_KEY_SECRET, "dr-dc")
+    moved = copy.deepcopy(locations["dr-dc-shared"])
+    moved["spec"]["config"]["customerKeyEncryptionFile"] = "/elsewhere/key"
+    assert enc.backup_key_ref(moved) is None, "the key file must be the named Secret's item"
 
 
 def _by_ident(objects: dict[str, list[dict]]) -> dict[tuple, dict]:

@@ -33,6 +33,7 @@ VELERO_FIELDS = {  # the velero.io/v1 fields govcloud sets (Velero 1.10+ CRDs)
         "default",
     },
 }
+CLUSTER_SCOPED = {"Namespace", "StorageClass"}
 BACKUP_SPEC = {
     "includedNamespaces",
     "labelSelector",
@@ -88,7 +89,7 @@ def test_objects_have_explicit_names_and_namespaces(rendered, city):
     standby = warm_standby(city)
     for cluster, o in all_objects(r):
         md = o["metadata"]
-        assert md["name"] and (o["kind"] == "Namespace") == ("namespace" not in md), (
+        assert md["name"] and (o["kind"] in CLUSTER_SCOPED) == ("namespace" not in md), (
             cluster,
             o["kind"],
             md,

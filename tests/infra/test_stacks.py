@@ -51,7 +51,7 @@ def test_every_object_of_the_city_is_in_exactly_one_stack_and_departments_own_th
                     )
                     assert owner == [s.key], (s.name, o.ident)
                 else:
-                    assert o.manifest["kind"] == "BackupStorageLocation"
+                    assert o.manifest["kind"] in {"BackupStorageLocation", "StorageClass"}
     rendered = render(city, SETTINGS)
     assert len(seen) == sum(len(v) for v in rendered.objects.values())
 
