@@ -175,7 +175,9 @@ class LazyGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:
-            raise Interrupted(getattr(exc, "kept", None)) from None
+            from govctl.common import KeptInterrupt
+
+            raise Interrupted(exc.kept if isinstance(exc, KeptInterrupt) else None) from None
 
 
 def govcloud_version() -> str:

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -57,23 +58,66 @@ class NoGo(Exception):
     exit_code = 3
 
 
+def as_of_day(text: str | None) -> date:
+    """The day of an `--as-of YYYY-MM-DD` option (today without one)."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--as-of wants a date YYYY-MM-DD, got {text!r}") from None
+
+
 def load(city_dir: Path) -> CityModel:
     from model import load_city
 
     return load_city(city_dir)
 
 
+class KeptInterrupt(KeyboardInterrupt):
+    """Ctrl-C inside `keeps`: `kept` says what the interrupted work left in place."""
+
+    def __init__(self, kept: str | None):
+        super().__init__(kept)
+        self.kept = kept
+
+
 @contextmanager
 def keeps(what: str | Callable[[], str | None]) -> Iterator[None]:
     """Say what stays in place if the user interrupts (Ctrl-C) the work inside: `govctl`
     then prints `interrupted; <what>` instead of `interrupted; nothing was written`. A
-    callable is asked at the moment of the interrupt (None: nothing was written yet)."""
+    callable is asked at the moment of the interrupt (None: nothing was written yet). An
+    inner `keeps` that already said what it kept is the one that counts."""
     try:
         yield
     except KeyboardInterrupt as exc:
-        if not getattr(exc, "kept", None):
-            exc.kept = what() if callable(what) else what  # type: ignore[attr-defined]
-        raise
+        if isinstance(exc, KeptInterrupt) and exc.kept:
+            raise
+        raise KeptInterrupt(what() if callable(what) else what) from exc
+
+
+STACK_KEPT = (
+    "each stack keeps what Pulumi did before the interrupt, as its state records it; "
+    "run the command again to finish"
+)
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """The Pulumi engine's refusals a user can fix (no engine built, no passphrase, a failed
+    stack operation, a placement the rules forbid) as `UserError`s: exit 2, one message."""
+    from infra import engine  # the engine loads with the command that drives it
+    from infra.plan import PlacementError
+
+    try:
+        yield
+    except (
+        engine.EngineMissing,
+        engine.PassphraseMissing,
+        engine.EngineError,
+        PlacementError,
+    ) as exc:
+        raise UserError(str(exc)) from None
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, print_json
+from govctl.common import (
+    DEFAULT_CITY,
+    CityDir,
+    JsonFlag,
+    UserError,
+    as_of_day,
+    console,
+    err,
+    load,
+    print_json,
+)
 
 _MARK = {"provided": "[green]✓[/]", "gap": "[red]✗[/]", "not_on_platform": "[dim]·[/]"}
 
@@ -22,10 +32,9 @@ def compliance(
 ) -> None:
     """MLPS (等保) level-3 evidence per system: each control and the object that proves it."""
     from capacity.compliance import CONTROLS, evidence
-    from govctl.model_cmds import _day
     from infra.plan import PlacementError
 
-    day = _day(as_of)
+    day = as_of_day(as_of)
     m = load(city)
     try:
         with err.status("rendering the tenants to collect the evidence…"):

@@ -16,8 +16,18 @@ from typing import Annotated
 
 import typer
 
-from govctl.common import CityDir, JsonFlag, UserError, console, err, keeps, load, print_json
-from govctl.tenants_cmds import STACK_KEPT, engine_errors
+from govctl.common import (
+    STACK_KEPT,
+    CityDir,
+    JsonFlag,
+    UserError,
+    console,
+    engine_errors,
+    err,
+    keeps,
+    load,
+    print_json,
+)
 from infra import drill as dr
 from infra import engine
 from infra import stacks as st

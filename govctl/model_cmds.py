@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +14,7 @@ from govctl.common import (
     CityDir,
     JsonFlag,
     UserError,
+    as_of_day,
     console,
     err,
     load,
@@ -66,7 +66,7 @@ def kpi(
     """The plans' KPIs against their year's targets, with trend; by county or department."""
     if by is not None and by not in kpi_lib.BREAKDOWNS:
         raise UserError(f"--by wants one of {', '.join(kpi_lib.BREAKDOWNS)}, got {by!r}")
-    day = _day(as_of)
+    day = as_of_day(as_of)
     m = load(city)
     data = kpi_lib.report(m, as_of=day, year=year or kpi_lib.default_year(m, day), by=by)
     if record:
@@ -76,15 +76,6 @@ def kpi(
         print_json(data)
         return
     _kpi_tables(data)
-
-
-def _day(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"--as-of wants a date YYYY-MM-DD, got {text!r}") from None
 
 
 _STATUS = {

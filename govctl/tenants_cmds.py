@@ -8,8 +8,6 @@ engine, a bounded pool of them at once, local file backend).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -18,10 +16,12 @@ import typer
 
 from govctl.common import (
     DEFAULT_CITY,
+    STACK_KEPT,
     CityDir,
     JsonFlag,
     UserError,
     console,
+    engine_errors,
     err,
     keeps,
     load,
@@ -149,25 +149,6 @@ def checked(m, settings: StackSettings) -> None:
     try:
         planner.plan(m, settings.wave, settings.failover)
     except PlacementError as exc:
-        raise UserError(str(exc)) from None
-
-
-STACK_KEPT = (
-    "each stack keeps what Pulumi did before the interrupt, as its state records it; "
-    "run the command again to finish"
-)
-
-
-@contextmanager
-def engine_errors() -> Iterator[None]:
-    try:
-        yield
-    except (
-        engine.EngineMissing,
-        engine.PassphraseMissing,
-        engine.EngineError,
-        PlacementError,
-    ) as exc:
         raise UserError(str(exc)) from None
 
 

@@ -135,6 +135,29 @@ def test_an_interrupt_inside_a_command_says_what_it_kept(monkeypatch, capsys):
     assert capsys.readouterr().err == "interrupted; the lab state\n"
 
 
+@pytest.mark.parametrize(
+    ("inner", "said"),
+    [
+        ("the devices pushed", "the devices pushed"),
+        (lambda: None, "the stacks"),
+        (None, "the stacks"),
+    ],
+)
+def test_the_innermost_keeps_that_names_something_wins(monkeypatch, capsys, inner, said):
+    from govctl import common
+
+    def interrupted() -> None:
+        with common.keeps("the stacks"):
+            if inner is None:  # an interrupt outside any inner `keeps`
+                raise KeyboardInterrupt
+            with common.keeps(inner):
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(govctl_app, "_target", lambda name: interrupted)
+    assert main(["validate"]) == 130
+    assert capsys.readouterr().err == f"interrupted; {said}\n"
+
+
 def _interrupt(args: list[str], ready: str, tmp_path: Path) -> tuple[int, str, str]:
     """Start a real govctl, wait until its stdout shows `ready`, send SIGINT, collect."""
     out = tmp_path / "stdout"
