@@ -27,6 +27,11 @@ Targets come from the city's `targets.yaml` (per year, binding or expected); a c
 without one is compared against `DEFAULT_TARGETS`, the plans' 2025 figures. The KPI
 history (`kpi_history.jsonl` beside the model) gives the trend: the pace of the last year
 projected to the end of the target year flags indicators that will miss it.
+
+The bureau reports monthly and quarterly (`periods`): per month or quarter, each indicator's
+last recorded value in it against the plan-year path at the period's end — the straight
+line from one year's target (reached on 31 December) to the next year's — so a quarter
+behind the path shows before the year is lost.
 """
 
 from __future__ import annotations
@@ -430,9 +435,11 @@ def report(
     year: int | None = None,
     by: str | None = None,
     history: list[HistoryRow] | None = None,
+    period: str | None = None,
 ) -> dict:
     """The bureau's KPI report: each indicator against its year's target, with its trend;
-    with `by`, the same figures per county or department (groups sum to the city)."""
+    with `by`, the same figures per county or department (groups sum to the city); with
+    `period` (month, quarter), the last periods against the plan-year path."""
     as_of = as_of or date.today()
     year = year or as_of.year
     city = figures(m, as_of, year)
@@ -484,6 +491,98 @@ def report(
     if by is not None:
         out["by"] = by
         out["groups"] = breakdown(m, as_of, year, by)
+    if period is not None:
+        out["period"] = period
+        out["periods"] = periods(m, as_of, period, rows)
+    return out
+
+
+# --- monthly and quarterly reporting ------------------------------------------------------
+
+PERIODS = {"month": 1, "quarter": 3}
+
+
+def period_of(d: date, period: str) -> tuple[str, date, date]:
+    """(label, first day, last day) of the month or quarter `d` falls in."""
+    months = PERIODS[period]
+    first_month = (d.month - 1) // months * months + 1
+    start = date(d.year, first_month, 1)
+    nxt = (
+        date(d.year + 1, 1, 1)
+        if first_month + months > 12
+        else date(d.year, first_month + months, 1)
+    )
+    label = f"{d.year}-Q{(first_month - 1) // 3 + 1}" if period == "quarter" else f"{d:%Y-%m}"
+    return label, start, nxt - timedelta(days=1)
+
+
+def path_value(path: list[tuple[int, float]], day: date) -> float | None:
+    """The plan-year path on `day`: each year's target holds on its 31 December, straight
+    lines between; the last target holds after its year (a figure reached is kept); None
+    before the first target's year end (nothing to start the line from)."""
+    points = [(date(y, 12, 31), t) for y, t in sorted(path)]
+    if not points or day < points[0][0]:
+        return None
+    for (d0, t0), (d1, t1) in zip(points, points[1:], strict=False):
+        if d0 <= day <= d1:
+            return round(t0 + (t1 - t0) * (day - d0).days / (d1 - d0).days, 6)
+    return points[-1][1]
+
+
+def periods(
+    m: CityModel,
+    as_of: date,
+    period: str,
+    history: list[HistoryRow] | None = None,
+    last: int = 8,
+) -> list[dict]:
+    """Per indicator, its `last` months or quarters up to `as_of`: the last value recorded in
+    each (today's figure for the current one), the plan path at the period's end, and
+    `ahead` / `behind` / `no_path` / `no_data`."""
+    rows = history if history is not None else read_history(history_path(m))
+    today = figures(m, as_of, as_of.year)
+    paths = target_path(m)
+    labels: list[tuple[str, date, date]] = []
+    day = as_of
+    while len(labels) < last:
+        label, start, end = period_of(day, period)
+        labels.append((label, start, end))
+        day = start - timedelta(days=1)
+    labels.reverse()
+    out = []
+    for key, name in INDICATORS.items():
+        seen = sorted(
+            [
+                (h.date, v)
+                for h in rows
+                if (v := h.indicators.get(key)) is not None and h.date <= as_of
+            ]
+            + ([(as_of, today[key].value)] if today[key].value is not None else [])
+        )
+        cells = []
+        for label, start, end in labels:
+            inside = [v for d, v in seen if start <= d <= end]
+            value = inside[-1] if inside else None
+            expected = path_value(paths.get(key, []), min(end, as_of))
+            state = (
+                "no_data"
+                if value is None
+                else "no_path"
+                if expected is None
+                else "ahead"
+                if value >= expected
+                else "behind"
+            )
+            cells.append(
+                {
+                    "period": label,
+                    "end": end.isoformat(),
+                    "value": value,
+                    "expected": expected,
+                    "status": state,
+                }
+            )
+        out.append({"key": key, "label": name, "periods": cells})
     return out
 
 

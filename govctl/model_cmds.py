@@ -61,14 +61,25 @@ def kpi(
     record: Annotated[
         bool, typer.Option("--record", help="append a dated snapshot to the city's KPI history")
     ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="month or quarter: the last eight against the plan-year path"
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The plans' KPIs against their year's targets, with trend; by county or department."""
+    """The plans' KPIs against their year's targets, with trend; by county or department;
+    monthly or quarterly against the plan-year path."""
     if by is not None and by not in kpi_lib.BREAKDOWNS:
         raise UserError(f"--by wants one of {', '.join(kpi_lib.BREAKDOWNS)}, got {by!r}")
+    if period is not None and period not in kpi_lib.PERIODS:
+        raise UserError(f"--period wants one of {', '.join(kpi_lib.PERIODS)}, got {period!r}")
     day = as_of_day(as_of)
     m = load(city)
-    data = kpi_lib.report(m, as_of=day, year=year or kpi_lib.default_year(m, day), by=by)
+    data = kpi_lib.report(
+        m, as_of=day, year=year or kpi_lib.default_year(m, day), by=by, period=period
+    )
     if record:
         row = kpi_lib.record(m, day)
         err.print(f"recorded the {row['date']} snapshot in {kpi_lib.history_path(m)}")
@@ -125,6 +136,8 @@ def _kpi_tables(data: dict) -> None:
         console.print(
             f"private networks kept and interconnected (not in the migration rate): {notes['private_networks_kept']}"
         )
+    if "periods" in data:
+        _period_table(data)
     if "groups" not in data:
         return
     keys = [k for k in kpi_lib.BREAKDOWN_COLUMNS[data["by"]]]
@@ -138,6 +151,32 @@ def _kpi_tables(data: dict) -> None:
             *(_cell(g["indicators"].get(k)) for k in keys),
         )
     console.print(by)
+
+
+_PATH = {"ahead": "green", "behind": "red"}
+
+
+def _period_table(data: dict) -> None:
+    """Rows: indicators; columns: the periods; a cell is the value and its distance from
+    the plan-year path (red when behind)."""
+    rows = data["periods"]
+    table = Table(title=f"by {data['period']}, against the plan-year path")
+    table.add_column("indicator", no_wrap=True)
+    for c in rows[0]["periods"]:
+        table.add_column(c["period"], justify="right")
+    for r in rows:
+        cells = []
+        for c in r["periods"]:
+            if c["value"] is None:
+                cells.append("—")
+                continue
+            text = pct(c["value"])
+            if c["expected"] is not None:
+                text += f" ({(c['value'] - c['expected']) * 100:+.1f})"
+            colour = _PATH.get(c["status"])
+            cells.append(f"[{colour}]{text}[/]" if colour else text)
+        table.add_row(kpi_lib.SHORT[r["key"]], *cells)
+    console.print(table)
 
 
 def _cell(r: dict | None) -> str:

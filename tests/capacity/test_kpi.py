@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -173,3 +173,68 @@ def test_breakdowns_sum_to_the_city(seed, counties, systems, flips, rooms, year)
 
 def test_sample_breakdowns_sum_to_the_city(sample):
     _sums_hold(sample, AS_OF, 2025)
+
+
+# --- monthly and quarterly reporting ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "day, period, want",
+    [
+        (date(2025, 11, 5), "quarter", ("2025-Q4", date(2025, 10, 1), date(2025, 12, 31))),
+        (date(2025, 1, 1), "quarter", ("2025-Q1", date(2025, 1, 1), date(2025, 3, 31))),
+        (date(2024, 2, 29), "month", ("2024-02", date(2024, 2, 1), date(2024, 2, 29))),
+        (date(2025, 12, 31), "month", ("2025-12", date(2025, 12, 1), date(2025, 12, 31))),
+    ],
+)
+def test_period_of(day, period, want):
+    assert kpi.period_of(day, period) == want
+
+
+@given(
+    targets=st.lists(st.floats(0, 1), min_size=1, max_size=4),
+    start=st.integers(2020, 2030),
+    offset=st.integers(-400, 2000),
+)
+def test_the_plan_path_meets_each_years_target_on_31_december(targets, start, offset):
+    path = [(start + i, t) for i, t in enumerate(targets)]
+    for y, t in path:
+        assert kpi.path_value(path, date(y, 12, 31)) == pytest.approx(t, abs=1e-6)
+    day = date(start, 12, 31) + timedelta(days=offset)
+    v = kpi.path_value(path, day)
+    if offset < 0:
+        assert v is None  # nothing to draw the line from
+    else:
+        assert min(targets) - 1e-6 <= v <= max(targets) + 1e-6  # rounded to 6 places
+        if day > date(path[-1][0], 12, 31):
+            assert v == pytest.approx(targets[-1])  # the last target holds
+
+
+def _row(day: date, value: float) -> kpi.HistoryRow:
+    return kpi.HistoryRow(
+        schema_version=1,
+        date=day,
+        recorded_at="test",
+        city="x",
+        indicators={"cloud_adoption_rate": value},
+    )
+
+
+def test_a_quarter_shows_its_last_recorded_value_against_the_path(sample):
+    history = [
+        _row(date(2025, 1, 15), 0.10),
+        _row(date(2025, 3, 30), 0.99),  # the quarter's last row wins
+        _row(date(2025, 8, 1), 0.20),
+    ]
+    as_of = date(2025, 11, 30)
+    rows = {r["key"]: r for r in kpi.periods(sample, as_of, "quarter", history, last=4)}
+    cells = {c["period"]: c for c in rows["cloud_adoption_rate"]["periods"]}
+    assert list(cells) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    path = kpi.target_path(sample)["cloud_adoption_rate"]
+    q1 = cells["2025-Q1"]
+    assert q1["value"] == 0.99 and q1["expected"] == kpi.path_value(path, date(2025, 3, 31))
+    assert q1["status"] == "ahead" and cells["2025-Q3"]["status"] == "behind"
+    assert cells["2025-Q2"] == {**cells["2025-Q2"], "value": None, "status": "no_data"}
+    today = kpi.figures(sample, as_of, 2025)["cloud_adoption_rate"].value
+    assert cells["2025-Q4"]["value"] == today  # the current quarter is today's figure
+    assert cells["2025-Q4"]["expected"] == kpi.path_value(path, as_of)

@@ -98,6 +98,18 @@ def test_kpi_by_county_and_bad_flags(small_city, capsys):
     assert main(["kpi", str(small_city), "--as-of", "yesterday"]) == 2
 
 
+def test_kpi_by_quarter(small_city, capsys):
+    args = ["kpi", str(small_city), "--period", "quarter", "--as-of", "2025-06-30"]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["period"] == "quarter" and len(data["periods"]) == len(data["indicators"])
+    assert [c["period"] for c in data["periods"][0]["periods"]][-2:] == ["2025-Q1", "2025-Q2"]
+    assert main(args) == 0
+    assert "by quarter, against the plan-year path" in capsys.readouterr().out
+    assert main(["kpi", str(small_city), "--period", "week"]) == 2
+    assert "--period wants one of month, quarter" in capsys.readouterr().err
+
+
 def test_kpi_record_appends_dated_rows(small_city, capsys):
     history = small_city / "kpi_history.jsonl"
     assert main(["kpi", str(small_city), "--record", "--as-of", "2025-03-31"]) == 0
