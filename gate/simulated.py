@@ -88,7 +88,18 @@ def backup_findings(data: dict, gate: GateSettings) -> list[Finding]:
                 )
             )
         if row["rto_ok"] is False:
-            if row["rto_s"] is None:
+            if row["rto_s"] is None and row["restore_problem"]:
+                out.append(
+                    Finding(
+                        "restore_failed",
+                        row["id"],
+                        row["restore_attempts"],
+                        None,
+                        f"{level} cannot be recovered in a city-wide failover: {row['restore_problem']}",
+                        gate.rto_is_nogo,
+                    )
+                )
+            elif row["rto_s"] is None:
                 out.append(
                     Finding(
                         "dr_capacity",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from infra import conventions as cv
 from infra import encryption as enc
-from infra.plan import ARCH_BY_ZONE_KIND, Backup, Cluster
+from infra.plan import Backup, Cluster
 from model.schema import Department, System
 
 
@@ -470,7 +470,8 @@ def workload(
         "volumes": volumes,
     }
     # a xinchuang system keeps its arch wherever it runs (the plan says so for the DR cluster)
-    aff = affinity(arch or ARCH_BY_ZONE_KIND.get(cluster.kind), selector, s.replicas)
+    pinned = cluster.zone.pinned_arch if cluster.zone is not None else None
+    aff = affinity(arch or (pinned.value if pinned else None), selector, s.replicas)
     if aff:
         pod["affinity"] = aff
     if s.replicas > 1:

@@ -31,10 +31,6 @@ from model.city import CityModel
 from model.drlevels import level as dr_level
 from model.schema import Classification, Department, SiteRole, System, Zone, ZoneKind
 
-ARCH_BY_ZONE_KIND = {ZoneKind.xinchuang.value: "arm64"}
-"""Node architecture a zone kind's systems must run on (domestic Kunpeng/Phytium servers),
-wherever they run: in their zone and on the DR cluster."""
-
 
 class PlacementError(ValueError):
     """The model asks for a placement the security rules forbid."""
@@ -176,7 +172,8 @@ def plan(
         tenants.setdefault((home, d.code), d)
         p.workloads.append((home, s, s.replicas))
         lvl = dr_level(s.dr_level)
-        arch = ARCH_BY_ZONE_KIND.get(m.zones[home].kind.value)
+        pinned = m.zones[home].pinned_arch  # the model's rule (model/schema.py PINNED_ARCH)
+        arch = pinned.value if pinned else None
         if arch:
             p.arches[s.id] = arch
         if lvl.copy_site == SiteRole.dr_same_city.value and m.must_isolate(s):
@@ -201,7 +198,7 @@ def plan(
             p.dr_gaps[s.id] = (
                 f"DR level {s.dr_level} needs a warm replica, but system {s.id} runs on {arch} "
                 f"({m.zones[home].kind.value} zone) and the DR cluster has only "
-                f"{', '.join(sorted(dr_arches))} nodes"
+                f"{', '.join(sorted(dr_arches)) or 'no'} nodes"
             )
         elif lvl.mode == "continuous":
             tenants.setdefault((dr_name, d.code), d)

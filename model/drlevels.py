@@ -13,10 +13,17 @@ time (RTO) and recovery point (RPO) it corresponds to:
 | 5 | 实时数据传输及完整设备支持 real-time transfer, complete equipment | minutes to 2 days | 0 to 30 minutes |
 | 6 | 数据零丢失和远程集群支持 zero data loss, remote cluster | minutes | 0 |
 
-A *bound* here is the upper end of the standard's range: the worst a system of that level
-may do. Where the standard's range is open-ended ("2 days or more") there is no upper
-bound and `rto_bound_s` is None: the simulation still reports the achieved value.
-Level 6's "minutes" is taken as 15 minutes.
+(Source of the ranges: GB/T 20988-2007 Appendix A, "灾难恢复的等级划分"; the same table in
+English in Alibaba Cloud's disaster-recovery guide,
+https://www.alibabacloud.com/help/doc-detail/97640.htm, "Disaster recovery protection levels".)
+
+A *bound* here is the worst a system of that level may do. Where the standard's range has
+an upper end (levels 4–6) the bound is that end; level 6's "minutes" is taken as 15 minutes.
+For levels 1–3 the standard's RTO range is open-ended ("2 days or more"): it says how slow
+such a level may be expected to be, not how slow it may get, so the bound is **this city's
+policy** (`rto_source` says which): a system is recovered within a week (level 1), three days
+(level 2) or two days (level 3, no more than level 4's upper end). No bound is None: a
+recovery over its bound is a violation at every level.
 
 The `practice` columns say how this city protects a system of each level — what the backup
 simulation runs and what the Pulumi DR component provisions:
@@ -40,6 +47,8 @@ from dataclasses import asdict, dataclass
 
 HOUR = 3600.0
 DAY = 24 * HOUR
+STANDARD = "GB/T 20988-2007 Appendix A"
+CITY_POLICY = "city policy (the standard's range is open-ended)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,8 @@ class DrLevel:
     rpo_text: str
     rto_text: str
     rpo_bound_s: float
-    rto_bound_s: float | None
+    rto_bound_s: float
+    rto_source: str
     copy_site: str
     mode: str
     standby: bool
@@ -70,7 +80,8 @@ LEVELS: dict[int, DrLevel] = {
             "1–7 days",
             "≥ 2 days",
             7 * DAY,
-            None,
+            7 * DAY,
+            CITY_POLICY,
             "backup_offsite",
             "nightly",
             False,
@@ -83,7 +94,8 @@ LEVELS: dict[int, DrLevel] = {
             "1–7 days",
             "≥ 24 hours",
             7 * DAY,
-            None,
+            3 * DAY,
+            CITY_POLICY,
             "backup_offsite",
             "nightly",
             False,
@@ -96,7 +108,8 @@ LEVELS: dict[int, DrLevel] = {
             "hours – 1 day",
             "≥ 12 hours",
             DAY,
-            None,
+            2 * DAY,
+            CITY_POLICY,
             "dr_same_city",
             "batch",
             False,
@@ -110,6 +123,7 @@ LEVELS: dict[int, DrLevel] = {
             "hours – 2 days",
             DAY,
             2 * DAY,
+            STANDARD,
             "dr_same_city",
             "batch",
             True,
@@ -123,6 +137,7 @@ LEVELS: dict[int, DrLevel] = {
             "minutes – 2 days",
             30 * 60.0,
             2 * DAY,
+            STANDARD,
             "dr_same_city",
             "continuous",
             True,
@@ -136,6 +151,7 @@ LEVELS: dict[int, DrLevel] = {
             "minutes",
             0.0,
             15 * 60.0,
+            STANDARD,
             "dr_same_city",
             "continuous",
             True,
@@ -158,10 +174,9 @@ def rpo_ok(level_n: int, achieved_s: float) -> bool:
     return achieved_s <= LEVELS[level_n].rpo_bound_s + 1e-9
 
 
-def rto_ok(level_n: int, achieved_s: float) -> bool | None:
-    """Does an achieved RTO meet the level's bound? None when the standard sets none."""
-    bound = LEVELS[level_n].rto_bound_s
-    return None if bound is None else achieved_s <= bound + 1e-9
+def rto_ok(level_n: int, achieved_s: float) -> bool:
+    """Does an achieved RTO meet the level's bound (the standard's or the city's)?"""
+    return achieved_s <= LEVELS[level_n].rto_bound_s + 1e-9
 
 
 def table() -> list[dict]:

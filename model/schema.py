@@ -316,6 +316,11 @@ class Ipv6State(StrEnum):
 
 LEVELS = ("city", "county", "township", "village")
 
+PINNED_ARCH: dict[ZoneKind, Arch] = {ZoneKind.xinchuang: Arch.arm64}
+"""The one rule of node arches: a zone kind listed here runs on these nodes, and its systems
+keep that arch wherever they run (their zone's cluster, the DR cluster) — the 信创 zone on
+domestic arm64 servers (Kunpeng, Phytium). Every other kind runs on amd64, unpinned."""
+
 # --- city.yaml ------------------------------------------------------------------------
 
 
@@ -348,8 +353,9 @@ class Site(Strict):
 
     @property
     def arches(self) -> set[str]:
-        """CPU arches of its nodes (amd64 when it declares no node groups)."""
-        return {g.arch.value for g in self.node_groups} or {Arch.amd64.value}
+        """CPU arches of its nodes: those of its `node_groups`, the one source of the site's
+        compute (a site without node groups has no nodes of any arch)."""
+        return {g.arch.value for g in self.node_groups}
 
 
 class Zone(Strict):
@@ -363,9 +369,14 @@ class Zone(Strict):
     storage_gib: float | None = Field(default=None, gt=0, description="usable storage capacity")
 
     @property
+    def pinned_arch(self) -> Arch | None:
+        """The arch its systems must keep wherever they run (`PINNED_ARCH`); None: unpinned."""
+        return PINNED_ARCH.get(self.kind)
+
+    @property
     def arch(self) -> Arch:
-        """CPU arch of its nodes: the 信创 zone runs on domestic arm64 servers."""
-        return Arch.arm64 if self.kind == ZoneKind.xinchuang else Arch.amd64
+        """CPU arch of its nodes: its pinned arch, else amd64."""
+        return self.pinned_arch or Arch.amd64
 
     @property
     def vcpu_capacity(self) -> float:

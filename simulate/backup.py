@@ -27,7 +27,8 @@ write rate it must carry is reported with the shortfall in Mbit/s.
 
 RTO per system comes from the city-wide disaster at the end of the run (`simulate.failover`):
 every system recovers at once at the DR site, from its newest restorable copy over that
-copy's path, if the DR cluster has room for it.
+copy's path, if the DR cluster has room for it; a restore that fails its verification is
+read again, and a system whose every attempt failed is not recovered at all.
 
 `run(model, settings, seed, wave=None) -> dict` is plain data for `govctl plan`.
 """
@@ -329,14 +330,16 @@ def run(
         link._advance()  # bring the lag and the counters to the end
 
     rows, needs = _systems(model, settings, systems, caps, chains, links, end)
-    recovered = failover.recover(model, settings, needs)
+    recovered = failover.recover(model, settings, needs, seed)
     for r in rows:
         o = recovered[r["id"]]
         lvl = drlevels.level(r["dr_level"])
         r["rto_s"] = None if o.rto_s is None else round(o.rto_s, 3)
         r["restore_s"] = round(o.restore_s, 3)
+        r["restore_attempts"] = o.restore_attempts
         r["rto_bound_s"] = lvl.rto_bound_s
         r["dr_host_problem"] = o.host_problem
+        r["restore_problem"] = o.restore_problem
         r["rto_ok"] = False if o.rto_s is None else drlevels.rto_ok(r["dr_level"], o.rto_s)
     return _report(
         model, settings, seed, wave, env, caps, paths, links, outages, path_outages, nights, rows
@@ -452,6 +455,8 @@ def _report(
         "rpo_violations": [r["id"] for r in rows if not r["rpo_ok"]],
         "rto_violations": [r["id"] for r in rows if r["rto_ok"] is False],
         "dr_host_problems": {r["id"]: r["dr_host_problem"] for r in rows if r["dr_host_problem"]},
+        "restore_failures": {r["id"]: r["restore_problem"] for r in rows if r["restore_problem"]},
+        "restore_retries": sum(max(0, r["restore_attempts"] - 1) for r in rows),
         "by_level": {
             str(lv): {
                 "systems": sum(1 for r in rows if r["dr_level"] == lv),

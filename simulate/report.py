@@ -189,10 +189,9 @@ def backup_markdown(d: dict) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for lv, b in d["by_level"].items():
-        bound = b["rto_bound_s"]
         lines.append(
             f"| {lv} | {b['systems']} | {_hours(b['rpo_bound_s'])} | {_hours(b['worst_rpo_s'])} | {b['rpo_violations']} | "
-            f"{_hours(bound) if bound is not None else 'none'} | {_hours(b['worst_rto_s'])} | {b['rto_violations']} |"
+            f"{_hours(b['rto_bound_s'])} | {_hours(b['worst_rto_s'])} | {b['rto_violations']} |"
         )
     lines += [
         "",
@@ -206,6 +205,14 @@ def backup_markdown(d: dict) -> str:
             "",
         ]
         for sid, why in list(d["dr_host_problems"].items())[:20]:
+            lines.append(f"- {sid}: {why}")
+    if d["restore_failures"]:
+        lines += [
+            "",
+            f"**{len(d['restore_failures'])} system(s) lost because every restore attempt failed**, e.g.:",
+            "",
+        ]
+        for sid, why in list(d["restore_failures"].items())[:20]:
             lines.append(f"- {sid}: {why}")
     bad = [r for r in d["systems"] if not r["rpo_ok"] or r["rto_ok"] is False]
     lines += [
@@ -275,8 +282,7 @@ def backup_figures(d: dict) -> dict[str, bytes]:
         s=8,
     )
     for lv, lvl in drlevels.LEVELS.items():
-        if lvl.rto_bound_s is not None:
-            ax.hlines(lvl.rto_bound_s / 3600, lv - 0.4, lv + 0.4, colors="black", lw=1.5)
+        ax.hlines(lvl.rto_bound_s / 3600, lv - 0.4, lv + 0.4, colors="black", lw=1.5)
     lost = len(rows) - len(hosted)
     ax.set_yscale("log")
     ax.set_xlabel("GB/T 20988 level (bars: RTO bound)")

@@ -143,6 +143,16 @@ class BackupSettings(_Strict):
         gt=0,
         description="off-site site to the DR site (None: the smaller of the two sites' links)",
     )
+    restore_failure_rate: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="probability a restore attempt fails its verification (a corrupted or "
+        "unreadable copy; placeholder until the DR drills' restore tests measure it)",
+    )
+    restore_attempts: int = Field(
+        3, ge=1, le=100, description="attempts at a restore before the system is given up"
+    )
 
 
 class RolloutSettings(_Strict):

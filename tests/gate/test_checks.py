@@ -199,3 +199,34 @@ def test_a_dr_link_below_the_replication_write_rate_is_a_no_go(small_city, tmp_p
     (r,) = checks_of(data, "replication")
     assert r["subject"] == "dr-dc" and r["value"] > 0 and "Mbit/s short" in r["message"]
     assert data["backup"]["replication_violations"][0]["shortfall_mbps"] == r["value"]
+
+
+def test_restores_that_fail_make_the_rto_a_no_go_and_verified_copies_a_go(
+    small_city, tmp_path, capsys
+):
+    # every restore attempt finds its copy unreadable: the systems that restore (levels 1–3)
+    # cannot be recovered in the city-wide failover, in every replication
+    def run(rate):
+        settings = tmp_path / f"restore-{rate}.yaml"
+        settings.write_text(f"backup:\n  restore_failure_rate: {rate}\n", encoding="utf-8")
+        return plan(
+            capsys,
+            small_city,
+            "--lock",
+            str(tmp_path / "lock.yaml"),
+            "--skip",
+            "tenants",
+            "--settings",
+            str(settings),
+        )
+
+    code, data = run(1.0)
+    assert code == 3 and data["checks"]["backup"]["status"] == "fail"
+    failed = checks_of(data, "restore_failed")
+    assert failed and all(r["probability"] == 1.0 for r in failed)
+    assert all("restore failed 3 time(s)" in r["message"] for r in failed)
+    assert {r["subject"] for r in failed} <= set(data["backup"]["rto_violations"])
+    # the same city with copies that verify (restore tests passed): a go
+    code, data = run(0.0)
+    assert code == 0 and data["decision"] == "go", data["reasons"]
+    assert not checks_of(data, "restore_failed") and data["backup"]["rto_violations"] == []

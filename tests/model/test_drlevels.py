@@ -16,7 +16,19 @@ def test_dr_level_table_is_complete_and_ordered():
     assert rpo == sorted(rpo, reverse=True), "a higher level never allows more data loss"
     assert drlevels.rpo_ok(3, 86400) and not drlevels.rpo_ok(3, 86401)
     assert drlevels.rpo_ok(6, 0.0) and not drlevels.rpo_ok(6, 1.0)
-    assert drlevels.rto_ok(1, 10 * 86400) is None and drlevels.rto_ok(6, 3600) is False
+    assert drlevels.rto_ok(6, 3600) is False and drlevels.rto_ok(6, 15 * 60)
+    # every level has an RTO bound, never looser than the level below it allows
+    rto = [drlevels.level(n).rto_bound_s for n in range(1, 7)]
+    assert rto == sorted(rto, reverse=True)
+    assert drlevels.rto_ok(1, 7 * 86400) and not drlevels.rto_ok(1, 7 * 86400 + 1)
+    assert drlevels.rto_ok(2, 3 * 86400) and not drlevels.rto_ok(2, 3 * 86400 + 1)
+    assert drlevels.rto_ok(3, 2 * 86400) and not drlevels.rto_ok(3, 2 * 86400 + 1)
+    # levels 1–3: the standard's range is open-ended, so the bound is the city's policy, and it
+    # is never below the standard's own lower end (2 days, 24 h, 12 h)
+    for n, floor_h in ((1, 48), (2, 24), (3, 12)):
+        lvl = drlevels.level(n)
+        assert lvl.rto_source == drlevels.CITY_POLICY and lvl.rto_bound_s >= floor_h * 3600
+    assert {drlevels.level(n).rto_source for n in (4, 5, 6)} == {drlevels.STANDARD}
     with pytest.raises(KeyError, match="levels 1–6"):
         drlevels.level(7)
 

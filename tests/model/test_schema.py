@@ -134,3 +134,23 @@ def test_an_injected_interface_is_refused_with_its_location(small_city, tmp_path
     assert "network.yaml:" in err and "counties[0].devices[0].uplinks[0].interface" in err
     assert main(["net", "render", str(city), "--out", str(tmp_path / "cfg")]) == 2
     assert not (tmp_path / "cfg").exists()
+
+
+def test_the_arch_rule_has_one_owner_and_the_dr_site_one_source_of_its_nodes():
+    from model.schema import PINNED_ARCH, Arch, NodeGroup, Site, Zone, ZoneKind
+
+    def zone(kind):
+        return Zone(name="z", kind=kind, site="dc", nodes=1, node_vcpu=8, node_memory_gib=8)
+
+    assert PINNED_ARCH == {ZoneKind.xinchuang: Arch.arm64}
+    assert zone(ZoneKind.xinchuang).pinned_arch == Arch.arm64 == zone(ZoneKind.xinchuang).arch
+    for kind in (ZoneKind.shared, ZoneKind.isolated):
+        assert zone(kind).pinned_arch is None and zone(kind).arch == Arch.amd64
+    groups = [
+        NodeGroup(arch=Arch.amd64, nodes=2, node_vcpu=8, node_memory_gib=8),
+        NodeGroup(arch=Arch.arm64, nodes=1, node_vcpu=8, node_memory_gib=8),
+    ]
+    site = Site(name="dr", role="dr_same_city", city="市", node_groups=groups)
+    assert site.arches == {"amd64", "arm64"}
+    # the node groups are the only source: no groups, no nodes of any arch
+    assert site.model_copy(update={"node_groups": []}).arches == set()

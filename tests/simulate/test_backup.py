@@ -12,7 +12,7 @@ from simulate.backup import GIB, Copy
 from simulate.settings import BackupSettings
 from tests.simulate.cities import system, with_, zone
 
-QUIET = {"link_outages": False, "data_growth_per_year": 0.0}
+QUIET = {"link_outages": False, "data_growth_per_year": 0.0, "restore_failure_rate": 0.0}
 BIG_DR = [NodeGroup(arch=Arch.amd64, nodes=10, node_vcpu=64, node_memory_gib=512)]
 
 
@@ -179,17 +179,57 @@ def test_a_restore_too_big_for_its_bound(city):
     # level 3 keeps its copy at the DR site: the restore reads data × compression from the
     # DR storage into the DR cluster, then takes over; 10 TB at 100 Mbit/s is days
     cfg = BackupSettings(days=1, dr_restore_mbps=100, compression=0.5, **QUIET)
-    m, _ = _one(city, level=3, data_gib=10_000.0, dr_mbps=1000)
-    row = backup.run(m, cfg, seed=1)["systems"][0]
+    m, s = _one(city, level=3, data_gib=10_000.0, dr_mbps=1000)
+    r = backup.run(m, cfg, seed=1)
+    row = r["systems"][0]
     restore = 10_000 * GIB * 0.5 / (100e6 / 8)
     assert row["restore_from"] == "dr-dc"
     # the newest DR copy: the seed plus the batches' changes since (5% a day, 6-hourly)
     assert row["restore_s"] == pytest.approx(restore * row["restore_gib"] / 5000, rel=1e-6)
     assert row["restore_gib"] == pytest.approx(5000 * (1 + 0.05 * 19 / 24), rel=1e-6)
     assert row["rto_s"] == pytest.approx(row["restore_s"] + drlevels.level(3).takeover_h * 3600)
-    bound = drlevels.level(3).rto_bound_s
-    if bound is not None:
-        assert row["rto_ok"] is (row["rto_s"] <= bound)
+    # about 5 days against level 3's bound of 2 days: a violation, and the gate's no-go
+    assert row["rto_s"] > 4.5 * 86400 and drlevels.level(3).rto_bound_s == 2 * 86400
+    assert row["rto_ok"] is False and r["rto_violations"] == [s.id]
+    # the same data at 1 Gbit/s restores in half a day: within the bound
+    fast = backup.run(m, cfg.model_copy(update={"dr_restore_mbps": 1000}), seed=1)
+    assert fast["systems"][0]["rto_ok"] is True and fast["rto_violations"] == []
+
+
+def test_a_restore_that_fails_its_verification_is_read_again_then_given_up(city):
+    # level 3, 1000 GiB × 0.5 from the DR storage at 1000 Mbit/s: one read is
+    # 500 GiB / 125 MB/s; every attempt fails (rate 1): three reads, then no recovery at all
+    cfg = BackupSettings(days=1, dr_restore_mbps=1000, compression=0.5, **QUIET)
+    m, s = _one(city, level=3, data_gib=1000.0, dr_mbps=1000)
+    good = backup.run(m, cfg, seed=1)
+    row = good["systems"][0]
+    read = row["restore_gib"] * GIB / (1000e6 / 8)
+    assert row["restore_s"] == pytest.approx(read, rel=1e-6) and row["restore_attempts"] == 1
+    assert row["rto_ok"] is True and good["restore_failures"] == {}
+    bad = backup.run(
+        m, cfg.model_copy(update={"restore_failure_rate": 1.0, "restore_attempts": 3}), seed=1
+    )
+    row = bad["systems"][0]
+    assert row["restore_attempts"] == 3 and row["restore_s"] == pytest.approx(3 * read, rel=1e-6)
+    assert row["rto_s"] is None and row["rto_ok"] is False and bad["rto_violations"] == [s.id]
+    assert "failed 3 time(s)" in bad["restore_failures"][s.id]
+    assert bad["dr_host_problems"] == {}  # it had a place to run; its data was the problem
+
+
+def test_a_restore_path_outage_delays_the_restore(city):
+    # level 2 restores from the off-site copy over the wide-area path; with outages on (a
+    # path failure every 2 h on average, 1 h repairs) a restore is never faster than without
+    # and, over a few seeds, slower: the time its path was down while it waited
+    cfg = BackupSettings(days=1, compression=1, **QUIET)
+    m, s = _one(city, level=2, data_gib=2000.0, offsite_mbps=500)
+    needs = [failover.Need(s, 2000 * GIB, "offsite")]
+    base = failover.recover(m, cfg, needs, 1)[s.id].restore_s
+    assert base == pytest.approx(2000 * GIB / (500e6 / 8), rel=1e-9)
+    flaky = cfg.model_copy(
+        update={"link_outages": True, "link_mtbf_days": 2 / 24, "outage_mean_h": 1.0}
+    )
+    times = [failover.recover(m, flaky, needs, seed)[s.id].restore_s for seed in range(5)]
+    assert all(t >= base - 1e-6 for t in times) and max(times) > base + 3600
 
 
 def test_restores_share_their_paths_and_standby_only_takes_over(city):
