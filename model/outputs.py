@@ -10,7 +10,8 @@ and renamed over it (`write_atomic`, `write_all` for several files that belong t
 folders are built in a staging folder beside the target and swapped in with one atomic
 exchange (`StagedDir`). SIGINT and SIGTERM during a write remove the temp file or staging
 folder (SIGTERM is turned into `Terminated`, a `KeyboardInterrupt`, so the CLI's handler
-prints its one line). JSON writers refuse NaN and infinity (`dumps_json`).
+prints its one line and exits 143, the shell's 128 + SIGTERM). Output paths are checked
+together, against the command's inputs, by `check_outputs`. JSON writers refuse NaN and infinity (`dumps_json`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,17 @@ class OutputError(Exception):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM while an output was being written: cleaned up like Ctrl-C."""
+    """SIGTERM while a command ran: cleaned up like Ctrl-C, but the exit code is the
+    shell's for SIGTERM, 128 + 15 = 143 (Ctrl-C's is 128 + 2 = 130; see `signal_exit`)."""
+
+    signum = signal.SIGTERM
+
+
+def signal_exit(exc: KeyboardInterrupt) -> tuple[int, str]:
+    """The exit code and the word for a command stopped by `exc`: (130, "interrupted") for
+    Ctrl-C (SIGINT), (143, "terminated") for SIGTERM."""
+    signum = getattr(exc, "signum", signal.SIGINT)
+    return 128 + int(signum), "terminated" if signum == signal.SIGTERM else "interrupted"
 
 
 def _kind(mode: int) -> str:
@@ -110,7 +121,7 @@ def check_file(path: Path | str) -> Path:
     real = _resolve(path)
     try:
         mode = os.stat(real).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the parent check says which
         mode = None
     except OSError as exc:
         raise OutputError(path, exc.strerror or str(exc)) from None
@@ -128,6 +139,44 @@ def check_dir(path: Path | str) -> Path:
         raise OutputError(path, f"is {_kind(os.stat(real).st_mode)}, not a directory")
     _check_parent(path, real)
     return real
+
+
+def check_outputs(
+    files: Iterable[Path | str | None] = (),
+    dirs: Iterable[Path | str | None] = (),
+    inputs: Iterable[Path | str | None] = (),
+) -> None:
+    """Every output path of a command, checked before any work starts (the one place a
+    command asks): each file with `check_file`, each folder with `check_dir`, and none of
+    them the same as an input, inside an input folder, or a folder holding an input (the
+    city folder, a settings file, the lock): writing there would change or swap away what
+    the command reads. A folder output is never the working directory or one above it (its
+    swap would pull the folder from under the shell). None entries (an option not given)
+    are skipped. The first problem is an `OutputError` (`path: message`, exit 2)."""
+    sources = [(Path(p), Path(os.path.realpath(p))) for p in inputs if p is not None]
+    here = Path(os.path.realpath(os.getcwd()))
+    outputs = [(Path(p), check_file(p)) for p in files if p is not None]
+    for p in dirs:
+        if p is None:
+            continue
+        real = check_dir(p)
+        if real == here or real in here.parents:
+            raise OutputError(p, "is the working directory or above it; give a folder of its own")
+        outputs.append((Path(p), real))
+    for shown, real in outputs:
+        for given, source in sources:
+            if real == source:
+                raise OutputError(shown, f"is the input {display_path(given)}; give another path")
+            if source in real.parents:
+                raise OutputError(
+                    shown,
+                    f"is inside the input {display_path(given)}; write outside what is read",
+                )
+            if real in source.parents:
+                raise OutputError(
+                    shown,
+                    f"holds the input {display_path(given)}; writing it would replace what is read",
+                )
 
 
 # --- signals -------------------------------------------------------------------------
