@@ -257,6 +257,9 @@ def _network(m: CityModel, report: Report) -> None:
     mgmt: dict[str, tuple] = {}
     codes: dict[str, tuple] = {}
     upstream = set(net.upstream)
+    sites: list[tuple[str, str]] = []  # (level, code) in walk order
+    site_of: dict[str, int] = {}  # hostname -> index in sites
+    uplinks: list[tuple[int, tuple, str]] = []  # (site index, location of the peer, peer)
 
     def walk():
         core = net.city_core
@@ -270,6 +273,7 @@ def _network(m: CityModel, report: Report) -> None:
 
     for loc, level, site, parent in walk():
         code = site.code
+        sites.append((level, code))
         if code in codes:
             report(
                 "network",
@@ -330,8 +334,10 @@ def _network(m: CityModel, report: Report) -> None:
                     dloc + ("role",),
                     f"a {level} device has role {_LEVEL_ROLE[level].value}, not {d.role.value}",
                 )
+            site_of.setdefault(d.hostname, len(sites) - 1)
             peers = [u.peer for u in d.uplinks]
             for ui, u in enumerate(d.uplinks):
+                uplinks.append((len(sites) - 1, dloc + ("uplinks", ui, "peer"), u.peer))
                 if u.peer not in parent_hosts:
                     where = "the upstream list" if parent is None else f"parent site {parent.code}"
                     report(
@@ -353,6 +359,101 @@ def _network(m: CityModel, report: Report) -> None:
                     dloc + ("uplinks",),
                     f"a {level} device needs an uplink to its parent site",
                 )
+    _uplink_cycles(sites, site_of, uplinks, report)
+
+
+def _uplink_cycles(
+    sites: list[tuple[str, str]],
+    site_of: dict[str, int],
+    uplinks: list[tuple[int, tuple, str]],
+    report: Report,
+) -> None:
+    """The sites' uplinks lead towards the city core and never back: no site reaches itself
+    by following its devices' uplinks to the sites of their peers. The parent-site rule
+    alone does not ensure it — an `upstream` entry naming a managed device closes a loop
+    through the city core — and a cycle is named as such even where that rule reports its
+    peers. One error per strongly connected set of sites, at the uplink that leaves its
+    highest site (first in walk order), naming one cycle through it."""
+    edges: dict[int, dict[int, tuple]] = {}
+    for k, loc, peer in uplinks:
+        t = site_of.get(peer)
+        if t is not None and t != k:  # an uplink within its own site: the parent rule's
+            edges.setdefault(k, {}).setdefault(t, loc)
+    for component in _strongly_connected(len(sites), edges):
+        if len(component) < 2:
+            continue
+        start = min(component)
+        cycle = _cycle_through(start, component, edges)
+        names = " → ".join(f"{sites[i][0]} {sites[i][1]}" for i in [*cycle, start])
+        report(
+            "network",
+            edges[start][cycle[1]],
+            f"uplink cycle: {names}; each site's uplinks go to its parent site",
+        )
+
+
+def _strongly_connected(n: int, edges: dict[int, dict[int, tuple]]) -> list[set[int]]:
+    """Tarjan's strongly connected components, iteratively (a city has ~20,000 sites)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    found: list[set[int]] = []
+    for root in range(n):
+        if root in index or root not in edges:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(edges.get(w, ()))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    component = set()
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        component.add(w)
+                        if w == v:
+                            break
+                    found.append(component)
+    return found
+
+
+def _cycle_through(start: int, component: set[int], edges: dict[int, dict[int, tuple]]) -> list:
+    """A shortest cycle from `start` back to it inside `component` (breadth first): the
+    sites in order, starting with `start`."""
+    came: dict[int, int] = {}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for v in frontier:
+            for w in sorted(edges.get(v, ())):
+                if w not in component:
+                    continue
+                if w == start:
+                    path = [v]
+                    while path[-1] != start:
+                        path.append(came[path[-1]])
+                    return path[::-1]
+                if w not in came:
+                    came[w] = v
+                    nxt.append(w)
+        frontier = nxt
+    raise AssertionError("a strongly connected component has a cycle through each site")
 
 
 def _check_code(
