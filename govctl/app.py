@@ -1,7 +1,8 @@
 """The `govctl` application: registers each area's commands and owns the exit codes.
 
 Exit codes: 0 success, 2 bad input (located messages, no traceback), 3 a no-go plan,
-130 interrupted (Ctrl-C: one line saying that nothing was written, or what was kept).
+130 interrupted (Ctrl-C: one line saying that nothing was written, or what was kept), 143
+terminated (SIGTERM: the same line, cleaned up the same way; 128 + the signal's number).
 Set GOVCTL_DEBUG=1 to see a traceback for an internal error.
 
 Commands load lazily: `COMMANDS` names each top-level command's module and its one-line help,
@@ -103,12 +104,12 @@ COMMANDS: dict[str, tuple[str | Callable[[], Any], str]] = {
 
 
 class Interrupted(Exception):
-    """Ctrl-C reached the top: `kept` says what an interrupted command left in place
-    (None: nothing was written)."""
+    """Ctrl-C or SIGTERM reached the top: `kept` says what an interrupted command left in
+    place (None: nothing was written); `code` and `word` are `model.outputs.signal_exit`'s."""
 
-    def __init__(self, kept: str | None = None):
+    def __init__(self, kept: str | None = None, code: int = 130, word: str = "interrupted"):
         super().__init__(kept or "nothing was written")
-        self.kept = kept
+        self.kept, self.code, self.word = kept, code, word
 
 
 @cache
@@ -141,7 +142,9 @@ class LazyGroup(TyperGroup):
 
     It is also where an interrupted command ends: typer itself turns a KeyboardInterrupt
     into a silent exit 130 before `main` could say anything, so the root's invoke, which
-    every command runs inside, turns it into `Interrupted` first."""
+    every command runs inside, turns it into `Interrupted` first. SIGTERM is a
+    KeyboardInterrupt (`model.outputs.Terminated`) while a command runs, so it cleans up
+    the same way and ends with 143."""
 
     def __init__(self, **attrs: Any):
         super().__init__(**attrs)
@@ -172,12 +175,16 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
     def invoke(self, ctx: ClickContext) -> Any:
+        from model.outputs import cleanup_on_signals, signal_exit  # every area imports model
+
         try:
-            return super().invoke(ctx)
+            with cleanup_on_signals():
+                return super().invoke(ctx)
         except KeyboardInterrupt as exc:
             from govctl.common import KeptInterrupt
 
-            raise Interrupted(exc.kept if isinstance(exc, KeptInterrupt) else None) from None
+            kept = exc.kept if isinstance(exc, KeptInterrupt) else None
+            raise Interrupted(kept, *signal_exit(exc)) from None
 
 
 def govcloud_version() -> str:
@@ -227,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Interrupted as exc:
-        _stderr().print(f"[yellow]interrupted[/]; {exc}")
-        return 130
+        _stderr().print(f"[yellow]{exc.word}[/]; {exc}")
+        return exc.code
     except KeyboardInterrupt:  # before any command ran (while the CLI was starting)
         _stderr().print("[yellow]interrupted[/]; nothing was written")
         return 130

@@ -26,6 +26,7 @@ from govctl.common import (
     pct,
     print_json,
 )
+from model.outputs import check_outputs
 
 capacity_app = typer.Typer(
     help="Cloud utilisation: assessment, rightsizing, compression candidates.", no_args_is_help=True
@@ -109,6 +110,8 @@ def report(
     as_json: JsonFlag = False,
 ) -> None:
     """Assess utilisation, recommend requests and list the systems to compress."""
+    if not as_json:
+        check_outputs(files=[chart], inputs=[city, metrics_file])  # before any work
     source = _source(prometheus, metrics_file, window, step, rate)
     opts = _settings(settings)
     model = load(city)
@@ -193,6 +196,7 @@ def export(
     rate: RateOpt = None,
 ) -> None:
     """Write usage from any source as an OpenMetrics file (`--metrics-file`, promtool backfill)."""
+    check_outputs(files=[out], inputs=[city, metrics_file])  # before any work
     source = _source(prometheus, metrics_file, window, step, rate)
     model = load(city)
     usage = _fetch(source, model)

@@ -6,7 +6,6 @@ a message on stderr and exit code 2; commands never call `sys.exit` for them.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -121,7 +120,10 @@ def engine_errors() -> Iterator[None]:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    """JSON on stdout through the one JSON writer (`model.outputs.dumps_json`: no NaN)."""
+    from model.outputs import dumps_json
+
+    sys.stdout.write(dumps_json(data, indent=2))
 
 
 def pct(x: float | None) -> str:

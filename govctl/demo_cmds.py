@@ -10,7 +10,6 @@ the committed IPv6 lock is read, never modified (the new lock is written under `
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from gate import checks
 from govctl.common import DEFAULT_CITY, CityDir, SeedOpt, UserError, console, err, keeps, load, pct
 from model import CityModel
-from model.yamlio import write_atomic
+from model.outputs import check_outputs, dumps_json, write_atomic
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Step:
 
 
 def _json(path: Path, data) -> None:
-    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(path, dumps_json(data, indent=1))
 
 
 def _tenant_renderer() -> tuple[checks.RenderTenants, str]:
@@ -181,6 +180,17 @@ def _report(c: Context) -> str:
     return f"→ {page}"
 
 
+FILES = (
+    "kpi.json",
+    "plan.json",
+    "ipv6/ipam.lock.yaml",
+    "ipv6/plan.json",
+    "capacity/capacity-report.json",
+    "capacity/capacity-report.png",
+)
+FOLDERS = ("", "ipv6", "configs", "tenants", "simulate", "capacity", "report")
+"""What the steps write under --out, checked before the first step runs."""
+
 STEPS: list[Step] = [
     Step("kpi", _kpi),
     Step("plan", _plan),
@@ -201,7 +211,14 @@ def demo(
     seed: SeedOpt = 1,
 ) -> None:
     """Run the main job on a city: validate, KPIs, plans, configs, tenants, simulations, reports."""
+    from network.lock import DEFAULT_LOCK
+
     t0 = time.perf_counter()
+    check_outputs(  # before any work
+        files=[out / f for f in FILES],
+        dirs=[out / d for d in FOLDERS],
+        inputs=[city, DEFAULT_LOCK],
+    )
     m = load(city)
     console.print(
         f"[green]✓[/] validate: {len(m.departments)} departments, {len(m.systems)} systems"

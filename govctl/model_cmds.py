@@ -21,6 +21,7 @@ from govctl.common import (
     pct,
     print_json,
 )
+from model.outputs import check_outputs
 from model.synth import SNAPSHOT_DAY, SynthSpec, write
 
 model_app = typer.Typer(help="Synthetic cities and other model tools.", no_args_is_help=True)
@@ -77,6 +78,8 @@ def kpi(
         raise UserError(f"--period wants one of {', '.join(kpi_lib.PERIODS)}, got {period!r}")
     day = as_of_day(as_of)
     m = load(city)
+    if record:
+        check_outputs(files=[kpi_lib.history_path(m)])  # before any work
     data = kpi_lib.report(
         m, as_of=day, year=year or kpi_lib.default_year(m, day), by=by, period=period
     )
@@ -198,8 +201,7 @@ def synth(
     history: Annotated[bool, typer.Option(help="also write a 30-day utilisation history")] = True,
 ) -> None:
     """Write a valid synthetic city (Chinese names, realistic vendor and system mixes)."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory")
+    check_outputs(dirs=[out])  # before any work
     spec = SynthSpec(
         seed=seed,
         counties=counties,

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from govctl.common import DEFAULT_CITY, CityDir, JsonFlag, UserError, console, err, load, print_json
-from model.outputs import check_dir, check_file, dumps_json, write_all
+from model.outputs import check_outputs, dumps_json, write_all
 from network import grammar
 from network import lock as lock_lib
 from network.plan import Plan, PlanError, plan_city
@@ -75,8 +75,7 @@ def plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan (or re-plan) the extranet's IPv6 addresses; existing prefixes never move."""
-    if out is not None:
-        check_file(out)  # before any work
+    check_outputs(files=[out], inputs=[city, lock])  # before any work
     model = load(city)
     settings = _settings(model.city.ipv6_prefix, county_len, township_len, village_len, reserve)
     with lock_lib.open_lock(lock, model, update=True) as opened:
@@ -271,7 +270,7 @@ def render(
     settings = RenderSettings(ospf_hello, ospf_dead, ospf_retransmit)
     if settings.problems():
         raise UserError("; ".join(settings.problems()))
-    check_dir(out)  # before any work
+    check_outputs(dirs=[out], inputs=[city, lock])  # before any work
     model = load(city)
     with lock_lib.open_lock(lock, model) as opened:
         if opened.lock is None:

@@ -22,6 +22,7 @@ from govctl.common import (
     load,
     spinner,
 )
+from model.outputs import check_outputs
 from simulate.settings import load_settings
 
 
@@ -36,6 +37,7 @@ def report(
     lock: GateLockOpt = None,
 ) -> None:
     """Write the city report (static HTML) a planner opens in a browser."""
+    check_outputs(dirs=[out], inputs=[city, settings, lock])  # before any work
     m = load(city)
     gate_settings = load_settings(settings)
     with spinner("plan") as step:

@@ -29,6 +29,7 @@ from govctl.common import (
     pct,
     print_json,
 )
+from model.outputs import check_outputs
 from simulate import backup as backup_lib
 from simulate import capacity as capacity_lib
 from simulate import replicate, report
@@ -76,9 +77,8 @@ def _fraction(label: str):
     return _progress(label, 1.0)
 
 
-def _out_dir(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory")
+def _out_dir(out: Path, city: Path, settings: Path | None) -> Path:
+    check_outputs(dirs=[out], inputs=[city, settings])  # before any work
     return out
 
 
@@ -106,7 +106,7 @@ def capacity(
     as_json: JsonFlag = False,
 ) -> None:
     """Zones over the years: peak/p95 utilisation, exhaustion, placement failures, nodes needed."""
-    out = _out_dir(out)
+    out = _out_dir(out, city, settings)
     cfg = load_settings(settings).capacity
     if years is not None:
         cfg = cfg.model_copy(update={"years": years})
@@ -157,7 +157,7 @@ def backup(
     as_json: JsonFlag = False,
 ) -> None:
     """Nightly backups and DR copies over the links: window per night, RPO/RTO per system."""
-    out = _out_dir(out)
+    out = _out_dir(out, city, settings)
     cfg = load_settings(settings).backup
     if days is not None:
         cfg = cfg.model_copy(update={"days": days})
@@ -199,7 +199,7 @@ def rollout(
     as_json: JsonFlag = False,
 ) -> None:
     """Distribution of the total duration of a push to every extranet device, level by level."""
-    out = _out_dir(out)
+    out = _out_dir(out, city, settings)
     cfg = load_settings(settings).rollout
     update = {k: v for k, v in (("forks", forks), ("replications", replications)) if v is not None}
     cfg = cfg.model_copy(update=update)

@@ -33,6 +33,7 @@ from infra import plan as planner
 from infra.plan import PlacementError
 from infra.settings import ClusterConfig, StackSettings
 from lab import k8s as lab_k8s
+from model.outputs import check_outputs
 
 tenants_app = typer.Typer(
     help="Department tenants, migrated systems and DR on the government cloud.",
@@ -69,8 +70,7 @@ def render_cmd(
     Builds them as plain data with the builders the Pulumi components use (no engine, no
     Pulumi runtime); with --engine, runs the city's stacks through the real engine instead
     (needs `make tools`) and writes what its providers rendered."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory")
+    check_outputs(dirs=[out], inputs=[city])  # before any work
     from infra.render import render, write
 
     m = load(city)
@@ -165,12 +165,11 @@ def stack_settings(
         raise UserError(
             "give exactly one of --render-dir OUT (write YAML) or --kubeconfig FILE (apply to clusters)"
         )
+    check_outputs(dirs=[render_dir], inputs=[city])  # before any work (None: applying)
     m = load(city)
     settings = StackSettings(model=str(city), wave=wave, failover=frozenset(failover or ()))
     checked(m, settings)
     if render_dir is not None:
-        if render_dir.exists() and not render_dir.is_dir():
-            raise UserError(f"{render_dir}: exists and is not a directory")
         return m, replace(settings, render_dir=str(render_dir))
     assert kubeconfig is not None  # exactly one of the two was given
     if not kubeconfig.is_file():
