@@ -8,7 +8,6 @@ Plots use matplotlib's Agg backend through `Figure` objects (no pyplot global st
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +16,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from model import drlevels  # noqa: E402
-from model.yamlio import StagedDir, write_atomic  # noqa: E402
+from model.outputs import StagedDir, dumps_json, write_atomic  # noqa: E402
 
 
 def _png(fig: Figure) -> bytes:
@@ -346,7 +345,7 @@ def write(out: Path, data: dict) -> list[Path]:
     name = data["simulation"]
     markdown, figures = RENDERERS[name]
     files: dict[str, str | bytes] = {
-        f"{name}.json": json.dumps(data, ensure_ascii=False, indent=1) + "\n",
+        f"{name}.json": dumps_json(data, indent=1),
         f"{name}.md": markdown(data),
     }
     files.update(figures(data))
