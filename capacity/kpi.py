@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model.city import CityModel
 from model.errors import InvalidModel, ModelError, display_path
+from model.outputs import dumps_json
 from model.registers import INDICATORS, PrivateNetworkState
 from model.schema import LEVELS, Ipv6State, RoomStays, SystemState
 
@@ -691,7 +692,7 @@ def record(m: CityModel, as_of: date | None = None, path: Path | None = None) ->
 
     path = path or history_path(m)
     row = snapshot_row(m, as_of or date.today())
-    line = (json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    line = dumps_json(row).encode("utf-8")
     with FileLock(str(path.parent / f".{path.name}.lock")):
         read_history(path)  # refuses to append after a corrupt row
         if path.exists() and path.stat().st_size:
@@ -751,6 +752,6 @@ def synthetic_history(m: CityModel, as_of: date, quarters: int, seed: int) -> li
 
 def write_history(path: Path, rows: list[dict]) -> None:
     """Write a whole KPI history at once (a new city); appending is `record`'s job."""
-    from model.yamlio import write_atomic
+    from model.outputs import write_atomic
 
-    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_atomic(path, "".join(dumps_json(r) for r in rows))
