@@ -10,7 +10,6 @@ page and its images are written all-or-nothing.
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import jinja2
@@ -20,7 +19,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from capacity import report as capacity_report  # noqa: E402
-from model.yamlio import StagedDir, write_atomic  # noqa: E402
+from model.outputs import StagedDir, dumps_json, write_atomic  # noqa: E402
 from simulate import report as sim_report  # noqa: E402
 
 SCHEMA_VERSION = 1
@@ -160,6 +159,6 @@ def build(
         for name, content in images.items():
             write_atomic(stage / name, content)
         capacity_report.write_chart(compress, stage / "capacity-report.png")
-        write_atomic(stage / "report.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        write_atomic(stage / "report.json", dumps_json(data, indent=1))
         write_atomic(stage / "index.html", html)
     return Path(out) / "index.html"

@@ -19,7 +19,7 @@ from infra import plan as planner
 from infra import stacks as st
 from infra.settings import StackSettings
 from model.city import CityModel
-from model.yamlio import StagedDir, write_atomic
+from model.outputs import StagedDir, dumps_json, write_atomic
 
 SCHEMA_VERSION = 1
 CLUSTER_SCOPED_FILE = "00-cluster.yaml"  # namespace names start with a letter: sorts first
@@ -185,8 +185,5 @@ def write(rendered: Rendered, out: Path) -> int:
                 text = "---\n".join(block_yaml(d) for d in docs)
                 (stage / cluster / name).write_text(text, encoding="utf-8")
                 n += len(docs)
-        write_atomic(
-            stage / "outputs.json",
-            json.dumps(rendered.outputs, ensure_ascii=False, indent=2) + "\n",
-        )
+        write_atomic(stage / "outputs.json", dumps_json(rendered.outputs, indent=2))
     return n

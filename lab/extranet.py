@@ -34,6 +34,7 @@ from pathlib import Path
 from lab import supervisor
 from lab.supervisor import LabError as LabError
 from lab.topology import MGMT_NET, Node, Topology
+from model.outputs import dumps_json
 from model.yamlio import dump_yaml, write_atomic
 
 REPO = Path(__file__).resolve().parent.parent
@@ -588,7 +589,7 @@ def _twin(node: Node, topo: Topology, lab_dir: Path, state: State) -> None:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node.name, "-f", str(key))
     twin_dir = home / "twin"
     twin_dir.mkdir(exist_ok=True)
-    write_atomic(twin_dir / "ports.json", json.dumps(ports(node, topo), indent=1) + "\n")
+    write_atomic(twin_dir / "ports.json", dumps_json(ports(node, topo), indent=1))
     if not (twin_dir / "initial.cfg").exists():
         write_atomic(twin_dir / "initial.cfg", twin_initial(node, topo))
     if state.running(node.netns, "twin"):
@@ -806,7 +807,7 @@ def prepare(topo: Topology, lab_dir: Path = DEFAULT_LAB_DIR) -> dict:
 
     lab_dir = Path(lab_dir).resolve()
     plan = lab_plan(topo, lab_dir)
-    write_atomic(lab_dir / "plan.json", json.dumps(plan.to_json(), indent=2) + "\n")
+    write_atomic(lab_dir / "plan.json", dumps_json(plan.to_json(), indent=2))
     for node in topo.nodes:
         rendered = render_device(topo.model, plan, node.name, RenderSettings(**OSPF_TIMERS))
         write_atomic(lab_dir / "configs" / f"{node.name}.cfg", rendered.config)

@@ -198,9 +198,11 @@ class StateFile:
         self.save()
 
     def save(self) -> None:
+        from model.outputs import dumps_json  # the one JSON writer (no NaN)
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2) + "\n")
+        tmp.write_text(dumps_json(self.data, indent=2, ensure_ascii=True))
         tmp.replace(self.path)
 
     def remove(self) -> None:
