@@ -56,10 +56,17 @@ class Terminated(KeyboardInterrupt):
     signum = signal.SIGTERM
 
 
-def signal_exit(exc: KeyboardInterrupt) -> tuple[int, str]:
+def signal_exit(exc: BaseException) -> tuple[int, str]:
     """The exit code and the word for a command stopped by `exc`: (130, "interrupted") for
-    Ctrl-C (SIGINT), (143, "terminated") for SIGTERM."""
-    signum = getattr(exc, "signum", signal.SIGINT)
+    Ctrl-C (SIGINT), (143, "terminated") for SIGTERM. The signal is looked for along the
+    exceptions `exc` was raised from (a handler may re-raise the interrupt as another)."""
+    signum = signal.SIGINT
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            signum = seen.signum
+            break
+        seen = seen.__cause__ or seen.__context__
     return 128 + int(signum), "terminated" if signum == signal.SIGTERM else "interrupted"
 
 
