@@ -325,22 +325,30 @@ def targets_for(m: CityModel, year: int) -> dict[str, dict]:
             for k, v in DEFAULT_TARGETS.items()
         }
     return {
-        t.indicator: {
-            "target": t.target,
-            "kind": t.kind.value,
-            "source": t.source,
-            "year": t.year,
-        }
-        for t in m.targets.targets
-        if t.year == year
+        t.indicator: _target(t) for t in m.targets.targets if t.year == year and t.group is None
     }
+
+
+def _target(t) -> dict:
+    return {"target": t.target, "kind": t.kind.value, "source": t.source, "year": t.year}
+
+
+def group_targets(m: CityModel, year: int, by: str) -> dict[str, dict[str, dict]]:
+    """{group code: {indicator: target}} of the targets assigned to a county or department
+    for `year`; a group without its own target is held to the city's."""
+    out: dict[str, dict[str, dict]] = {}
+    for t in m.targets.targets:
+        if t.year == year and t.group is not None and t.group[0] == by:
+            out.setdefault(t.group[1], {})[t.indicator] = _target(t)
+    return out
 
 
 def target_path(m: CityModel) -> dict[str, list[tuple[int, float]]]:
     """Each indicator's plan-year path: [(year, target)] sorted by year."""
     out: dict[str, list[tuple[int, float]]] = {}
     for t in sorted(m.targets.targets, key=lambda t: t.year):
-        out.setdefault(t.indicator, []).append((t.year, t.target))
+        if t.group is None:
+            out.setdefault(t.indicator, []).append((t.year, t.target))
     return out
 
 
@@ -588,14 +596,34 @@ def periods(
 
 
 def breakdown(m: CityModel, as_of: date, year: int, by: str) -> list[dict]:
-    """[{group, name, indicators: {key: {value, numerator, denominator}}}], city level first."""
+    """[{group, name, indicators: {key: {value, numerator, denominator, target, assigned,
+    status}}}], city level first. A group is held to the target assigned to it in
+    `targets.yaml`, else to the city's (`assigned` says which); `status` is `met`, `below`,
+    `no_target` or `no_data`."""
     names = group_names(m, by)
     groups = figures(m, as_of, year, by)
+    city = targets_for(m, year)
+    own = group_targets(m, year, by)
+
+    def row(g: str, k: str, r: Ratio) -> dict:
+        t = own.get(g, {}).get(k) or city.get(k)
+        target = t["target"] if t else None
+        state = (
+            "no_data"
+            if r.value is None
+            else "no_target"
+            if target is None
+            else "met"
+            if r.value >= target
+            else "below"
+        )
+        return {**r.as_dict(), "target": target, "assigned": k in own.get(g, {}), "status": state}
+
     return [
         {
             "group": g,
             "name": names.get(g, g),
-            "indicators": {k: v.as_dict() for k, v in groups[g].items()},
+            "indicators": {k: row(g, k, v) for k, v in groups[g].items()},
         }
         for g in sorted(groups, key=lambda g: (g != CITY_LEVEL, g))
     ]

@@ -183,9 +183,13 @@ def _period_table(data: dict) -> None:
 
 
 def _cell(r: dict | None) -> str:
+    """Value (n/d); its own target when one is assigned; red when below its target."""
     if r is None or r["value"] is None:
         return "—"
-    return f"{pct(r['value'])} ({r['numerator']:g}/{r['denominator']:g})"
+    text = f"{pct(r['value'])} ({r['numerator']:g}/{r['denominator']:g})"
+    if r.get("assigned"):
+        text += f" → {pct(r['target'])}"
+    return f"[red]{text}[/]" if r.get("status") == "below" else text
 
 
 @model_app.command("synth")

@@ -282,7 +282,7 @@ def _projects(m: CityModel, report: Report) -> None:
 
 
 def _targets(m: CityModel, report: Report) -> None:
-    counts = Counter((t.indicator, t.year) for t in m.targets.targets)
+    counts = Counter((t.indicator, t.year, t.group) for t in m.targets.targets)
     seen: set[tuple] = set()
     for i, t in enumerate(m.targets.targets):
         loc = ("targets", i)
@@ -292,11 +292,21 @@ def _targets(m: CityModel, report: Report) -> None:
                 loc + ("indicator",),
                 f"unknown indicator {t.indicator!r} (known: {', '.join(INDICATORS)})",
             )
-        key = (t.indicator, t.year)
+        if t.county is not None and t.department is not None:
+            report(
+                "targets",
+                loc + ("department",),
+                "a target is assigned to one county or one department, not both",
+            )
+        _county(m, t.county, "targets", loc + ("county",), report)
+        if t.department is not None and t.department not in m.departments_by_code:
+            report("targets", loc + ("department",), f"unknown department {t.department!r}")
+        key = (t.indicator, t.year, t.group)
         if counts[key] > 1 and key in seen:
+            whose = f" of {t.group[0]} {t.group[1]}" if t.group else ""
             report(
                 "targets",
                 loc + ("year",),
-                f"duplicate target: a second one for {t.indicator} in {t.year}",
+                f"duplicate target: a second one for {t.indicator}{whose} in {t.year}",
             )
         seen.add(key)

@@ -4,7 +4,8 @@ Four optional YAML files, each a root model like the city's own files, so the lo
 their errors as `file:line: field: message` too:
 
 - `targets.yaml` — the plans' targets by year (indicator, year, target, binding or expected,
-  source plan) and the day the plans' new-construction rule starts;
+  source plan; the city's, or assigned to one county or department) and the day the plans'
+  new-construction rule starts;
 - `private_networks.yaml` — the departments' private business networks (专网) and where each
   stands in its migration into the extranet;
 - `exceptions.yaml` — approved exceptions to the plans' "in principle" rules (原则上): a new
@@ -60,6 +61,21 @@ class Target(Strict):
     target: float = Field(ge=0, le=1, description="a share, 0–1 (80% is 0.8)")
     kind: TargetKind
     source: Text
+    county: Code12 | None = Field(
+        default=None, description="the county this target is assigned to (none: the city's)"
+    )
+    department: DeptCode | None = Field(
+        default=None, description="the department this target is assigned to (none: the city's)"
+    )
+
+    @property
+    def group(self) -> tuple[str, str] | None:
+        """("county" | "department", code) of an assigned target; None for the city's."""
+        if self.county is not None:
+            return ("county", self.county)
+        if self.department is not None:
+            return ("department", self.department)
+        return None
 
 
 class TargetsFile(Strict):

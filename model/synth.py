@@ -715,7 +715,47 @@ def _bureau(spec: SynthSpec, docs: dict[str, dict]) -> None:
     docs["private_networks"] = {"private_networks": nets}
     docs["exceptions"] = {"exceptions": exceptions}
     docs["projects"] = {"projects": _projects(rng, list(depts), counties)}
-    docs["targets"] = {"plan_start": PLAN_START.isoformat(), "targets": _targets()}
+    docs["targets"] = {
+        "plan_start": PLAN_START.isoformat(),
+        "targets": _targets() + _assigned_targets(counties, syss),
+    }
+
+
+def _assigned_targets(counties: list[str], syss: list[dict]) -> list[dict]:
+    """Targets the city assigns to counties and departments (2025; no random draw, so the
+    rest of the city stays put): the first half of the counties pilot the village IPv6 last
+    mile at 80%, and the three departments with the most cloud-bound systems lead cloud
+    adoption at 90%. Other groups are held to the city's targets."""
+    out: list[dict] = []
+    for code in counties[: max(1, len(counties) // 2)]:
+        out.append(
+            {
+                "indicator": "ipv6_rollout.village",
+                "year": 2025,
+                "target": 0.8,
+                "kind": "expected",
+                "source": f"{_SEEDS['jiujiang']}: 电子政务外网IPv6改造 — the city's assignment: "
+                "pilot counties first (试点县先行)",
+                "county": code,
+            }
+        )
+    bound: dict[str, int] = {}
+    for s in syss:
+        if s["classification"] != "classified" and s["state"] != "retired":
+            bound[s["department"]] = bound.get(s["department"], 0) + 1
+    for code in sorted(bound, key=lambda c: (-bound[c], c))[:3]:
+        out.append(
+            {
+                "indicator": "cloud_adoption_rate",
+                "year": 2025,
+                "target": 0.9,
+                "kind": "expected",
+                "source": f"{_SEEDS['nanchang']}: 非涉密政务系统应上云率达到80% — the city's "
+                "assignment: the departments with the most systems lead (90%)",
+                "department": code,
+            }
+        )
+    return out
 
 
 def _projects(rng: random.Random, codes: list[str], counties: list[str]) -> list[dict]:

@@ -238,3 +238,20 @@ def test_a_quarter_shows_its_last_recorded_value_against_the_path(sample):
     today = kpi.figures(sample, as_of, 2025)["cloud_adoption_rate"].value
     assert cells["2025-Q4"]["value"] == today  # the current quarter is today's figure
     assert cells["2025-Q4"]["expected"] == kpi.path_value(path, as_of)
+
+
+def test_a_group_is_held_to_its_assigned_target_else_the_citys(sample):
+    assigned = {t.department for t in sample.targets.targets if t.department}
+    assert assigned  # the sample city assigns some (model/synth.py)
+    groups = {g["group"]: g for g in kpi.breakdown(sample, AS_OF, 2025, "department")}
+    city = kpi.targets_for(sample, 2025)["cloud_adoption_rate"]["target"]
+    own = kpi.group_targets(sample, 2025, "department")
+    for code, g in groups.items():
+        r = g["indicators"]["cloud_adoption_rate"]
+        want = own[code]["cloud_adoption_rate"]["target"] if code in assigned else city
+        assert r["target"] == want and r["assigned"] == (code in assigned)
+        if r["value"] is not None:
+            assert r["status"] == ("met" if r["value"] >= want else "below")
+    # assigned targets never leak into the city's own row or path
+    assert kpi.targets_for(sample, 2025)["cloud_adoption_rate"]["target"] == 0.8
+    assert [y for y, _ in kpi.target_path(sample)["cloud_adoption_rate"]] == [2023, 2024, 2025]

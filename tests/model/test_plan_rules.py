@@ -143,6 +143,24 @@ def test_unknown_indicator_and_duplicate_target(small_city):
     find(errs, ".year", "duplicate target")
 
 
+def test_targets_assigned_to_a_county_or_department(small_city):
+    def change(d):
+        ts = d["targets"]
+        county = _first(ts, lambda t: "county" in t)
+        dept = _first(ts, lambda t: "department" in t)
+        ts.append(dict(ts[county]))  # the same county's target twice
+        ts[county]["department"] = ts[dept]["department"]  # both: refused
+        ts[dept]["department"] = "NOPE"
+        ts.append({**ts[0], "county": "369999000000"})
+
+    errs = errors_after(small_city, "targets.yaml", change)
+    find(errs, ".department", "one county or one department, not both")
+    find(errs, ".department", "unknown department 'NOPE'")
+    find(errs, ".county", "unknown county 369999000000")
+    find(errs, ".year", "duplicate target: a second one for ipv6_rollout.village of county")
+    assert all(e.line > 1 for e in errs)  # file:line: field: message, as every register
+
+
 def test_mlps_level_above_the_tenant(small_city):
     def change(d):
         i = _first(
