@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,10 +30,12 @@ from govctl.common import (
 )
 from infra import engine, orchestrate
 from infra import plan as planner
-from infra.plan import PlacementError
 from infra.settings import ClusterConfig, StackSettings
 from lab import k8s as lab_k8s
 from model.outputs import check_outputs
+
+if TYPE_CHECKING:
+    from model.city import CityModel
 
 tenants_app = typer.Typer(
     help="Department tenants, migrated systems and DR on the government cloud.",
@@ -71,20 +73,21 @@ def render_cmd(
     Pulumi runtime); with --engine, runs the city's stacks through the real engine instead
     (needs `make tools`) and writes what its providers rendered."""
     check_outputs(dirs=[out], inputs=[city])  # before any work
-    from infra.render import render, write
+    from infra import render as renderer
 
     m = load(city)
     settings = StackSettings(
         model=str(city), wave=wave, failover=frozenset(failover or ()), registry=registry
     )
-    checked(m, settings)
     how = "through the Pulumi engine, stack by stack" if real else "as plain data"
     with (
         err.status(f"rendering {len(m.departments)} departments {how}…"),
         engine_errors(),
     ):
-        rendered = engine.render(settings) if real else render(m, settings)
-    n = write(rendered, out)
+        # both plan the city once (CloudPlan) and refuse a forbidden placement before
+        # building anything: a PlacementError, exit 2, nothing written
+        rendered = engine.render(settings) if real else renderer.render(m, settings)
+    n = renderer.write(rendered, out)
     o = rendered.outputs
     if as_json:
         print_json(o)
@@ -144,14 +147,6 @@ Refresh = Annotated[
 ]
 
 
-def checked(m, settings: StackSettings) -> None:
-    """The placement rules, before anything runs: a refusal is the user's to fix (exit 2)."""
-    try:
-        planner.plan(m, settings.wave, settings.failover)
-    except PlacementError as exc:
-        raise UserError(str(exc)) from None
-
-
 def stack_settings(
     city: Path,
     render_dir: Path | None,
@@ -160,7 +155,9 @@ def stack_settings(
     wave: int | None,
     failover: list[str] | None,
 ):
-    """The city's stack config the flags describe, and the model (loaded, plan checked)."""
+    """The city's stack config the flags describe, and the model. The placement rules are
+    checked by the run itself (`infra.orchestrate.run` plans the city once, before any stack
+    runs)."""
     if (render_dir is None) == (kubeconfig is None):
         raise UserError(
             "give exactly one of --render-dir OUT (write YAML) or --kubeconfig FILE (apply to clusters)"
@@ -168,7 +165,6 @@ def stack_settings(
     check_outputs(dirs=[render_dir], inputs=[city])  # before any work (None: applying)
     m = load(city)
     settings = StackSettings(model=str(city), wave=wave, failover=frozenset(failover or ()))
-    checked(m, settings)
     if render_dir is not None:
         return m, replace(settings, render_dir=str(render_dir))
     assert kubeconfig is not None  # exactly one of the two was given
@@ -284,108 +280,82 @@ Verbose = Annotated[
 ]
 
 
-def _run_op(
+def _run(
     operation: str,
-    city: Path,
+    settings: StackSettings,
     state: Path,
-    render_dir: Path | None,
-    kubeconfig: Path | None,
-    contexts: list[str] | None,
-    wave: int | None,
-    failover: list[str] | None,
-    policy: bool,
-    parallel: int | None,
-    only: str | None,
-    refresh: bool,
-    verbose: bool,
+    m: CityModel,
     as_json: bool,
+    verbose: bool,
+    **options,
 ) -> None:
-    m, settings = stack_settings(city, render_dir, kubeconfig, contexts, wave, failover)
-    with engine_errors(), keeps(STACK_KEPT) if operation == "up" else contextlib.nullcontext():
+    """One operation over the city's stacks, a line per stack as it ends, then the report.
+    An interrupted `up` or `destroy` says that each stack keeps what Pulumi did."""
+    kept = contextlib.nullcontext() if operation == "preview" else keeps(STACK_KEPT)
+    with engine_errors(), kept:
         result = orchestrate.run(
             operation,
             settings,
             state,
             model=m,
-            parallel=parallel,
-            only=only,
-            refresh=refresh,
-            policy=policy,
             on_stack=_progress(as_json),
             on_output=_stream(as_json, verbose),
+            **options,
         )
     report(result, as_json)
 
 
-@tenants_app.command("preview")
-def preview_cmd(
-    city: CityDir = Path(DEFAULT_CITY),
-    state: StateDir = engine.DEFAULT_STATE,
-    render_dir: RenderDir = None,
-    kubeconfig: Kubeconfig = None,
-    context: Contexts = None,
-    wave: Wave = None,
-    failover: Failover = None,
-    policy: Policy = True,
-    parallel: Parallel = None,
-    only: Only = None,
-    refresh: Refresh = False,
-    verbose: Verbose = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Show what `up` would change in each stack (real engine, local state), with the policy pack."""
-    _run_op(
+def _stack_command(operation: str, doc: str):
+    """`tenants preview` and `tenants up`: one command function, told which it runs."""
+
+    def command(
+        city: CityDir = Path(DEFAULT_CITY),
+        state: StateDir = engine.DEFAULT_STATE,
+        render_dir: RenderDir = None,
+        kubeconfig: Kubeconfig = None,
+        context: Contexts = None,
+        wave: Wave = None,
+        failover: Failover = None,
+        policy: Policy = True,
+        parallel: Parallel = None,
+        only: Only = None,
+        refresh: Refresh = False,
+        verbose: Verbose = False,
+        as_json: JsonFlag = False,
+    ) -> None:
+        with engine_errors():  # a city with no DR site has no clusters to name (PlacementError)
+            m, settings = stack_settings(city, render_dir, kubeconfig, context, wave, failover)
+        _run(
+            operation,
+            settings,
+            state,
+            m,
+            as_json,
+            verbose,
+            parallel=parallel,
+            only=only,
+            refresh=refresh,
+            policy=policy,
+        )
+
+    command.__name__ = f"{operation}_cmd"
+    command.__doc__ = doc
+    return command
+
+
+preview_cmd = tenants_app.command("preview")(
+    _stack_command(
         "preview",
-        city,
-        state,
-        render_dir,
-        kubeconfig,
-        context,
-        wave,
-        failover,
-        policy,
-        parallel,
-        only,
-        refresh,
-        verbose,
-        as_json,
+        "Show what `up` would change in each stack (real engine, local state), with the policy pack.",
     )
-
-
-@tenants_app.command("up")
-def up_cmd(
-    city: CityDir = Path(DEFAULT_CITY),
-    state: StateDir = engine.DEFAULT_STATE,
-    render_dir: RenderDir = None,
-    kubeconfig: Kubeconfig = None,
-    context: Contexts = None,
-    wave: Wave = None,
-    failover: Failover = None,
-    policy: Policy = True,
-    parallel: Parallel = None,
-    only: Only = None,
-    refresh: Refresh = False,
-    verbose: Verbose = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Create or update the city's stacks (platform first, then departments): write YAML
-    (--render-dir) or apply to the clusters (--kubeconfig). Unchanged stacks are skipped."""
-    _run_op(
+)
+up_cmd = tenants_app.command("up")(
+    _stack_command(
         "up",
-        city,
-        state,
-        render_dir,
-        kubeconfig,
-        context,
-        wave,
-        failover,
-        policy,
-        parallel,
-        only,
-        refresh,
-        verbose,
-        as_json,
+        "Create or update the city's stacks (platform first, then departments): write YAML\n"
+        "(--render-dir) or apply to the clusters (--kubeconfig). Unchanged stacks are skipped.",
     )
+)
 
 
 @tenants_app.command("destroy")
@@ -403,16 +373,14 @@ def destroy_cmd(
     """Delete every resource of the city's stacks (rendered files or cluster objects), as
     their state records them: department stacks first, then the platform's."""
     m = load(city)
-    with engine_errors(), keeps(STACK_KEPT):
-        result = orchestrate.run(
-            "destroy",
-            StackSettings(model=str(city)),
-            state,
-            model=m,
-            parallel=parallel,
-            only=only,
-            remove=remove,
-            on_stack=_progress(as_json),
-            on_output=_stream(as_json, verbose),
-        )
-    report(result, as_json)
+    _run(
+        "destroy",
+        StackSettings(model=str(city)),
+        state,
+        m,
+        as_json,
+        verbose,
+        parallel=parallel,
+        only=only,
+        remove=remove,
+    )
