@@ -70,8 +70,9 @@ def kpi(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The plans' KPIs against their year's targets, with trend; by county or department;
-    monthly or quarterly against the plan-year path."""
+    """The plans' KPIs against their year's targets, with trend; by county or department.
+
+    With --period month|quarter: per period against the plan-year path."""
     if by is not None and by not in kpi_lib.BREAKDOWNS:
         raise UserError(f"--by wants one of {', '.join(kpi_lib.BREAKDOWNS)}, got {by!r}")
     if period is not None and period not in kpi_lib.PERIODS:
