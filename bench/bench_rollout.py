@@ -6,6 +6,11 @@ to its IPv4-only boot config and rolls out from scratch:
 and prints wall and CPU times, the two ratios the issue sets goals for (forks 15 ≥ 5× faster
 than forks 1; Ansible ≤ 1.5× the direct path), and per-device push times by level (connect,
 backup, push, save — without the post-check's wait for OSPFv3), for the rollout simulation.
+`push_rerun_15` runs `govctl net push --workers 15` again right after, without a reset: the
+re-run that must report `changed=0` everywhere (it fails the benchmark when not).
+`--runs` picks some of the runs (a ratio is printed when both of its runs are picked), e.g.
+`--platforms mixed --runs ansible_forks_15,push_workers_15,push_rerun_15` for Ansible vs the
+direct path on the mixed lab of vendor twins.
 
 Beside the forks ratio it prints the bound a level-by-level rollout puts on it: with enough
 workers a level takes as long as its slowest device, so serial / parallel time is at most
@@ -18,7 +23,7 @@ with 1 s hello / 4 s dead / 1 s retransmit (`lab.extranet.OSPF_TIMERS`), so a po
 a second or two, not FRR's default 10 s hello.
 Needs root, FRR and sshd; says so and exits 0 otherwise. The lab is always torn down.
 
-    .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--platforms frr|mixed] [--json]
+    .venv/bin/python bench/bench_rollout.py [--topology 2x2x2] [--platforms frr|mixed] [--runs A,B] [--json]
 """
 
 from __future__ import annotations
@@ -134,6 +139,14 @@ def push(inventory: Path, workers: int) -> tuple[float, list[dict]]:
     return took, json.loads(proc.stdout)["results"]
 
 
+RUNS = ("ansible_forks_1", "ansible_forks_15", "push_workers_1", "push_workers_15", "push_rerun_15")
+"""Every run, in the order they are made; all but the re-run start from the boot configs."""
+
+
+def ratio(times: dict[str, float], slow: str, fast: str) -> float | None:
+    return round(times[slow] / times[fast], 2) if slow in times and fast in times else None
+
+
 def level_bound(levels: list[list[float]]) -> float:
     """Serial / parallel time of a level-by-level rollout with unlimited workers and CPUs:
     every device one after another, versus each level as long as its slowest device."""
@@ -153,8 +166,13 @@ def main() -> int:
     ap.add_argument(
         "--platforms", default="frr", choices=topology.PLATFORM_MIXES, help="mixed: vendor twins"
     )
+    ap.add_argument("--runs", default=",".join(RUNS), help=f"some of {', '.join(RUNS)}")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    runs = [r for r in RUNS if r in args.runs.split(",")]
+    unknown = set(args.runs.split(",")) - set(RUNS)
+    if unknown or not runs:
+        ap.error(f"--runs: unknown {', '.join(sorted(unknown)) or 'nothing picked'}")
     reasons = extranet.missing_prerequisites()
     if reasons:
         print(f"bench_rollout: skipped — {'; '.join(reasons)}")
@@ -171,19 +189,28 @@ def main() -> int:
         inventory = lab_dir / "inventory.yml"
         hosts = {h["name"]: h for h in inv.hosts(inv.load(inventory))}
         boot = snapshot(topo, hosts)
-        times, cpu = {}, {}
-        for name, run in (
-            ("ansible_forks_1", lambda: ansible(inventory, 1)),
-            ("ansible_forks_15", lambda: ansible(inventory, 15)),
-            ("push_workers_1", lambda: push(inventory, 1)),
-            ("push_workers_15", lambda: push(inventory, 15)),
-        ):
-            reset(topo, hosts, boot)
+        times: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        per_device: list[dict] = []
+        make = {
+            "ansible_forks_1": lambda: ansible(inventory, 1),
+            "ansible_forks_15": lambda: ansible(inventory, 15),
+            "push_workers_1": lambda: push(inventory, 1),
+            "push_workers_15": lambda: push(inventory, 15),
+            "push_rerun_15": lambda: push(inventory, 15),
+        }
+        for name in runs:
+            if name != "push_rerun_15":
+                reset(topo, hosts, boot)
             before = cpu_seconds()
-            out = run()
+            out = make[name]()
             cpu[name] = cpu_seconds() - before
             times[name], results = out if isinstance(out, tuple) else (out, None)
-            if name == "push_workers_15":
+            if name == "push_rerun_15":
+                changed = sorted(r["hostname"] for r in results or [] if r["changed"])
+                if changed:
+                    raise SystemExit(f"the re-run changed {', '.join(changed)} (want changed=0)")
+            elif results is not None:
                 per_device = results
             print(f"{name:18s} {times[name]:7.1f} s  ({cpu[name]:.1f} CPU s)", file=sys.stderr)
     finally:
@@ -213,14 +240,18 @@ def main() -> int:
         "load_average": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
         "seconds": {k: round(v, 1) for k, v in times.items()},
         "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
-        "forks_speedup": round(times["ansible_forks_1"] / times["ansible_forks_15"], 2),
-        "workers_speedup_direct": round(times["push_workers_1"] / times["push_workers_15"], 2),
+        "forks_speedup": ratio(times, "ansible_forks_1", "ansible_forks_15"),
+        "workers_speedup_direct": ratio(times, "push_workers_1", "push_workers_15"),
         "forks_speedup_bound": {
-            "equal_device_times": round(sum(sizes) / len(sizes), 2),
-            "measured_device_times": round(level_bound(list(totals.values())), 2),
+            "equal_device_times": round(sum(sizes) / len(sizes), 2) if sizes else None,
+            "measured_device_times": round(level_bound(list(totals.values())), 2)
+            if totals
+            else None,
         },
-        "ansible_forks_15_cpu_floor_seconds": round(cpu["ansible_forks_15"] / ncpu, 1),
-        "ansible_over_direct": round(times["ansible_forks_15"] / times["push_workers_15"], 2),
+        "ansible_forks_15_cpu_floor_seconds": round(cpu["ansible_forks_15"] / ncpu, 1)
+        if "ansible_forks_15" in cpu
+        else None,
+        "ansible_over_direct": ratio(times, "ansible_forks_15", "push_workers_15"),
         "push_seconds_by_level": {
             lv: {"mean": round(statistics.mean(v), 2), "max": round(max(v), 2)}
             for lv, v in by_level.items()
@@ -245,20 +276,27 @@ def main() -> int:
     )
     for k, v in report["seconds"].items():
         print(f"  {k:18s} {v:7.1f} s   {report['cpu_seconds'][k]:6.1f} CPU s")
-    print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
-    print(
-        f"  bound of a level-by-level rollout ({' + '.join(map(str, sizes))} devices): "
-        f"{bound['measured_device_times']:.2f}x from this run's per-device times, {bound['equal_device_times']:.2f}x "
-        "with equal times; the same rollout through the direct path: "
-        f"{report['workers_speedup_direct']:.2f}x (1 vs 15 workers)"
-    )
-    print(
-        f"  CPU floor of forks 15: {report['cpu_seconds']['ansible_forks_15']:.0f} CPU s / {ncpu} CPUs = "
-        f"{report['ansible_forks_15_cpu_floor_seconds']:.0f} s"
-    )
-    print(
-        f"Ansible vs govctl net push: {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)"
-    )
+    if report["forks_speedup"] is not None:
+        print(f"forks 15 vs forks 1:        {report['forks_speedup']:.2f}x faster  (goal >= 5x)")
+        direct = report["workers_speedup_direct"]
+        print(
+            f"  bound of a level-by-level rollout ({' + '.join(map(str, sizes))} devices): "
+            f"{bound['measured_device_times']:.2f}x from this run's per-device times, {bound['equal_device_times']:.2f}x "
+            "with equal times; the same rollout through the direct path: "
+            + (f"{direct:.2f}x (1 vs 15 workers)" if direct is not None else "not run")
+        )
+    if report["ansible_forks_15_cpu_floor_seconds"] is not None:
+        print(
+            f"  CPU floor of forks 15: {report['cpu_seconds']['ansible_forks_15']:.0f} CPU s / {ncpu} CPUs = "
+            f"{report['ansible_forks_15_cpu_floor_seconds']:.0f} s"
+        )
+    if report["ansible_over_direct"] is not None:
+        print(
+            f"Ansible (forks 15) vs govctl net push (15 workers): {report['seconds']['ansible_forks_15']:.1f} s vs "
+            f"{report['seconds']['push_workers_15']:.1f} s = {report['ansible_over_direct']:.2f}x the time (goal <= 1.5x)"
+        )
+    if "push_rerun_15" in times:
+        print(f"re-run of govctl net push (changed=0 everywhere): {times['push_rerun_15']:.1f} s")
     print(
         "per device, seconds: push (connect, backup, push, save) | post-check (OSPFv3 Full, ping6)"
     )
