@@ -7,7 +7,7 @@ config-mode, save and commit commands. A template per platform holds the syntax 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -30,88 +30,25 @@ class PlatformFacts:
     snmp: bool
 
 
+# One row per platform. The lab logs in to a shell that is `vtysh`: its prompt and modes
+# behave like IOS, so Netmiko drives linux_frr as cisco_ios. FRR has no NTP client, remote
+# syslog, SNMP traps (without the agentx module), RA guard or uRPF: those are the Linux
+# host's job. The template is `<name>.cfg.j2`; only VRP V8 (below) commits.
+_PlatformRow = tuple[str, str, str, str, str, str, str, str, bool, bool, bool]
+_PLATFORM_ROWS: tuple[_PlatformRow, ...] = (
+    # name          Netmiko      config mode           exit      save            comment negate  loopback      ntp    syslog snmp
+    ("huawei_vrp",  "huawei",     "system-view",        "return", "save",         "#",    "undo", "LoopBack0",  True,  True,  True),
+    ("h3c_comware", "hp_comware", "system-view",        "return", "save force",   "#",    "undo", "LoopBack0",  True,  True,  True),
+    ("ruijie_os",   "ruijie_os",  "configure terminal", "end",    "write",        "!",    "no",   "Loopback 0", True,  True,  True),
+    ("cisco_ios",   "cisco_ios",  "configure terminal", "end",    "write memory", "!",    "no",   "Loopback0",  True,  True,  True),
+    ("linux_frr",   "cisco_ios",  "configure terminal", "end",    "write memory", "!",    "no",   "lo",         False, False, False),
+)  # fmt: skip
+
 PLATFORMS: dict[str, PlatformFacts] = {
-    p.name: p
-    for p in (
-        PlatformFacts(
-            name="huawei_vrp",
-            template="huawei_vrp.cfg.j2",
-            netmiko_device_type="huawei",
-            config_mode="system-view",
-            exit_config="return",
-            save_command="save",
-            commit_command=None,
-            comment="#",
-            negate="undo",
-            loopback="LoopBack0",
-            ntp=True,
-            remote_syslog=True,
-            snmp=True,
-        ),
-        PlatformFacts(
-            name="h3c_comware",
-            template="h3c_comware.cfg.j2",
-            netmiko_device_type="hp_comware",
-            config_mode="system-view",
-            exit_config="return",
-            save_command="save force",
-            commit_command=None,
-            comment="#",
-            negate="undo",
-            loopback="LoopBack0",
-            ntp=True,
-            remote_syslog=True,
-            snmp=True,
-        ),
-        PlatformFacts(
-            name="ruijie_os",
-            template="ruijie_os.cfg.j2",
-            netmiko_device_type="ruijie_os",
-            config_mode="configure terminal",
-            exit_config="end",
-            save_command="write",
-            commit_command=None,
-            comment="!",
-            negate="no",
-            loopback="Loopback 0",
-            ntp=True,
-            remote_syslog=True,
-            snmp=True,
-        ),
-        PlatformFacts(
-            name="cisco_ios",
-            template="cisco_ios.cfg.j2",
-            netmiko_device_type="cisco_ios",
-            config_mode="configure terminal",
-            exit_config="end",
-            save_command="write memory",
-            commit_command=None,
-            comment="!",
-            negate="no",
-            loopback="Loopback0",
-            ntp=True,
-            remote_syslog=True,
-            snmp=True,
-        ),
-        # The lab logs in to a shell that is `vtysh`: its prompt and modes behave like IOS, so
-        # Netmiko drives it as cisco_ios. FRR has no NTP client, remote syslog, SNMP traps
-        # (without the agentx module), RA guard or uRPF: those are the Linux host's job.
-        PlatformFacts(
-            name="linux_frr",
-            template="linux_frr.cfg.j2",
-            netmiko_device_type="cisco_ios",
-            config_mode="configure terminal",
-            exit_config="end",
-            save_command="write memory",
-            commit_command=None,
-            comment="!",
-            negate="no",
-            loopback="lo",
-            ntp=False,
-            remote_syslog=False,
-            snmp=False,
-        ),
+    name: PlatformFacts(
+        name, f"{name}.cfg.j2", dtype, mode, leave, save, None, comment, neg, lo, ntp, log, snmp
     )
+    for name, dtype, mode, leave, save, comment, neg, lo, ntp, log, snmp in _PLATFORM_ROWS
 }
 
 HUAWEI_VRPV8 = PlatformFacts(
@@ -169,226 +106,59 @@ class FamilyFacts:
     """Lines whose syntax differs between the families of one grammar (VRP V8 CE vs NE)."""
 
 
-def _fam(
-    name,
-    platform,
-    variant,
-    up,
-    up1,
-    down,
-    down1,
-    lan,
-    routed,
-    switched,
-    hosts,
-    rag,
-    urpf,
-    src,
-    **kw,
-):
-    return FamilyFacts(
-        name,
-        platform,
-        variant,
-        up,
-        up1,
-        down,
-        down1,
-        lan,
-        routed,
-        switched,
-        hosts,
-        rag,
-        urpf,
-        src,
-        kw,
-    )
-
+_FamilyRow = tuple[
+    str, str, str, str, int, str, int, str, str | None, str | None, str | None, bool, bool, str,
+    dict[str, str],
+]  # fmt: skip
+_FAMILY_ROWS: tuple[_FamilyRow, ...] = (
+    # name, platform, variant,
+    #   uplink, first n, downlink, first n, LAN, routed-port command, switched-port command,
+    #   host-port range, RA guard, uRPF, source, lines that differ within one grammar
+    ("ar", "huawei_vrp", "huawei_vrp",
+     "GigabitEthernet0/0/{n}", 1, "GigabitEthernet0/1/{n}", 1, "Vlanif100", None, None,
+     None, False, True, "Huawei AR routers (VRP V5): WAN GE ports are routed", {}),
+    ("s", "huawei_vrp", "huawei_vrp",
+     "GigabitEthernet0/0/{n}", 1, "GigabitEthernet0/1/{n}", 1, "Vlanif100", "undo portswitch", "portswitch",
+     "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/24", True, True,
+     "Huawei S switches (VRP V5): Ethernet ports are Layer 2 until `undo portswitch`", {}),
+    ("ne", "huawei_vrp", "huawei_vrpv8",
+     "GigabitEthernet0/1/{n}", 0, "GigabitEthernet0/2/{n}", 0, "GigabitEthernet0/3/0", None, None,
+     None, False, True,
+     "Huawei NetEngine routers (VRP V8): slot/card/port names, routed ports, `ipv6 urpf strict` on interfaces",
+     {"ntp": "ntp-service unicast-server ipv6 {server}", "ra_on": "undo ipv6 nd ra halt"}),
+    ("ce", "huawei_vrp", "huawei_vrpv8",
+     "100GE1/0/{n}", 1, "10GE1/0/{n}", 1, "Vlanif100", "undo portswitch", "portswitch",
+     None, False, False,
+     "Huawei CloudEngine switches (VRP V8): 100GE uplinks, 10GE downlinks, Layer 2 until `undo portswitch`; no IPv6 uRPF",
+     {"ntp": "ntp unicast-server ipv6 {server}", "ra_on": "ipv6 nd ra halt disable"}),
+    ("msr", "h3c_comware", "h3c_comware",
+     "GigabitEthernet0/{n}", 0, "GigabitEthernet1/{n}", 0, "Vlan-interface100", None, None,
+     None, False, True, "H3C MSR routers (Comware 7): GigabitEthernet0/0… routed ports", {}),
+    ("s", "h3c_comware", "h3c_comware",
+     "GigabitEthernet1/0/{n}", 1, "GigabitEthernet2/0/{n}", 1, "Vlan-interface100", "port link-mode route", "undo port link-mode",
+     "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/24", True, False,
+     "H3C S switches (Comware 7): bridge ports until `port link-mode route`; uRPF is global on switches, not rendered", {}),
+    ("rsr", "ruijie_os", "ruijie_os",
+     "GigabitEthernet 0/{n}", 0, "GigabitEthernet 1/{n}", 0, "VLAN 100", None, None,
+     None, False, True, "Ruijie RSR routers (RGOS): routed ports", {}),
+    ("s", "ruijie_os", "ruijie_os",
+     "GigabitEthernet 0/{n}", 1, "GigabitEthernet 1/{n}", 1, "VLAN 100", "no switchport", "switchport",
+     None, False, True,
+     "Ruijie RG-S switches (RGOS): switch ports until `no switchport`; RA guard is ND snooping's job, not rendered", {}),
+    ("isr", "cisco_ios", "cisco_ios",
+     "GigabitEthernet0/0/{n}", 0, "GigabitEthernet0/1/{n}", 0, "Vlan100", None, None,
+     None, False, True, "Cisco ISR routers: built-in GigabitEthernet0/0/n routed ports", {}),
+    ("catalyst", "cisco_ios", "cisco_ios",
+     "GigabitEthernet1/0/{n}", 1, "GigabitEthernet2/0/{n}", 1, "Vlan100", "no switchport", "switchport",
+     "interface range GigabitEthernet1/0/3 - 24", True, True,
+     "Cisco Catalyst switches: front ports of member 1/2 (GigabitEthernet0/0 is the management port), switchports until `no switchport`", {}),
+    ("linux", "linux_frr", "linux_frr",
+     "up{n}", 0, "dn{n}", 0, "lan0", None, None,
+     None, False, False, "FRR on Linux: the lab names interfaces up0…, dn0…, lan0", {}),
+)  # fmt: skip
 
 FAMILIES: dict[tuple[str, str], FamilyFacts] = {
-    (f.platform, f.name): f
-    for f in (
-        _fam(
-            "ar",
-            "huawei_vrp",
-            "huawei_vrp",
-            "GigabitEthernet0/0/{n}",
-            1,
-            "GigabitEthernet0/1/{n}",
-            1,
-            "Vlanif100",
-            None,
-            None,
-            None,
-            False,
-            True,
-            "Huawei AR routers (VRP V5): WAN GE ports are routed",
-        ),
-        _fam(
-            "s",
-            "huawei_vrp",
-            "huawei_vrp",
-            "GigabitEthernet0/0/{n}",
-            1,
-            "GigabitEthernet0/1/{n}",
-            1,
-            "Vlanif100",
-            "undo portswitch",
-            "portswitch",
-            "port-group group-member GigabitEthernet0/0/3 to GigabitEthernet0/0/24",
-            True,
-            True,
-            "Huawei S switches (VRP V5): Ethernet ports are Layer 2 until `undo portswitch`",
-        ),
-        _fam(
-            "ne",
-            "huawei_vrp",
-            "huawei_vrpv8",
-            "GigabitEthernet0/1/{n}",
-            0,
-            "GigabitEthernet0/2/{n}",
-            0,
-            "GigabitEthernet0/3/0",
-            None,
-            None,
-            None,
-            False,
-            True,
-            "Huawei NetEngine routers (VRP V8): slot/card/port names, routed ports, `ipv6 urpf strict` on interfaces",
-            ntp="ntp-service unicast-server ipv6 {server}",
-            ra_on="undo ipv6 nd ra halt",
-        ),
-        _fam(
-            "ce",
-            "huawei_vrp",
-            "huawei_vrpv8",
-            "100GE1/0/{n}",
-            1,
-            "10GE1/0/{n}",
-            1,
-            "Vlanif100",
-            "undo portswitch",
-            "portswitch",
-            None,
-            False,
-            False,
-            "Huawei CloudEngine switches (VRP V8): 100GE uplinks, 10GE downlinks, Layer 2 until `undo portswitch`; no IPv6 uRPF",
-            ntp="ntp unicast-server ipv6 {server}",
-            ra_on="ipv6 nd ra halt disable",
-        ),
-        _fam(
-            "msr",
-            "h3c_comware",
-            "h3c_comware",
-            "GigabitEthernet0/{n}",
-            0,
-            "GigabitEthernet1/{n}",
-            0,
-            "Vlan-interface100",
-            None,
-            None,
-            None,
-            False,
-            True,
-            "H3C MSR routers (Comware 7): GigabitEthernet0/0… routed ports",
-        ),
-        _fam(
-            "s",
-            "h3c_comware",
-            "h3c_comware",
-            "GigabitEthernet1/0/{n}",
-            1,
-            "GigabitEthernet2/0/{n}",
-            1,
-            "Vlan-interface100",
-            "port link-mode route",
-            "undo port link-mode",
-            "interface range GigabitEthernet1/0/3 to GigabitEthernet1/0/24",
-            True,
-            False,
-            "H3C S switches (Comware 7): bridge ports until `port link-mode route`; uRPF is global on switches, not rendered",
-        ),
-        _fam(
-            "rsr",
-            "ruijie_os",
-            "ruijie_os",
-            "GigabitEthernet 0/{n}",
-            0,
-            "GigabitEthernet 1/{n}",
-            0,
-            "VLAN 100",
-            None,
-            None,
-            None,
-            False,
-            True,
-            "Ruijie RSR routers (RGOS): routed ports",
-        ),
-        _fam(
-            "s",
-            "ruijie_os",
-            "ruijie_os",
-            "GigabitEthernet 0/{n}",
-            1,
-            "GigabitEthernet 1/{n}",
-            1,
-            "VLAN 100",
-            "no switchport",
-            "switchport",
-            None,
-            False,
-            True,
-            "Ruijie RG-S switches (RGOS): switch ports until `no switchport`; RA guard is ND snooping's job, not rendered",
-        ),
-        _fam(
-            "isr",
-            "cisco_ios",
-            "cisco_ios",
-            "GigabitEthernet0/0/{n}",
-            0,
-            "GigabitEthernet0/1/{n}",
-            0,
-            "Vlan100",
-            None,
-            None,
-            None,
-            False,
-            True,
-            "Cisco ISR routers: built-in GigabitEthernet0/0/n routed ports",
-        ),
-        _fam(
-            "catalyst",
-            "cisco_ios",
-            "cisco_ios",
-            "GigabitEthernet1/0/{n}",
-            1,
-            "GigabitEthernet2/0/{n}",
-            1,
-            "Vlan100",
-            "no switchport",
-            "switchport",
-            "interface range GigabitEthernet1/0/3 - 24",
-            True,
-            True,
-            "Cisco Catalyst switches: front ports of member 1/2 (GigabitEthernet0/0 is the management port), switchports until `no switchport`",
-        ),
-        _fam(
-            "linux",
-            "linux_frr",
-            "linux_frr",
-            "up{n}",
-            0,
-            "dn{n}",
-            0,
-            "lan0",
-            None,
-            None,
-            None,
-            False,
-            False,
-            "FRR on Linux: the lab names interfaces up0…, dn0…, lan0",
-        ),
-    )
+    (row[1], row[0]): FamilyFacts(*row) for row in _FAMILY_ROWS
 }
 """Per (platform, family): the port map and switch-port facts (vendor differences as data)."""
 
@@ -457,6 +227,23 @@ class CliFacts:
     """The line a complete running config ends with (`return` on VRP and Comware)."""
 
 
+VRP_CLI = CliFacts(
+    last_line="return",
+    # S V200R019 Command Reference: `Error: Unrecognized command found at '^' position.`;
+    # `display ospfv3 peer` ends with the instance id and names ports `GE0/0/1`.
+    block_end=("quit", "return"),
+    volatile=(r"^!Software Version", r"^!Last configuration", r"^return$"),
+    error=r"^Error:",
+    show_running="display current-configuration",
+    neighbors="display ospfv3 peer",
+    ping6="ping ipv6 -c 3 {dst}",
+    ping_ok=r"Reply from",
+    ping_interrupt=False,
+    canonical=((r"^(rule \d+ \w+ source \S+)/(\d+)$", r"\1 \2"),),
+    abbreviations=(("GE", "GigabitEthernet"), ("XGE", "XGigabitEthernet")),
+)
+"""VRP V5; VRP V8 reads the same and adds the candidate's discard."""
+
 CLI: dict[str, CliFacts] = {
     "linux_frr": CliFacts(
         block_end=("exit", "end", "exit-address-family", "exit-vrf"),
@@ -496,36 +283,13 @@ CLI: dict[str, CliFacts] = {
         ping_ok=r"Success rate is [1-9]",
         ping_interrupt=False,
     ),
-    "huawei_vrp": CliFacts(
-        last_line="return",
-        # S V200R019 Command Reference: `Error: Unrecognized command found at '^' position.`;
-        # `display ospfv3 peer` ends with the instance id and names ports `GE0/0/1`.
-        block_end=("quit", "return"),
-        volatile=(r"^!Software Version", r"^!Last configuration", r"^return$"),
-        error=r"^Error:",
-        show_running="display current-configuration",
-        neighbors="display ospfv3 peer",
-        ping6="ping ipv6 -c 3 {dst}",
-        ping_ok=r"Reply from",
-        ping_interrupt=False,
-        canonical=((r"^(rule \d+ \w+ source \S+)/(\d+)$", r"\1 \2"),),
-        abbreviations=(("GE", "GigabitEthernet"), ("XGE", "XGigabitEthernet")),
-    ),
-    "huawei_vrpv8": CliFacts(
-        last_line="return",
+    "huawei_vrp": VRP_CLI,
+    "huawei_vrpv8": replace(
+        VRP_CLI,
         # NE40E/CE V800 "Configuration Commit": `clear configuration candidate` discards the
         # uncommitted changes (`abort` exists only in route-policy and template views).
-        block_end=("quit", "return"),
-        volatile=(r"^!Software Version", r"^!Last configuration", r"^return$"),
-        error=r"^Error:",
-        show_running="display current-configuration",
-        neighbors="display ospfv3 peer",
-        ping6="ping ipv6 -c 3 {dst}",
-        ping_ok=r"Reply from",
-        ping_interrupt=False,
         discard="clear configuration candidate",
         parser="huawei_vrp",
-        canonical=((r"^(rule \d+ \w+ source \S+)/(\d+)$", r"\1 \2"),),
         abbreviations=(("GE", "GigabitEthernet"), ("100GE", "100GE")),
     ),
     "h3c_comware": CliFacts(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lab.twins.config import Config, Line, parse_text
 from lab.twins.dataplane import DataPlane, changes
-from lab.twins.profiles import Profile, profile
+from lab.twins.profiles import OSPF_TABLES, PING_FORMATS, Profile, profile
 from network import grammar as grammars
 
 Block = Line | list[Line]
@@ -73,8 +73,10 @@ class Twin:
         return parse_text(text, self.grammar.comment, skip)
 
     def annotate(self, cfg: Config) -> Config:
-        """Fill in each stored line's command id and arguments from the grammar."""
-        s = self.grammar.session(view=self.grammar.config, family=self.family)
+        """Fill in each stored line's command id and arguments from the grammar; a group
+        shown as one line (IOS's `line vty 0 4`) is stored as its members."""
+        g = self.grammar
+        s = g.session(view=g.config, family=self.family)
 
         def rec(lines: list[Line]) -> None:
             for ln in lines:
@@ -86,7 +88,15 @@ class Twin:
                 s.stack[:] = saved
 
         rec(cfg.root)
-        return cfg
+        out = Config()
+        for ln in cfg.root:
+            if ln.cmd and g.ranged(ln.cmd) and not ln.undo:
+                for head, args in g.members(ln.cmd, ln.args):
+                    member = out.enter(out.root, self.display_text(head, ln.cmd), ln.cmd, args)
+                    member.children += [c.copy() for c in ln.children]
+            else:
+                out.root.append(ln)
+        return out
 
     def save(self) -> None:
         with self.lock:
@@ -122,11 +132,41 @@ class Twin:
 
         return V6_TOKEN.sub(v6, out)
 
+    def shown(self, lines: list[Line]) -> list[Line]:
+        """Top-level lines as the device shows them: neighbouring members of a ranged group
+        configured alike as one range (`line vty 0 4`, `line vty 5 15`)."""
+        g = self.grammar
+        out: list[Line] = []
+        run: list[Line] = []
+
+        def flush() -> None:
+            if run:
+                first, last = run[0].args["first"], run[-1].args["first"]
+                text = g.range_line(run[0].cmd or "", first, last)
+                out.append(
+                    Line(text, run[0].cmd, {"first": first, "last": last}, False, run[0].children)
+                )
+                run.clear()
+
+        for ln in lines:
+            if not (g.ranged(ln.cmd) and "first" in ln.args and not ln.undo):
+                flush()
+                out.append(ln)
+                continue
+            if run and not (
+                int(ln.args["first"]) == int(run[-1].args["first"]) + 1
+                and self._children(ln.children, 1) == self._children(run[-1].children, 1)
+            ):
+                flush()
+            run.append(ln)
+        flush()
+        return out
+
     def render(self, cfg: Config) -> str:
         p = self.profile
         body: list[str] = []
         prev_block = True
-        for ln in cfg.root:
+        for ln in self.shown(cfg.root):
             block = bool(ln.children) or self._enters(ln)  # an empty port is a block too
             if block or prev_block:
                 body.append(p.separator)
@@ -246,140 +286,70 @@ class Twin:
         return format_ping(self.profile.ping, shown, src, count, replies)
 
 
-# --- output formats (the layouts are the profiles'; sources in lab/twins/profiles.py) -------
+# --- output formats (the layouts are data: lab/twins/profiles.py, with their sources) -------
 
 
 def format_ospf(kind: str, rows: list[dict], router_id: str) -> str:
-    from lab.twins import profiles as P
+    """The neighbour table in the layout `OSPF_TABLES[kind]`: one row per neighbour, under
+    its area's block where the vendor prints areas."""
+    t = OSPF_TABLES[kind]
 
-    full = sum(r["full"] for r in rows)
-    if kind == "huawei":
-        areas = ""
-        for area in sorted({r["area"] for r in rows}):
-            body = "".join(
-                P.HUAWEI_OSPF_ROW.format(
-                    rid=r["rid"],
-                    pri=r["pri"],
-                    state=r["state"] + "/ -",
-                    dead=r["dead"],
-                    ifname=r["ifname"],
-                    inst=0,
-                )
-                for r in rows
-                if r["area"] == area
-            )
-            areas += P.HUAWEI_OSPF_AREA.format(area=area, rows=body)
-        return P.HUAWEI_OSPF.format(process=1, total=len(rows), full=full, areas=areas)
-    if kind == "comware":
-        areas = ""
-        for area in sorted({r["area"] for r in rows}):
-            body = "".join(
-                P.COMWARE_OSPF_ROW.format(
-                    rid=r["rid"],
-                    pri=r["pri"],
-                    state=r["state"] + "/-",
-                    dead=r["dead"],
-                    inst=0,
-                    ifname=r["ifname"],
-                )
-                for r in rows
-                if r["area"] == area
-            )
-            areas += P.COMWARE_OSPF_AREA.format(area=area, rows=body)
-        return P.COMWARE_OSPF.format(process=1, router_id=router_id, areas=areas)
-    if kind == "ios":
-        body = "".join(
-            P.IOS_OSPF_ROW.format(
-                rid=r["rid"],
-                pri=r["pri"],
-                state=r["state"].upper() + "/  -",
-                dead=r["dead"],
-                ifid=i + 3,
-                ifname=r["vif"],
-            )
-            for i, r in enumerate(rows)
-        )
-        return P.IOS_OSPF.format(router_id=router_id, process=1, rows=body)
-    body = "".join(
-        P.RGOS_OSPF_ROW.format(
+    def row(i: int, r: dict) -> str:
+        state = t.state.format(state=r["state"], STATE=r["state"].upper())
+        return t.row.format(
             rid=r["rid"],
             pri=r["pri"],
-            state=r["state"] + "/ -",
+            state=state,
             bfd="-",
             dead=r["dead"],
             inst=0,
-            ifname=r["vif"],
+            ifid=i + 3,
+            ifname=r["ifname"] if t.port == "short" else r["vif"],
         )
-        for r in rows
-    )
-    return P.RGOS_OSPF.format(process=1, total=len(rows), full=full, rows=body)
+
+    numbered = list(enumerate(rows))
+    if t.area is None:
+        body = "".join(row(i, r) for i, r in numbered)
+    else:
+        body = "".join(
+            t.area.format(area=a, rows="".join(row(i, r) for i, r in numbered if r["area"] == a))
+            for a in sorted({r["area"] for r in rows})
+        )
+    full = sum(r["full"] for r in rows)
+    return t.head.format(process=1, total=len(rows), full=full, router_id=router_id, body=body)
 
 
 def format_ping(
     kind: str, dst: str, src: str, count: int, replies: list[tuple[int, str, str]]
 ) -> str:
-    n = len(replies)
-    times = [float(t) for _, _, t in replies] or [0.0]
-    loss = 100.0 * (count - n) / count if count else 100.0
-    if kind == "huawei":
-        # S V200R019 Command Reference "ping ipv6" example.
-        out = [f"  PING {dst} : 56  data bytes, press CTRL_C to break"]
-        got = {s: (ttl, t) for s, ttl, t in replies}
-        for seq in range(1, count + 1):
-            if seq in got:
-                ttl, t = got[seq]
-                out += [
-                    f"    Reply from {dst}",
-                    f"    bytes=56 Sequence={seq} hop limit={ttl}  time = {max(1, round(float(t)))} ms",
-                ]
-            else:
-                out.append("    Request time out")
-        out += [
-            "",
-            f"  --- {dst} ping statistics ---",
-            f"    {count} packet(s) transmitted",
-            f"    {n} packet(s) received",
-            f"    {loss:.2f}% packet loss",
-        ]
-        if n:
+    """`ping ipv6` in the layout `PING_FORMATS[kind]`; `replies`: (sequence from 1, hop
+    limit, time in ms) of each answered probe."""
+    f = PING_FORMATS[kind]
+    got = {s: (ttl, float(t)) for s, ttl, t in replies}
+    n = len(got)
+    times = [t for _ttl, t in got.values()] or [0.0]
+    rtt = f.rtt.format(min=min(times), avg=sum(times) / n, max=max(times)) if n else ""
+    out = [h.format(dst=dst, src=src, count=count) for h in f.head]
+    if f.marks:
+        out.append("".join("!" if s in got else "." for s in range(1, count + 1)))
+    for s in range(1, count + 1):
+        if s in got and f.reply:
+            ttl, t = got[s]
             out.append(
-                f"    round-trip min/avg/max = {round(min(times))}/{round(sum(times) / n)}/{round(max(times))} ms"
+                f.reply.format(dst=dst, seq=s, seq0=s - 1, ttl=ttl, ms=max(1, round(t)), time=t)
             )
-        return "\r\n".join(out) + "\r\n"
-    if kind == "comware":
-        # Comware 7 Network Management and Monitoring Command Reference "ping ipv6" example.
-        out = [f"Ping6(56 data bytes) {src} --> {dst}, press CTRL+C to break"]
-        out += [
-            f"56 bytes from {dst}, icmp_seq={s - 1} hlim={ttl} time={float(t):.3f} ms"
-            for s, ttl, t in replies
-        ]
-        out += [
-            "",
-            f"--- Ping6 statistics for {dst} ---",
-            f"{count} packet(s) transmitted, {n} packet(s) received, {loss:.1f}% packet loss",
-        ]
-        if n:
-            out.append(
-                f"round-trip min/avg/max/std-dev = {min(times):.3f}/{sum(times) / n:.3f}/{max(times):.3f}/0.000 ms"
-            )
-        return "\r\n".join(out) + "\r\n"
-    # IOS (Cisco IOS IPv6 Command Reference "ping ipv6") and RGOS print one mark per probe.
-    marks = "".join("!" if s in {r[0] for r in replies} else "." for s in range(1, count + 1))
-    head = (
-        [
-            "Type escape sequence to abort.",
-            f"Sending {count}, 100-byte ICMP Echos to {dst}, timeout is 2 seconds:",
-        ]
-        if kind == "ios"
-        else [
-            f"Sending {count}, 100-byte ICMP Echoes to {dst}, timeout is 2 seconds:",
-            "  < press Ctrl+C to break >",
-        ]
-    )
-    rate = f"Success rate is {round(100 * n / count) if count else 0} percent ({n}/{count})"
-    if n:
-        rate += f", round-trip min/avg/max = {round(min(times))}/{round(sum(times) / n)}/{round(max(times))} ms"
-    return "\r\n".join(head + [marks, rate]) + "\r\n"
+        elif s not in got and f.lost:
+            out.append(f.lost)
+    stats = {
+        "dst": dst,
+        "count": count,
+        "n": n,
+        "loss": 100.0 * (count - n) / count if count else 100.0,
+        "rate": round(100 * n / count) if count else 0,
+        "rtt": rtt,
+    }
+    out += [line.format(**stats) for line in f.tail]
+    return "\r\n".join(out) + "\r\n"
 
 
 # --- one CLI session ------------------------------------------------------------------------
@@ -420,8 +390,13 @@ class Cli:
             return ""
         prompt = self.prompt()
         if self.pending() and self._leaves_config(line):
-            answer = ask(self.twin.profile.exit_pending).strip().lower()
-            if answer.startswith("c"):
+            p = self.twin.profile
+            answer = ask(p.exit_pending).strip().lower()
+            for _retry in range(3):  # anything but Y/N/C is refused and asked again
+                if answer[:1] in ("y", "n", "c"):
+                    break
+                answer = ask(p.exit_retry).strip().lower()
+            if not answer.startswith(("y", "n")):  # cancel (or never answered): stay
                 return ""
             if answer.startswith("y"):
                 self._commit()

@@ -393,8 +393,12 @@ class Grammar:
         cmd = self.commands[command]
         if not cmd.each:
             return []
-        head = self.commands[cmd.each].syntax[0]
-        first, last = args.get("first", ""), args.get("last", "")
+        # a member is the `each` command's form with one argument: `interface <ifname>`,
+        # IOS's `line vty <first>` (a range of lines is a group of single lines)
+        head = next(p for p in self.commands[cmd.each].syntax if len(p.types) == 1)
+        (name,) = head.types
+        first = args.get("first", "")
+        last = args.get("last", first)
         m = re.fullmatch(r"(.*?)(\d+)", first)
         n = re.fullmatch(r"(.*?)(\d+)", last)
         if m is None or n is None:
@@ -403,9 +407,23 @@ class Grammar:
         if n[1] and n[1].replace(" ", "").lower() != prefix.replace(" ", "").lower():
             return []
         return [
-            (head.format({"ifname": f"{prefix}{i}"}), {"ifname": f"{prefix}{i}"})
-            for i in range(lo, hi + 1)
+            (head.format({name: f"{prefix}{i}"}), {name: f"{prefix}{i}"}) for i in range(lo, hi + 1)
         ]
+
+    def ranged(self, command: str | None) -> bool:
+        """A command that is its own group (IOS `line vty a b`): the device shows its members
+        as ranges of neighbours configured alike, not one by one."""
+        cmd = self.commands.get(command or "")
+        return bool(cmd and cmd.each == cmd.id)
+
+    def range_line(self, command: str, first: str, last: str) -> str:
+        """How a ranged command shows members `first`..`last` (`line vty 5 15`)."""
+        forms = {len(p.types): p for p in self.commands[command].syntax}
+        return (
+            forms[1].format({"first": first})
+            if first == last
+            else forms[2].format({"first": first, "last": last})
+        )
 
     def session(self, view: str | None = None, family: str | None = None) -> Session:
         """A CLI session: in the user view, or in `view` (e.g. the config view for files)."""

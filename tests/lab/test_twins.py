@@ -168,14 +168,58 @@ def test_vrpv8_candidate_commit_and_documented_discard(tmp_path):
     assert " ipv6 enable" in t.render(t.running)
 
 
-def test_vrpv8_leaving_with_uncommitted_changes_asks(tmp_path):
+# A published VRP V8 session (an NE router leaving the system view with a candidate; a
+# network-notes transcript on GitHub), the question as the device prints it:
+V8_EXIT = (
+    "[*c2-huawei-acl4-basic-2000]\n"
+    "Warning: Uncommitted configurations found, commit them before exiting? "
+    "[Y(yes)/N(no)/C(cancel)]:y\n"
+    "<c2-huawei>"
+)
+
+
+def test_vrpv8_leaving_with_uncommitted_changes_asks_as_published(tmp_path):
     t = twin(tmp_path, "huawei_vrpv8", "ne")
     cli = Cli(t)
     run(cli, ["system-view", "interface GigabitEthernet0/0/1", "ipv6 enable"])
     asked = []
     cli.feed("return", lambda q: asked.append(q) or "n")
-    assert "Uncommitted configurations found" in asked[0]
+    assert asked[0] + "y" == V8_EXIT.splitlines()[1]
     assert cli.prompt() == "<R1>" and " ipv6 enable" not in t.render(t.running)
+
+
+def test_vrpv8_asks_again_until_yes_no_or_cancel(tmp_path):
+    t = twin(tmp_path, "huawei_vrpv8", "ne")
+    cli = Cli(t)
+    run(cli, ["system-view", "interface GigabitEthernet0/0/1", "ipv6 enable"])
+    answers, asked = iter(["maybe", "c"]), []
+    cli.feed("return", lambda q: asked.append(q) or next(answers))
+    assert asked[1].startswith("Error: Please choose 'YES', 'NO' or 'CANCEL'")
+    assert cli.prompt() == "[*R1-GigabitEthernet0/0/1]"  # cancelled: still editing
+    answers, asked = iter(["yes"]), []
+    cli.feed("return", lambda q: asked.append(q) or next(answers))
+    assert cli.prompt() == "<R1>" and " ipv6 enable" in t.render(t.running)  # committed
+
+
+# RGOS `show ip ospf neighbor` as published from a real RGOS switch (Alibaba Cloud
+# documentation, "OSPF状态" troubleshooting page); the OSPFv3 table has the same columns
+# with the Instance ID where this one has the address.
+RGOS_V4 = """OSPF process 1, 8 Neighbors, 8 is Full:
+Neighbor ID     Pri   State                BFD State  Dead Time   Address         Interface
+10.10.10.10       0   Full/ -              -          00:00:10    192.168.10.5    GigabitEthernet 0/13
+"""
+
+
+def test_rgos_table_has_the_published_column_positions():
+    rows = [{"rid": "10.10.10.10", "pri": 0, "dead": "00:00:10", "state": "Full",
+             "ifname": "", "vif": "GigabitEthernet 0/13", "area": "0.0.0.0", "full": True}]  # fmt: skip
+    head, row = format_ospf("rgos", rows, "1.1.1.1").splitlines()[1:3]
+    want_head, want_row = RGOS_V4.splitlines()[1:3]
+    for column in ("Pri", "State", "BFD State", "Dead Time"):
+        assert head.index(column) == want_head.index(column), column
+    assert head.index("Instance ID") == want_head.index("Address")
+    assert row[: want_row.index("192.168")] == want_row[: want_row.index("192.168")]
+    assert row.endswith("GigabitEthernet 0/13")
 
 
 @pytest.mark.parametrize("platform", ["huawei_vrp", "h3c_comware", "cisco_ios"])
@@ -298,3 +342,28 @@ def test_the_drivers_push_of_a_group_converges_and_rolls_back_byte_identically(
     errors = [o for _p, o in run(cli, [f.config_mode, *lines]) if o]
     assert errors == []
     assert t.render(t.running) == backup
+
+
+def test_ios_vty_range_is_shown_as_ranges_and_rolls_back_byte_identically(tmp_path):
+    """`line vty 0 15` on a device booted with `line vty 0 4`: lines 5-15 are created, each
+    line of the range configured; the device shows ranges of lines configured alike."""
+    from network.configtree import diff, restore_commands
+
+    t = twin(tmp_path, "cisco_ios", "isr")
+    boot = t.render(t.running)
+    candidate = "line vty 0 15\n ipv6 access-class MGMT-V6 in\nexit\n"
+    push = diff(candidate, boot, "cisco_ios")
+    assert push == ["line vty 0 15", " ipv6 access-class MGMT-V6 in", " exit"]
+    cli = Cli(t)
+    assert all(o == "" for _p, o in run(cli, ["configure terminal", *push, "end"]))
+    shown = t.render(t.running)
+    assert "line vty 0 4\r\n transport input ssh\r\n ipv6 access-class MGMT-V6 in\r\n" in shown
+    assert "line vty 5 15\r\n ipv6 access-class MGMT-V6 in\r\n" in shown
+    assert diff(candidate, shown, "cisco_ios") == []  # a re-run is changed=0
+    lines = restore_commands(boot, shown, "cisco_ios")
+    assert "no line vty 5" in lines and not any("no line vty 0" in ln for ln in lines)
+    assert all(o == "" for _p, o in run(cli, ["configure terminal", *lines, "end"]))
+    assert t.render(t.running) == boot
+    # lines 0-4 cannot be removed
+    out = run(cli, ["configure terminal", "no line vty 0 15", "end"])[1][1]
+    assert "% Invalid input detected" in out and t.render(t.running) == boot

@@ -358,3 +358,14 @@ def test_a_range_that_is_not_one_is_refused(platform, line):
     r = g.session(view=g.config).feed(line)
     assert not r.ok and "bad argument last" in (r.error or "")
     assert g.members(r.command or "", r.args) == []
+
+
+def test_ios_vty_lines_are_a_range_of_single_lines():
+    g = load("cisco_ios")
+    r = g.session(view=g.config).feed("line vty 0 15")
+    assert g.ranged(r.command) and len(g.members(r.command, r.args)) == 16
+    assert g.members(r.command, r.args)[5] == ("line vty 5", {"first": "5"})
+    assert g.range_line("line-vty", "5", "15") == "line vty 5 15"
+    assert g.range_line("line-vty", "7", "7") == "line vty 7"
+    assert g.undo_form("line vty 7", "config") == "no line vty 7"
+    assert not g.session(view=g.config).feed("no line vty 0 4").ok  # 0-4 always exist
