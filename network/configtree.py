@@ -94,6 +94,8 @@ def _expand(tree: Tree, platform: str) -> tuple[Tree, list[Group]]:
     groups: list[Group] = []
     for line, children in tree.items():
         hit = g.lookup(line, g.config)
+        if not children and hit is not None and hit[3] is None and hit[0].keep:
+            continue  # an emptied view the device keeps: nothing is configured in it
         each = hit is not None and hit[3] is None and hit[0].each
         members = g.members(hit[0].id, hit[1]) if each and hit else []
         if not members:
@@ -187,6 +189,15 @@ def undo_line(line: str, parents: list[str], platform: str) -> str:
         return line.removeprefix(neg) if line.startswith(neg) else neg + line
 
 
+def keeps(line: str, platform: str) -> bool:
+    """A top-level view the device keeps when emptied (the grammar's `keep`)."""
+    from network import grammar
+
+    g = grammar.load(platform)
+    hit = g.lookup(line, g.config)
+    return hit is not None and hit[3] is None and hit[0].keep
+
+
 def restore_commands(backup: str, running: str, platform: str) -> list[str]:
     """The lines that turn `running` back into `backup`: every extra line removed with its
     undo form, innermost and last-configured first (a block that is extra as a whole is
@@ -201,6 +212,10 @@ def restore_commands(backup: str, running: str, platform: str) -> list[str]:
                 inner = undo(children, want[line], [*parents, line])
                 if inner:
                     lines += [pad + line, *inner, pad + " " + end]
+            elif not parents and keeps(line, platform):  # the device keeps it: empty it
+                inner = undo(children, {}, [line])
+                if inner:
+                    lines += [line, *inner, " " + end]
             else:
                 lines.append(pad + undo_line(line, parents, platform))
         return lines

@@ -212,6 +212,9 @@ class Command:
     commit: bool = False
     families: tuple[str, ...] = ()
     """Only on these device families (empty: every family of the platform)."""
+    keep: bool = False
+    """The device keeps this view when it is emptied (a kernel interface, the vty lines): a
+    restore undoes what is in it instead of the view, and an empty one is not configured."""
     each: str | None = None
     """A group of ports (`port-group group-member …`, `interface range …`): the command whose
     view every member is (`interface`). What is typed in the group's view is configured on
@@ -310,6 +313,7 @@ class Grammar:
                 commit=bool(c.get("commit")),
                 families=tuple(c.get("families") or ()),
                 each=c.get("each"),
+                keep=bool(c.get("keep")),
             )
             if cmd.enters and cmd.enters not in self.views:
                 raise GrammarError(f"{self.platform}: {cid}: enters unknown view {cmd.enters!r}")

@@ -249,3 +249,24 @@ def test_a_group_of_ports_is_compared_as_its_members(platform):
     assert driver.restore_commands(bare, done, platform) == [
         x for m in reversed(members) for x in (f"interface {m}", f" {undo}", f" {end}")
     ]
+
+
+def test_a_view_the_device_keeps_is_emptied_not_undone():
+    """FRR cannot delete an active kernel interface nor its vty lines (grammar `keep`): the
+    rollback of a first rollout empties them, and an emptied one is not configured."""
+    boot = "interface lo\n ip address 198.19.64.14/32\nexit\n!\nend\n"
+    rolled = (
+        "interface lan0\n ipv6 address 2001:db8:202:101::1/64\n no ipv6 nd suppress-ra\nexit\n!\n"
+        + boot.replace("end\n", "line vty\n ipv6 access-class MGMT-V6\nexit\n!\nend\n")
+    )
+    lines = driver.restore_commands(boot, rolled, "linux_frr")
+    assert "no interface lan0" not in lines and "no line vty" not in lines
+    assert lines[:3] == ["line vty", " no ipv6 access-class MGMT-V6", " exit"]
+    assert lines[3:] == [
+        "interface lan0",
+        " ipv6 nd suppress-ra",
+        " no ipv6 address 2001:db8:202:101::1/64",
+        " exit",
+    ]
+    assert driver.same_config(boot, "interface lan0\nexit\n!\n" + boot, "linux_frr")
+    assert not driver.same_config(boot, rolled, "linux_frr")
