@@ -296,13 +296,35 @@ def _platform_controls(
             p.dr_gaps.get(s.id, ""),
         )
     )
-    out.append(_encryption(s, d, cluster, k, schedules, namespace, policies))
+    replica = (p.dr_cluster, kinds.get(p.dr_cluster, {})) if has_replica else None
+    out.append(_encryption(s, d, cluster, k, schedules, namespace, policies, replica))
     return out
 
 
-def _encryption(s, d, cluster, k, schedules, namespace, policies) -> dict:
+def _volume(s, d, cluster: str, k: dict) -> tuple[list[dict], str | None]:
+    """(evidence, note) of the system's volume on one cluster: its claim and the encrypted
+    StorageClass it claims from, or ([], None) when the claim is not encrypted."""
+    claim = next(
+        (
+            o
+            for o in k.get("PersistentVolumeClaim", [])
+            if o["metadata"].get("namespace") == d.slug and o["metadata"]["name"] == f"{s.id}-data"
+        ),
+        None,
+    )
+    cls_name = (claim or {}).get("spec", {}).get("storageClassName")
+    sc = next((o for o in k.get("StorageClass", []) if o["metadata"]["name"] == cls_name), None)
+    key = enc.volume_key_ref(sc) if sc else None
+    if not (claim and sc and key):
+        return [], None
+    note = f"volume {s.id}-data on {cluster} encrypted by {cls_name} (key {key[0]}/{key[1]})"
+    return [_ref(cluster, claim), _ref(cluster, sc)], note
+
+
+def _encryption(s, d, cluster, k, schedules, namespace, policies, replica=None) -> dict:
     """GB/T 39786 at rest and in transit, from the rendered objects: each obligation of the
-    system's level is met by an object that names its key Secret, or it is a gap."""
+    system's level is met by an object that names its key Secret, or it is a gap. The warm
+    replica's volume on the DR cluster (`replica`: (cluster, objects by kind)) counts too."""
     level = crypto.level_of(s.mlps_level, d.mlps_level)
     at_rest = enc.needs_encryption_at_rest(s, d)
     in_transit = crypto.requires(level, "transport") or crypto.requires(level, "peer_auth")
@@ -310,23 +332,15 @@ def _encryption(s, d, cluster, k, schedules, namespace, policies) -> dict:
     notes: list[str] = []
     missing: list[str] = []
     if s.storage_gib > 0:
-        claim = next(
-            (
-                o
-                for o in k.get("PersistentVolumeClaim", [])
-                if o["metadata"].get("namespace") == d.slug
-                and o["metadata"]["name"] == f"{s.id}-data"
-            ),
-            None,
-        )
-        cls_name = (claim or {}).get("spec", {}).get("storageClassName")
-        sc = next((o for o in k.get("StorageClass", []) if o["metadata"]["name"] == cls_name), None)
-        key = enc.volume_key_ref(sc) if sc else None
-        if claim and sc and key:
-            evidence += [_ref(cluster, claim), _ref(cluster, sc)]
-            notes.append(f"volume {s.id}-data encrypted by {cls_name} (key {key[0]}/{key[1]})")
-        elif at_rest:
-            missing.append(f"volume {s.id}-data is not on an encrypted storage class")
+        for where, objs in [(cluster, k), *([replica] if replica else [])]:
+            found, note = _volume(s, d, where, objs)
+            evidence += found
+            if note:
+                notes.append(note)
+            elif at_rest:
+                missing.append(
+                    f"volume {s.id}-data on {where} is not on an encrypted storage class"
+                )
     plain = []
     for loc in sorted({o["spec"]["template"].get("storageLocation") for o in schedules}):
         bsl = next(

@@ -15,7 +15,7 @@ from infra import encryption as enc
 from infra.render import render
 from infra.settings import StackSettings
 from model import load_city
-from tests.helpers import edit_yaml
+from tests.helpers import SAMPLE_CITY, edit_yaml
 
 AS_OF = date(2026, 10, 31)
 
@@ -164,3 +164,22 @@ def test_unfiled_system_is_a_filing_gap(small_city, capsys):
     row = next(s for s in data["systems"] if s["system"] == picked["id"])
     assert "filing" in row["gaps"]
     assert data["summary"]["filing"]["gap"] >= 1
+
+
+def test_the_warm_replicas_volume_is_checked_on_the_dr_cluster():
+    """A level-5+ system's replica holds its data on the DR cluster: an unencrypted claim
+    there is a gap even when the primary's is encrypted."""
+    m = load_city(SAMPLE_CITY)
+    objects = render(m, StackSettings(model=str(SAMPLE_CITY))).objects
+    whole = _by_id(evidence(m, AS_OF, rendered=objects))
+    sid = next(
+        s
+        for s, c in whole.items()
+        if c["redundancy"]["status"] == "provided" and m.systems_by_id[s].storage_gib > 0
+    )
+    dr = next(e["cluster"] for e in whole[sid]["redundancy"]["evidence"])
+    assert dr in {e["cluster"] for e in whole[sid]["encryption"]["evidence"]}
+    broken = copy.deepcopy(objects)
+    _strip_volume(broken[dr], sid, "")
+    row = _by_id(evidence(m, AS_OF, rendered=broken))[sid]["encryption"]
+    assert row["status"] == "gap" and f"on {dr} is not on an encrypted" in row["note"]

@@ -18,8 +18,7 @@ from infra import build
 from infra import plan as planner
 from infra.render import render, write
 from infra.settings import StackSettings
-from model.schema import Department, System
-from tests.helpers import ROOT, SAMPLE_CITY
+from tests.helpers import ROOT, SAMPLE_CITY, department, system
 
 
 def _checkov() -> str | None:
@@ -134,28 +133,4 @@ def test_every_sample_system_on_the_cloud_is_pinned_by_digest(city):
 
 
 def test_without_a_digest_the_stable_tag_is_pulled_every_time():
-    d = Department(
-        code="FGW",
-        slug="fgw",
-        name="x",
-        mlps_level=2,
-        zone="shared",
-        quota={"cpu": 1, "memory_gib": 1, "storage_gib": 1},
-    )
-    s = System(
-        id="fgw-001",
-        department="FGW",
-        name="x",
-        classification="non_classified",
-        state="on_cloud",
-        target_zone="shared",
-        vcpu=1,
-        memory_gib=1,
-        storage_gib=0,
-        data_gib=0,
-        daily_change_ratio=0,
-        dr_level=1,
-        ipv6_ready=True,
-        network="extranet",
-    )
-    assert build.image("r", d, s) == "r/fgw/fgw-001:stable"
+    assert build.image("r", department(), system()) == "r/fgw/fgw-001:stable"

@@ -28,7 +28,8 @@ from infra.tenant import DepartmentTenant
 from infra.workload import DrReplica, SystemWorkload
 from model import load_city
 from model.schema import Department, System, Zone, ZoneKind
-from tests.helpers import ROOT
+from tests.helpers import ROOT, system
+from tests.helpers import department as dept
 
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
@@ -79,38 +80,6 @@ ZONES = {
 CLUSTERS = {k: Cluster(k, k, "primary-dc", z) for k, z in ZONES.items()} | {
     "dr-dc": Cluster("dr-dc", "dr", "dr-dc")
 }
-
-
-def dept(**kw) -> Department:
-    base = dict(
-        code="FGW",
-        slug="fgw",
-        name="市发展和改革委员会",
-        mlps_level=2,
-        zone="shared",
-        quota={"cpu": 20.5, "memory_gib": 64, "storage_gib": 1000},
-    )
-    return Department(**(base | kw))
-
-
-def system(**kw) -> System:
-    base = dict(
-        id="fgw-001",
-        department="FGW",
-        name="办公自动化系统",
-        classification="non_classified",
-        state="on_cloud",
-        target_zone="shared",
-        vcpu=2,
-        memory_gib=4.5,
-        storage_gib=100,
-        data_gib=0,
-        daily_change_ratio=0.05,
-        dr_level=3,
-        ipv6_ready=True,
-        network="extranet",
-    )
-    return System(**(base | kw))
 
 
 @pytest.fixture
