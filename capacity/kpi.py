@@ -630,10 +630,10 @@ def breakdown(m: CityModel, as_of: date, year: int, by: str) -> list[dict]:
 
 
 def bureau_view(m: CityModel, as_of: date | None = None) -> dict:
-    """What the city report shows the bureau: the KPI report for the plan year, and the
-    figures by county and by department."""
+    """What the city report shows the bureau: the KPI report for the plan year with its last
+    eight quarters against the plan-year path, and the figures by county and by department."""
     as_of = as_of or date.today()
-    data = report(m, as_of=as_of, year=default_year(m, as_of))
+    data = report(m, as_of=as_of, year=default_year(m, as_of), period="quarter")
     data["by_county"] = breakdown(m, as_of, data["year"], "county")
     data["by_department"] = breakdown(m, as_of, data["year"], "department")
     data["columns"] = {

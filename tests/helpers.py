@@ -35,7 +35,7 @@ def department(**changes) -> Department:
         zone="shared",
         quota={"cpu": 20.5, "memory_gib": 64, "storage_gib": 1000},
     )
-    return Department(**(base | changes))
+    return Department.model_validate(base | changes)
 
 
 def system(**changes) -> System:
@@ -56,4 +56,4 @@ def system(**changes) -> System:
         ipv6_ready=True,
         network="extranet",
     )
-    return System(**(base | changes))
+    return System.model_validate(base | changes)

@@ -22,6 +22,9 @@ def test_report_shows_the_bureau_view(small_city, tmp_path):
         or f"against {bureau['year']}'s targets" in html
     )
     assert "By county" in html and "By department" in html
+    assert "By quarter, against the plan-year path" in html
+    quarters = [c["period"] for c in bureau["periods"][0]["periods"]]
+    assert len(quarters) == 8 and all(q in html for q in quarters)
     for c in m.network.counties:
         assert c.name in html
     for d in m.departments:
