@@ -10,8 +10,9 @@ Format (`utilisation.csv.gz`, gzip-compressed CSV, UTF-8, one header line):
 - `cpu_cores`: mean CPU usage over the interval, in cores;
 - `memory_bytes`: mean working-set memory over the interval, in bytes.
 
-Rows may come in any order; a system's samples are sorted on load. Problems come back as
-located `ModelError`s, like the YAML files.
+Rows may come in any order; a system's samples are sorted on load, one per timestamp, and
+all samples lie within `MAX_SPAN_DAYS` (400) of each other. Problems come back as located
+`ModelError`s, like the YAML files.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ MAX_FILE_BYTES = 1 << 30
 MAX_TEXT_BYTES = 4 << 30
 """Bounds of a history file (compressed) and its text: 20,000 systems × 30 days hourly is
 about 1 GB of CSV; a gzip bomb stops at the bound instead of filling the memory."""
+MAX_SPAN_DAYS = 400
+"""Most days between a history's first and last sample: it is the recent past (30 days in
+the sample city); a stray timestamp years away would make the load tables that bin it by
+hour (simulate/load.py) take gigabytes."""
 HISTORY_START = datetime(2026, 10, 1, tzinfo=UTC)
 GIB = 1024**3
 
@@ -126,14 +131,15 @@ def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str,
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidModel([ModelError(shown, line, "", "not valid UTF-8")]) from None
-    try:
-        return _parse(shown, text, known_systems)
-    except csv.Error as exc:  # a field over csv's limit, a NUL…
-        raise InvalidModel([ModelError(shown, 1, "", f"not CSV: {str(exc)[:120]}")]) from None
-
-
-def _parse(shown: str, text: str, known_systems: set[str] | None) -> dict[str, Series]:
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse(shown, reader, known_systems)
+    except csv.Error as exc:  # a field over csv's limit, a NUL…: at the line it is on
+        line = max(reader.line_num, 1)
+        raise InvalidModel([ModelError(shown, line, "", f"not CSV: {str(exc)[:120]}")]) from None
+
+
+def _parse(shown: str, reader, known_systems: set[str] | None) -> dict[str, Series]:
     header = next(reader, None)
     if header != COLUMNS:
         raise InvalidModel(
@@ -147,7 +153,7 @@ def _parse(shown: str, text: str, known_systems: set[str] | None) -> dict[str, S
             ]
         )
     errors: list[ModelError] = []
-    acc: dict[str, tuple[list, list, list]] = {}
+    acc: dict[str, tuple[list, list, list, list]] = {}
     stamp_cache: dict[str, float] = {}
     for lineno, row in enumerate(reader, start=2):
         if len(row) != 4:
@@ -181,18 +187,60 @@ def _parse(shown: str, text: str, known_systems: set[str] | None) -> dict[str, S
         if known_systems is not None and system not in known_systems:
             errors.append(ModelError(shown, lineno, "system", f"unknown system {short(system)}"))
             continue
-        ts, cs, ms = acc.setdefault(system, ([], [], []))
+        ts, cs, ms, ls = acc.setdefault(system, ([], [], [], []))
         ts.append(t)
         cs.append(c)
         ms.append(m)
+        ls.append(lineno)
     if errors:
         raise InvalidModel(errors[:200])
     out = {}
-    for system, (ts, cs, ms) in acc.items():
+    ends: list[tuple[float, int]] = []  # (time, line) of each system's first and last sample
+    for system, (ts, cs, ms, ls) in acc.items():
         times = np.asarray(ts)
         order = np.argsort(times, kind="stable")
-        out[system] = Series(times[order], np.asarray(cs)[order], np.asarray(ms)[order])
+        times = times[order]
+        same = np.flatnonzero(np.diff(times) == 0)
+        for k in same[:20].tolist():
+            first, again = ls[order[k]], ls[order[k + 1]]
+            errors.append(
+                ModelError(
+                    shown,
+                    max(first, again),
+                    "timestamp",
+                    f"duplicate sample of {short(system)} (first at line {min(first, again)})",
+                )
+            )
+        out[system] = Series(times, np.asarray(cs)[order], np.asarray(ms)[order])
+        ends += [(float(times[0]), ls[order[0]]), (float(times[-1]), ls[order[-1]])]
+    errors += _span_errors(shown, out, ends)
+    if errors:
+        raise InvalidModel(errors[:200])
     return out
+
+
+def _span_errors(
+    shown: str, out: dict[str, Series], ends: list[tuple[float, int]]
+) -> list[ModelError]:
+    """The samples lie within MAX_SPAN_DAYS; else one error at the sample farthest from the
+    middle of the history (the stray one)."""
+    if not ends:
+        return []
+    lo, hi = min(ends), max(ends)
+    span = (hi[0] - lo[0]) / 86400
+    if span <= MAX_SPAN_DAYS:
+        return []
+    middle = float(np.median(np.concatenate([s.t for s in out.values()])))
+    stray = lo if middle - lo[0] > hi[0] - middle else hi
+    return [
+        ModelError(
+            shown,
+            int(stray[1]),
+            "timestamp",
+            f"the samples span {span:,.0f} days, more than {MAX_SPAN_DAYS}; this one is "
+            f"{abs(stray[0] - middle) / 86400:,.0f} days from the middle of the history",
+        )
+    ]
 
 
 def _isnum(text: str) -> bool:

@@ -29,7 +29,16 @@ def _write(tmp_path, text: str | bytes, gz: bool = True):
         (HEADER + ROW.replace("1.5", "1e400"), ":2: usage must be a finite number"),
         (HEADER + ROW.replace("1.5", "²"), ":2: cpu_cores: not a number"),
         (HEADER + ROW.replace("2026", "99999"), ":2: timestamp: not an ISO 8601 time"),
-        (HEADER + "x," + "a" * 200_000 + ",1,1\n", ":1: not CSV: field larger than field limit"),
+        (HEADER + "x," + "a" * 200_000 + ",1,1\n", ":2: not CSV: field larger than field limit"),
+        (HEADER + ROW + ROW, ":3: timestamp: duplicate sample of 'fgw-001' (first at line 2)"),
+        (
+            HEADER + ROW + ROW.replace("2026-10-01", "2126-10-01") + ROW.replace("T00", "T01"),
+            ":3: timestamp: the samples span 36,524 days, more than 400",
+        ),
+        (
+            HEADER + ROW.replace("2026-10-01", "1970-01-01") + ROW + ROW.replace("T00", "T01"),
+            ":2: timestamp: the samples span",
+        ),
         (HEADER + ROW.replace("fgw-001", "s" * 10_000), "characters)"),
     ],
 )
