@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from capacity import report as capacity_report
-from gate import checks as gate
-from gate import report as cityreport
 from govctl.common import (
     DEFAULT_CITY,
     CityDir,
@@ -22,8 +19,6 @@ from govctl.common import (
     load,
     spinner,
 )
-from model.outputs import check_outputs
-from simulate.settings import load_settings
 
 
 def report(
@@ -37,6 +32,13 @@ def report(
     lock: GateLockOpt = None,
 ) -> None:
     """Write the city report (static HTML) a planner opens in a browser."""
+    # the gate, the simulations and matplotlib load when the command runs, not for --help
+    from capacity import report as capacity_report
+    from gate import checks as gate
+    from gate import report as cityreport
+    from model.outputs import check_outputs
+    from simulate.settings import load_settings
+
     check_outputs(dirs=[out], inputs=[city, settings, lock])  # before any work
     m = load(city)
     gate_settings = load_settings(settings)

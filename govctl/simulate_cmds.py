@@ -1,4 +1,8 @@
-"""`govctl simulate capacity|backup|rollout|validate`: thin shells over `simulate/`."""
+"""`govctl simulate capacity|backup|rollout|validate`: thin shells over `simulate/`.
+
+Each command imports its simulation (SimPy, NumPy, matplotlib for the report) when it runs,
+so `govctl simulate --help` loads none of them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -29,13 +33,9 @@ from govctl.common import (
     pct,
     print_json,
 )
-from model.outputs import check_outputs
-from simulate import backup as backup_lib
-from simulate import capacity as capacity_lib
-from simulate import replicate, report
-from simulate import rollout as rollout_lib
-from simulate import validate as validate_lib
-from simulate.settings import load_settings
+
+if TYPE_CHECKING:
+    from simulate.settings import Settings
 
 simulate_app = typer.Typer(
     help="SimPy models: capacity, backup/DR, rollout duration; validation against Erlang B/C.",
@@ -78,8 +78,16 @@ def _fraction(label: str):
 
 
 def _out_dir(out: Path, city: Path, settings: Path | None) -> Path:
+    from model.outputs import check_outputs
+
     check_outputs(dirs=[out], inputs=[city, settings])  # before any work
     return out
+
+
+def _settings(path: Path | None) -> Settings:
+    from simulate.settings import load_settings
+
+    return load_settings(path)
 
 
 def _written(paths: list[Path]) -> None:
@@ -106,8 +114,11 @@ def capacity(
     as_json: JsonFlag = False,
 ) -> None:
     """Zones over the years: peak/p95 utilisation, exhaustion, placement failures, nodes needed."""
+    from simulate import capacity as capacity_lib
+    from simulate import replicate, report
+
     out = _out_dir(out, city, settings)
-    cfg = load_settings(settings).capacity
+    cfg = _settings(settings).capacity
     if years is not None:
         cfg = cfg.model_copy(update={"years": years})
     m = load(city)
@@ -157,8 +168,11 @@ def backup(
     as_json: JsonFlag = False,
 ) -> None:
     """Nightly backups and DR copies over the links: window per night, RPO/RTO per system."""
+    from simulate import backup as backup_lib
+    from simulate import report
+
     out = _out_dir(out, city, settings)
-    cfg = load_settings(settings).backup
+    cfg = _settings(settings).backup
     if days is not None:
         cfg = cfg.model_copy(update={"days": days})
     m = load(city)
@@ -199,8 +213,11 @@ def rollout(
     as_json: JsonFlag = False,
 ) -> None:
     """Distribution of the total duration of a push to every extranet device, level by level."""
+    from simulate import report
+    from simulate import rollout as rollout_lib
+
     out = _out_dir(out, city, settings)
-    cfg = load_settings(settings).rollout
+    cfg = _settings(settings).rollout
     update = {k: v for k, v in (("forks", forks), ("replications", replications)) if v is not None}
     cfg = cfg.model_copy(update=update)
     m = load(city)
@@ -257,6 +274,8 @@ def validate(
     as_json: JsonFlag = False,
 ) -> None:
     """Run the capacity engine as a textbook queue; compare with Erlang B/C closed forms."""
+    from simulate import validate as validate_lib
+
     try:
         with _progress(
             f"{model.value} replications", replications or validate_lib.DEFAULT_RUN[model.value][0]

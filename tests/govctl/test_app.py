@@ -46,23 +46,49 @@ def test_version_and_help_work_as_a_process():
         assert f"\n  {name} " in done.stdout
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
-def test_the_top_level_imports_no_area_and_no_heavy_library(argv):
-    probe = textwrap.dedent(
-        f"""
+def _loaded_after(code: str) -> list[str]:
+    """The top-level packages a fresh interpreter has imported after running `code`."""
+    probe = textwrap.dedent(code) + textwrap.dedent(
+        """
         import json, sys
-        from govctl.app import main
-        code = main({argv!r})
-        loaded = sorted({{m.split(".")[0] for m in sys.modules}})
-        print(json.dumps([code, loaded]))
+        print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
         """
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
-    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert code in (0, 2)  # no arguments: the help, exit 2 as click does
-    assert not set(loaded) & {*HEAVY, "model", "network", "infra", "simulate", "capacity", "gate"}
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+AREAS = {"model", "network", "infra", "simulate", "capacity", "gate"}
+
+
+def test_importing_the_app_imports_no_area_and_no_heavy_library():
+    assert not set(_loaded_after("import govctl.app")) & {*HEAVY, *AREAS}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
+def test_the_top_level_imports_no_area_and_no_heavy_library(argv):
+    loaded = _loaded_after(
+        f"""
+        from govctl.app import main
+        assert main({argv!r}) in (0, 2)  # no arguments: the help, exit 2 as click does
+        """
+    )
+    assert not set(loaded) & {*HEAVY, *AREAS}
+
+
+@pytest.mark.parametrize("argv", [["simulate", "--help"], ["plan", "--help"], ["report", "--help"]])
+def test_the_help_of_the_simulating_commands_loads_no_simulation(argv):
+    """Their modules import SimPy, NumPy, matplotlib and the gate inside the commands."""
+    loaded = _loaded_after(
+        f"""
+        from govctl.app import main
+        assert main({argv!r}) == 0
+        """
+    )
+    assert not set(loaded) & {"simpy", "numpy", "matplotlib", "pulumi", "gate", "simulate"}
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
