@@ -103,6 +103,9 @@ class Snapshot:
     groups: dict[str, dict[str, dict[str, KpiRatio]]] = field(
         default_factory=dict
     )  # breakdown → group → indicator → ratio
+    group_targets: dict[str, dict[str, dict[str, dict]]] = field(
+        default_factory=dict
+    )  # breakdown → group → indicator → its assigned target (targets.yaml)
     zones: list[tuple[str, float, float]] = field(default_factory=list)  # name, vCPU, memory bytes
     tenants: dict[tuple[str, str], dict] = field(
         default_factory=dict
@@ -191,6 +194,9 @@ class ExporterState:
             snap.bureau = kpi.report(m, as_of=today, year=kpi.default_year(m, today))
             snap.groups = {
                 by: bounded(kpi.figures(m, today, snap.bureau["year"], by)) for by in kpi.BREAKDOWNS
+            }
+            snap.group_targets = {
+                by: kpi.group_targets(m, snap.bureau["year"], by) for by in kpi.BREAKDOWNS
             }
             snap.zones = [
                 (z.name, z.vcpu_capacity, z.memory_capacity_gib * GIB) for z in m.city.zones
@@ -394,11 +400,20 @@ def _bureau_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
             f"An indicator's denominator in one {by} (sums to the city's).",
             labels=["kpi", by],
         )
+        own = GaugeMetricFamily(
+            f"govcloud_kpi_{by}_target_ratio",
+            f"A target targets.yaml assigns to one {by} for the plan year (others: the city's).",
+            labels=["kpi", by],
+        )
         for g, row in sorted(groups.items()):
             for k, r in row.items():
                 num.add_metric([k, g], r.num)
                 den.add_metric([k, g], r.den)
-        yield from (num, den)
+        assigned = snap.group_targets.get(by, {})
+        for g in sorted(set(assigned) & set(groups)):  # groups folded into `other` have none
+            for k, t in sorted(assigned[g].items()):
+                own.add_metric([k, g], t["target"])
+        yield from (num, den, own)
 
 
 def _capacity_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:

@@ -247,6 +247,17 @@ def test_kpi_breakdowns_sum_to_the_city_and_stay_bounded(city):
             assert total == pytest.approx(city_num[k]), (by, k)
         assert len({s.labels[by] for s in samples[f"govcloud_kpi_{by}_numerator"]}) <= MAX_GROUPS
     assert {s.labels["kpi"] for s in samples["govcloud_kpi_at_risk"]} == set(kpi.INDICATORS)
+    for by in ("county", "department"):  # the sample city assigns targets to both
+        want = {
+            (k, g): t["target"]
+            for g, row in kpi.group_targets(city, year, by).items()
+            for k, t in row.items()
+        }
+        got = {
+            (s.labels["kpi"], s.labels[by]): s.value
+            for s in samples[f"govcloud_kpi_{by}_target_ratio"]
+        }
+        assert got == want and want, by
     many = {f"D{i:04d}": {"cloud_adoption_rate": kpi.Ratio(1.0, float(i + 1))} for i in range(250)}
     folded = bounded(many)
     assert len(folded) == MAX_GROUPS and "other" in folded
