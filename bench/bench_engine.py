@@ -9,8 +9,9 @@ pool (`--parallel` = the core count). In one run, each with its goal:
   `up` (goal ≤ 10 min) and its no-op `up`.
 
 Each figure is printed with the one-stack figure of the same run (the median seconds of one
-department stack's `up` inside the pool) and the stack counts; the rendered objects are
-checked against the plain-data render.
+department stack's `up` inside the pool, and the ratio to it), its ratio to the start of the
+CLI (`pulumi version`, measured first), the stack counts and the load average; the rendered
+objects are checked against the plain-data render.
 
     .venv/bin/python bench/bench_engine.py [--departments 1000 --systems 5000] [--parallel N]
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,17 +58,30 @@ def one_stack(result: dict) -> float:
     return statistics.median(runs) if runs else float("nan")
 
 
-def line(what: str, result: dict, goal: float | None) -> float:
+def cli_start(tools: engine.Tools, runs: int = 3) -> float:
+    """The floor under every stack: the median wall time of `pulumi version`."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([str(tools.pulumi), "version"], capture_output=True, check=False)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def line(what: str, result: dict, goal: float | None, baseline: float) -> float:
     t = result["total"]
     verdict = (
         ""
         if goal is None
         else f" goal ≤ {goal:.0f} s: {'met' if t['seconds'] <= goal else 'NOT met'}"
     )
+    one = one_stack(result)
+    ratio = f" = ×{t['seconds'] / one:.1f} one stack" if one == one else ""
     print(
         f"  {what:<34} {t['seconds']:8.1f} s  stacks {t['stacks']} (ran {t['done']}, skipped "
-        f"{t['skipped']}, failed {t['failed']}); one stack {one_stack(result):.1f} s; "
-        f"changes {t['changes']}{verdict}",
+        f"{t['skipped']}, failed {t['failed']}); one stack {one:.1f} s{ratio}; "
+        f"×{t['seconds'] / baseline:.0f} `pulumi version`; changes {t['changes']}{verdict}; "
+        f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     if t["failed"]:
@@ -76,13 +91,27 @@ def line(what: str, result: dict, goal: float | None) -> float:
     return t["seconds"]
 
 
-def measure(name: str, city: Path, work: Path, parallel: int, change_one: bool) -> None:
+def measure(
+    name: str, city: Path, work: Path, parallel: int, change_one: bool, baseline: float
+) -> None:
     m = load_city(city)
     print(f"{name}: {len(m.departments)} departments, {len(m.systems)} systems", flush=True)
     settings = StackSettings(model=str(city), render_dir=str(work / "render"))
     project = engine.scratch_project(work / "project")
 
     def up(model=None) -> dict:
+        seen: list[str] = []
+        t0 = time.perf_counter()
+
+        def progress(r: dict) -> None:  # a line per 100 stacks, so a long run shows its pace
+            seen.append(r["status"])
+            if len(seen) % 100 == 0:
+                print(
+                    f"    … {len(seen)} stacks in {time.perf_counter() - t0:.0f} s "
+                    f"({seen.count('failed')} failed)",
+                    flush=True,
+                )
+
         return orchestrate.run(
             "up",
             settings,
@@ -91,15 +120,16 @@ def measure(name: str, city: Path, work: Path, parallel: int, change_one: bool) 
             project_dir=project,
             throwaway=True,
             parallel=parallel,
+            on_stack=progress,
         )
 
     first = up(m)
-    line("first up", first, 30 if name == "sample" else 600)
+    line("first up", first, 30 if name == "sample" else 600, baseline)
     same = objects_key(engine.read_render_dir(work / "render")) == objects_key(
         render(m, settings).objects
     )
     print(f"  engine's objects = plain render's: {same}", flush=True)
-    line("no-op up", up(m), 10 if name == "sample" else None)
+    line("no-op up", up(m), 10 if name == "sample" else None, baseline)
     if change_one:
         dept = m.departments[0]
 
@@ -109,7 +139,7 @@ def measure(name: str, city: Path, work: Path, parallel: int, change_one: bool) 
 
         edit_yaml(city, "departments.yaml", bump)
         changed = up()
-        line(f"one department changed ({dept.slug})", changed, 15)
+        line(f"one department changed ({dept.slug})", changed, 15, baseline)
         ran = [r["stack"] for r in changed["stacks"] if r["status"] == "done"]
         print(f"  stacks that ran: {ran}", flush=True)
 
@@ -122,9 +152,10 @@ def main() -> None:
     ap.add_argument("--skip-sample", action="store_true")
     a = ap.parse_args()
     tools = engine.locate()
+    baseline = cli_start(tools)
     print(
         f"Pulumi {tools.version} ({tools.pulumi}), {os.cpu_count()} CPUs, --parallel {a.parallel}, "
-        f"load {os.getloadavg()[0]:.1f}",
+        f"load {os.getloadavg()[0]:.1f}; `pulumi version` {baseline:.2f} s (the baseline)",
         flush=True,
     )
     t0 = time.perf_counter()
@@ -135,7 +166,7 @@ def main() -> None:
             import shutil
 
             shutil.copytree(ROOT / "examples" / "sample-city", sample)
-            measure("sample", sample, work / "sample", a.parallel, change_one=True)
+            measure("sample", sample, work / "sample", a.parallel, True, baseline)
         if a.departments:
             big = work / "big-city"
             synth(
@@ -151,7 +182,7 @@ def main() -> None:
                 big,
                 history=False,
             )
-            measure(f"synthetic-{a.departments}", big, work / "big", a.parallel, change_one=False)
+            measure(f"synthetic-{a.departments}", big, work / "big", a.parallel, False, baseline)
     print(
         f"whole benchmark: {time.perf_counter() - t0:.0f} s; load at the end {os.getloadavg()[0]:.1f}"
     )
