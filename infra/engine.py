@@ -428,7 +428,7 @@ def _tail(text: str, lines: int = 30) -> str:
 
 
 def _run(
-    st, operation: str, call: Callable[[_Watch], Any], summary: Callable[[Any], Mapping]
+    st, operation: str, call: Callable[[_Watch], Any], summary: Callable[[Any], Mapping | None]
 ) -> dict:
     from pulumi import automation as auto
 
@@ -467,6 +467,33 @@ def _run(
     }
 
 
+# where each operation's result keeps its per-operation counts
+_COUNTS: dict[str, Callable[[Any], Mapping | None]] = {
+    "preview": lambda r: r.change_summary,
+    "up": lambda r: r.summary.resource_changes,
+}
+
+
+def _update(
+    st, operation: str, on_output: OnOutput | None, policy_packs, expect_no_changes: bool
+) -> dict:
+    """`pulumi preview` or `pulumi up`: the same arguments, the counts in another place."""
+    call = getattr(st, operation)
+    return _run(
+        st,
+        operation,
+        lambda w: call(
+            on_output=on_output,
+            on_event=w,
+            policy_packs=[str(p) for p in policy_packs] or None,
+            expect_no_changes=expect_no_changes or None,
+            color="never",
+            suppress_progress=True,
+        ),
+        _COUNTS[operation],
+    )
+
+
 def preview(
     st,
     *,
@@ -475,19 +502,7 @@ def preview(
     expect_no_changes: bool = False,
 ) -> dict:
     """`pulumi preview`: what an up would change, and the outputs it would export."""
-    return _run(
-        st,
-        "preview",
-        lambda w: st.preview(
-            on_output=on_output,
-            on_event=w,
-            policy_packs=[str(p) for p in policy_packs] or None,
-            expect_no_changes=expect_no_changes or None,
-            color="never",
-            suppress_progress=True,
-        ),
-        lambda r: r.change_summary,
-    )
+    return _update(st, "preview", on_output, policy_packs, expect_no_changes)
 
 
 def up(
@@ -498,19 +513,7 @@ def up(
     expect_no_changes: bool = False,
 ) -> dict:
     """`pulumi up`: apply (or, in render mode, write the YAML)."""
-    return _run(
-        st,
-        "up",
-        lambda w: st.up(
-            on_output=on_output,
-            on_event=w,
-            policy_packs=[str(p) for p in policy_packs] or None,
-            expect_no_changes=expect_no_changes or None,
-            color="never",
-            suppress_progress=True,
-        ),
-        lambda r: r.summary.resource_changes,
-    )
+    return _update(st, "up", on_output, policy_packs, expect_no_changes)
 
 
 def refresh(st, *, on_output: OnOutput | None = None, clear_pending: bool = False) -> dict:

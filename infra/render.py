@@ -10,6 +10,7 @@ per namespace, in `OUT/<cluster>/<namespace>.yaml` (namespaces themselves in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -46,9 +47,9 @@ def plain(value):
     """A fresh copy with sorted keys (builders share constant sub-dicts; YAML would alias
     them), so the same model always writes the same bytes."""
     if isinstance(value, dict):
-        return {k: plain(value[k]) for k in sorted(value)}
+        return {k: plain(v) if isinstance(v, (dict, list)) else v for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -109,46 +110,53 @@ _UNSAFE = re.compile(
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"}
 
 
-def _scalar(v) -> str:
-    if v is True or v is False:
-        return "true" if v else "false"
-    if v is None:
-        return "null"
-    if isinstance(v, int | float):
-        return json.dumps(v)
+_CONTAINERS = (dict, list)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _string(v: str) -> str:
+    """A string as a scalar. Cached: keys and most values (labels, kinds, names) recur in
+    every object, so the pattern and the quoting run once per distinct string."""
     if _PLAIN.match(v) and v.lower().lstrip(".") not in _RESERVED:
         return v
     quoted = json.dumps(v, ensure_ascii=False)
     return _UNSAFE.sub(lambda c: f"\\u{ord(c.group()):04x}", quoted)
 
 
-def _emit(v, indent: str, out: list[str]) -> None:
-    """`v` (a non-empty dict or list) as block lines at `indent`."""
-    if isinstance(v, dict):
-        for k, x in v.items():
-            key = _scalar(str(k))
-            if isinstance(x, dict | list) and x:
-                out.append(f"{indent}{key}:")
-                _emit(x, indent + ("  " if isinstance(x, dict) else ""), out)
-            else:
-                out.append(f"{indent}{key}: {_empty(x)}")
-        return
-    for x in v:
-        if isinstance(x, dict | list) and x:
-            sub: list[str] = []
-            _emit(x, indent + "  ", sub)
-            out.append(f"{indent}- {sub[0][len(indent) + 2 :]}")
-            out.extend(sub[1:])
-        else:
-            out.append(f"{indent}- {_empty(x)}")
-
-
-def _empty(x) -> str:
+def _leaf(x) -> str:
+    """A scalar, or an empty dict or list, as it stands after `key: ` or `- `."""
+    if isinstance(x, str):
+        return _string(x)
+    if x is True or x is False:
+        return "true" if x else "false"
+    if x is None:
+        return "null"
     if isinstance(x, dict):
         return "{}"
     if isinstance(x, list):
         return "[]"
-    return _scalar(x)
+    return str(x) if isinstance(x, int) else json.dumps(x)  # as JSON writes them
+
+
+def _emit(v, indent: str, out: list[str]) -> None:
+    """`v` (a non-empty dict or list) as block lines at `indent`."""
+    child = indent + "  "
+    if isinstance(v, dict):
+        for k, x in v.items():
+            key = _string(k if isinstance(k, str) else str(k))
+            if x and isinstance(x, _CONTAINERS):
+                out.append(f"{indent}{key}:")
+                _emit(x, child if isinstance(x, dict) else indent, out)
+            else:
+                out.append(f"{indent}{key}: {_leaf(x)}")
+        return
+    for x in v:
+        if x and isinstance(x, _CONTAINERS):
+            first = len(out)  # the item's first line carries the dash
+            _emit(x, child, out)
+            out[first] = f"{indent}- {out[first][len(child) :]}"
+        else:
+            out.append(f"{indent}- {_leaf(x)}")
 
 
 def block_yaml(doc: dict) -> str:

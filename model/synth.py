@@ -42,6 +42,7 @@ class SynthSpec:
     systems: int = 400
     machine_rooms: int = 30
     city_name: str = "赣江市"
+    city_slug: str | None = "ganjiang"  # the prefix of its stack names (`city.slug`)
     city_code: str = "369900"
     history_days: int = 30
     all_families: bool = False
@@ -427,6 +428,7 @@ def city_doc(spec: SynthSpec, systems_: list[dict], mgmt_space: list[str]) -> di
     return {
         "city": {
             "name": spec.city_name,
+            **({"slug": spec.city_slug} if spec.city_slug else {}),
             "code": spec.city_code,
             "ipv6_prefix": "2001:db8::/32",
             "ipv4_legacy": mgmt_space,
