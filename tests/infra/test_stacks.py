@@ -4,6 +4,7 @@ that lets an unchanged stack be skipped (plain data, no engine)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,22 @@ def test_stack_outputs_count_the_stacks_part(city):
     assert out["inputs_hash"] == st.inputs_hash(stack, SETTINGS)
     workloads = sum(1 for u in stack.units if u.type in (st.WORKLOAD, st.REPLICA))
     assert sum(c["workloads"] for c in out["clusters"].values()) == workloads > 0
+
+
+def test_stack_names_start_with_the_city_slug_else_its_code(city, small_city):
+    assert city.city.slug == "ganjiang"  # the sample city's city.yaml
+    assert split(city)[0].name == "ganjiang-platform.shared"
+    assert st.stack_name(city, st.DEPARTMENT, "fgw") == "ganjiang-fgw"
+    edit_yaml(small_city, "city.yaml", lambda d: d["city"].pop("slug", None))
+    bare = load_city(small_city)
+    assert st.city_slug(bare) == f"city{bare.city.code}"
+
+
+def test_a_city_slug_that_is_no_dns_label_is_refused_with_its_line(small_city):
+    from model import InvalidModel
+
+    edit_yaml(small_city, "city.yaml", lambda d: d["city"].update(slug="Gan.Jiang"))
+    with pytest.raises(InvalidModel) as info:
+        load_city(small_city)
+    (e,) = [e for e in info.value.errors if e.field.endswith("slug")]
+    assert Path(e.path).name == "city.yaml" and e.line > 0 and "pattern" in e.message
