@@ -263,7 +263,11 @@ def _capacity(run: GateRun) -> None:
     """Capacity with the next wave added: peaks against the target, placements that failed."""
     gate = run.settings.gate
     settings = run.settings.capacity.model_copy(
-        update={"years": gate.capacity_years, "target_utilisation": gate.target_utilisation}
+        update={
+            "years": gate.capacity_years,
+            "target_utilisation": gate.target_utilisation,
+            "target_storage_utilisation": gate.target_storage_utilisation,
+        }
     )
     _simulated(
         run,
@@ -390,6 +394,9 @@ def summary(run: GateRun) -> dict:
                     "p95_utilisation",
                     "nodes_needed",
                     "placement_failures",
+                    "storage_gib",
+                    "peak_storage_gib",
+                    "peak_storage_allocation",
                 )
             }
             for name, z in cap["zones"].items()

@@ -118,6 +118,93 @@ def kpi_figure(rows: list[dict]) -> bytes:
     return buf.getvalue()
 
 
+SIMULATED = ("capacity", "backup")
+MAX_FINDINGS = 12  # per check in the decision plot; the rest are in report.json
+
+
+def decision_rows(plan_summary: dict) -> list[dict]:
+    """Per simulated check: how often its replications had a no-go finding, with the interval
+    and the threshold it is decided against (the table beside the decision plot)."""
+    reps = plan_summary.get("replications") or {}
+    return [
+        {
+            "check": name,
+            "replications": reps[name]["replications"],
+            "p": reps[name]["p_any_nogo_finding"]["p"],
+            "ci95": reps[name]["p_any_nogo_finding"]["ci95"],
+            "threshold": reps[name]["threshold"],
+            "findings": len(reps[name]["findings"]),
+            "nogo": sum(1 for f in reps[name]["findings"] if f["decision"] == "no-go"),
+        }
+        for name in SIMULATED
+        if name in reps
+    ]
+
+
+def decision_figure(plan_summary: dict) -> bytes | None:
+    """For each simulated check, how often its replications would say no-go: the share with
+    any no-go finding and each finding's probability, with their 95% intervals, against the
+    threshold the gate decides on. None when no simulated check ran."""
+    reps = plan_summary.get("replications") or {}
+    parts = [(name, reps[name]) for name in SIMULATED if name in reps]
+    if not parts:
+        return None
+    rows_of = []
+    for name, r in parts:
+        top = sorted(r["findings"], key=lambda f: (-f["p"], f["check"], f["subject"]))
+        rows = [
+            {
+                "label": "any no-go finding",
+                "p": r["p_any_nogo_finding"]["p"],
+                "ci95": r["p_any_nogo_finding"]["ci95"],
+                "colour": "#1e3a8a",
+            }
+        ]
+        rows += [
+            {
+                "label": f"{f['check']}: {f['subject']}",
+                "p": f["p"],
+                "ci95": f["ci95"],
+                "colour": "#b91c1c" if f["decision"] == "no-go" else "#b45309",
+            }
+            for f in top[:MAX_FINDINGS]
+        ]
+        if len(top) > MAX_FINDINGS:
+            rows.append(
+                {
+                    "label": f"… {len(top) - MAX_FINDINGS} more",
+                    "p": 0.0,
+                    "ci95": None,
+                    "colour": "white",
+                }
+            )
+        rows_of.append((name, r, rows))
+    heights = [len(rows) + 1.5 for _, _, rows in rows_of]
+    fig = Figure(figsize=(9, 0.32 * sum(heights) + 0.8))
+    axes = fig.subplots(len(rows_of), 1, squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, (name, r, rows) in zip(axes[:, 0], rows_of, strict=True):
+        y = list(range(len(rows)))[::-1]
+        ax.barh(y, [row["p"] for row in rows], color=[row["colour"] for row in rows], height=0.6)
+        for yy, row in zip(y, rows, strict=True):
+            if row["ci95"] is not None:
+                lo, hi = row["ci95"]
+                ax.plot([lo, hi], [yy, yy], color="black", lw=1)
+                ax.plot([lo, lo], [yy - 0.15, yy + 0.15], color="black", lw=1)
+                ax.plot([hi, hi], [yy - 0.15, yy + 0.15], color="black", lw=1)
+        ax.axvline(r["threshold"], color="black", ls="--", lw=1)
+        ax.set_yticks(y, [_latin(row["label"]) or row["label"] for row in rows], fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_title(
+            f"{name}: share of {r['replications']} replications with each finding "
+            f"(bars; 95% interval; dashed: threshold {r['threshold']:.0%})",
+            fontsize=9,
+        )
+    axes[-1, 0].set_xlabel("probability (no-go above the threshold: red; warning: amber)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gate", "templates"),
@@ -138,6 +225,9 @@ def build(
     bureau = plan_summary["bureau"]
     rows = bureau_rows(bureau)
     images: dict[str, bytes] = {"kpi.png": kpi_figure(rows), "kpi-trend.png": trend_figure(bureau)}
+    decisions = decision_figure(plan_summary)
+    if decisions is not None:
+        images["decisions.png"] = decisions
     capacity_images = sim_report.capacity_figures(capacity) if capacity else {}
     backup_images = sim_report.backup_figures(backup) if backup else {}
     images.update(capacity_images)
@@ -145,6 +235,8 @@ def build(
     html = _template().render(
         city=plan_summary["city"],
         plan=plan_summary,
+        decisions=decision_rows(plan_summary),
+        decision_image="decisions.png" if decisions is not None else None,
         kpis=rows,
         bureau=bureau,
         ipv6=plan_summary.get("ipv6"),

@@ -44,6 +44,20 @@ def capacity_findings(data: dict, gate: GateSettings) -> list[Finding]:
                     True,
                 )
             )
+        storage, share = z["peak_storage_allocation"], gate.target_storage_utilisation
+        if storage is not None and storage > share:
+            out.append(
+                Finding(
+                    "zone_storage",
+                    name,
+                    storage,
+                    share,
+                    f"zone {name}'s storage demand peaks at {z['peak_storage_gib']:g} GiB, "
+                    f"{storage:.1%} of its {z['storage_gib']:g} GiB (above {share:.0%}); "
+                    f"{z['storage_needed_gib']:g} GiB needed",
+                    True,
+                )
+            )
         failures = z["placement_failures"]
         for kind in ("arrival", "growth"):
             if failures[kind]:
@@ -173,7 +187,9 @@ def decide(per_replication: list[list[Finding]], threshold: float) -> list[tuple
 
 
 def summary(datas: list[dict], findings: list[list[Finding]], threshold: float) -> dict:
-    """What the replications say as a whole: the chance a replication has a no-go finding."""
+    """What the replications say as a whole: the chance a replication has a no-go finding,
+    and each finding's probability with its interval and what it decided (the report's
+    decision plot)."""
     n = len(datas)
     bad = sum(1 for fs in findings if any(f.nogo for f in fs))
     return {
@@ -181,4 +197,14 @@ def summary(datas: list[dict], findings: list[list[Finding]], threshold: float) 
         "seeds": [d["seed"] for d in datas],
         "p_any_nogo_finding": replicate.proportion(bad, n),
         "threshold": threshold,
+        "findings": [
+            {
+                "check": f.check,
+                "subject": f.subject,
+                "nogo_kind": f.nogo,
+                "decision": "no-go" if p["nogo"] else "warning",
+                **{k: p[k] for k in ("k", "n", "p", "ci95")},
+            }
+            for f, p in decide(findings, threshold)
+        ],
     }

@@ -9,6 +9,9 @@ Monday 00:00 local time; the model's sizes are those of that day):
   placed best-fit with anti-affinity (replicas of one system never share a node);
 - every `growth_step_days` each VM's request grows by the yearly rate (resized in place,
   moved if its node is full, or left as it was — a placement failure);
+- each zone's storage (`storage_gib`, shared by its nodes) holds every arrived system's
+  `storage_gib`, grown like its other resources; the zone's storage demand is recorded at
+  each arrival and growth step against that capacity;
 - every node fails and is repaired on its own (exponential up times of mean
   `node_mtbf_days`, repairs of mean `repair_mean_h`), so the zone's failure rate is the
   number of nodes still up over the MTBF; a failed node's VMs are re-placed elsewhere or
@@ -97,6 +100,7 @@ class ZoneSim:
         # (t, -1, factor, 0, 0, 0) for "everything scales"; and (t, nodes up, pending)
         self.changes: list[tuple] = []
         self.states: list[tuple[float, int, int]] = [(0.0, zone.nodes, 0)]
+        self.storage: list[tuple[float, float]] = [(0.0, 0.0)]  # (t, storage wanted GiB)
 
     def _log(self, vm: Hashable, pc: float, pm: float, wc: float, wm: float) -> None:
         self.changes.append((self.env.now, self.row[vm], pc, pm, wc, wm))
@@ -105,6 +109,12 @@ class ZoneSim:
         entry = (self.env.now, self.pool.nodes_up, len(self.pending))
         if self.states[-1][1:] != entry[1:]:
             self.states.append(entry)
+
+    def _store(self, wanted: float) -> None:
+        if self.storage[-1][0] == self.env.now:
+            self.storage[-1] = (self.env.now, wanted)
+        else:
+            self.storage.append((self.env.now, wanted))
 
     def _fail(self, kind: str) -> None:
         self.failures[kind] += 1
@@ -122,8 +132,12 @@ class ZoneSim:
         self._log(vm, cpu, mem, 0.0, 0.0)
         return True
 
-    def arrive(self, vms: list[tuple], cpu: float, mem: float, row: int) -> None:
-        """VMs of one system, measured at t=0 as (cpu, mem): they arrive grown."""
+    def arrive(
+        self, vms: list[tuple], cpu: float, mem: float, row: int, storage: float = 0.0
+    ) -> None:
+        """VMs of one system, measured at t=0 as (cpu, mem), and its storage (GiB, once for
+        the system, on the zone's shared storage): they arrive grown."""
+        self._store(self.storage[-1][1] + storage * self.growth)
         for vm in vms:
             self.base[vm] = (cpu, mem)
             self.want[vm] = [cpu * self.growth, mem * self.growth]
@@ -161,6 +175,7 @@ class ZoneSim:
         pool = self.pool
         self.growth *= factor
         self.changes.append((self.env.now, -1, factor, 0.0, 0.0, 0.0))
+        self._store(self.storage[-1][1] * factor)
         for want in self.want.values():
             want[0] *= factor
             want[1] *= factor
@@ -284,6 +299,29 @@ def _packing_need(z: ZoneSim, settings: CapacitySettings, order: dict[str, int])
     )
 
 
+def _storage(z: ZoneSim, settings: CapacitySettings) -> dict:
+    """The zone's storage: its peak demand against its capacity (None: not declared) and
+    the storage target, the first day over each, and the storage the target needs."""
+    cap = z.zone.storage_gib
+    horizon = settings.years * 8760.0
+    record = [(t, g) for t, g in z.storage if t < horizon] or [(0.0, 0.0)]
+    peak = max(g for _, g in record)
+    target = settings.target_storage_utilisation
+
+    def first_over(limit: float | None) -> float | None:
+        hit = next((t for t, g in record if limit is not None and g > limit + 1e-9), None)
+        return None if hit is None else round(hit / 24, 3)
+
+    return {
+        "storage_gib": cap,
+        "peak_storage_gib": round(peak, 3),
+        "peak_storage_allocation": None if cap is None else round(peak / cap, 6),
+        "storage_over_target_day": first_over(None if cap is None else cap * target),
+        "storage_full_day": first_over(cap),
+        "storage_needed_gib": round(peak / target, 3),
+    }
+
+
 def _report(z: ZoneSim, a: dict, settings: CapacitySettings, order: dict[str, int]) -> dict:
     zone = z.zone
     t, up = a["t"], a["up"]
@@ -307,6 +345,7 @@ def _report(z: ZoneSim, a: dict, settings: CapacitySettings, order: dict[str, in
     spares = settings.spare_failures
     nodes_needed = None if by_packing is None else max(by_packing, by_load) + spares
     over = np.nonzero(util > target)[0]
+    storage = _storage(z, settings)
     days = int(math.ceil(t[-1] / 24 + 1e-9)) if len(t) else 0
     daily_peak = np.zeros(days)
     np.maximum.at(daily_peak, (t // 24).astype(int), util)
@@ -332,6 +371,7 @@ def _report(z: ZoneSim, a: dict, settings: CapacitySettings, order: dict[str, in
         "nodes_needed_load": by_load,
         "spare_nodes": spares,
         "extra_nodes_needed": None if nodes_needed is None else max(0, nodes_needed - zone.nodes),
+        **storage,
         "daily_peak_utilisation": [round(float(x), 4) for x in daily_peak],
     }
 
@@ -378,6 +418,12 @@ def run(
         "zones_with_placement_failures": sorted(
             n for n, r in reports.items() if r["placement_failures"]["total"]
         ),
+        "zones_over_storage_target": sorted(
+            n
+            for n, r in reports.items()
+            if r["peak_storage_allocation"] is not None
+            and r["peak_storage_allocation"] > settings.target_storage_utilisation
+        ),
     }
 
 
@@ -416,7 +462,8 @@ def simulate(
             if hour > env.now:
                 yield env.timeout(hour - env.now)
             vms = [(s.id, r) for r in range(s.replicas)]
-            zones[str(s.target_zone)].arrive(vms, s.vcpu, s.memory_gib, load.row(s.id))
+            zone = zones[str(s.target_zone)]
+            zone.arrive(vms, s.vcpu, s.memory_gib, load.row(s.id), s.storage_gib)
             arrived[0] += 1
 
     def growth_process(z: ZoneSim):
@@ -473,6 +520,7 @@ def distribution(datas: list[dict]) -> dict:
             "peak_utilisation": replicate.describe(peaks),
             "p95_utilisation": replicate.describe([z["p95_utilisation"] for z in zs]),
             "nodes_needed": replicate.describe(needed) if needed else None,
+            "peak_storage_gib": replicate.describe([z["peak_storage_gib"] for z in zs]),
             "p_over_target": replicate.proportion(sum(p > target for p in peaks), len(peaks)),
             "peaks": peaks,
         }

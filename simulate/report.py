@@ -36,6 +36,13 @@ def _num(x, fmt="{:.2f}") -> str:
 # --- capacity ------------------------------------------------------------------------
 
 
+def _storage(z: dict) -> str:
+    """Peak storage demand, and its share of the zone's storage where it declares one."""
+    peak = f"{z['peak_storage_gib']:,.0f} GiB"
+    share = z["peak_storage_allocation"]
+    return peak if share is None else f"{peak} ({_pct(share)})"
+
+
 def capacity_markdown(d: dict) -> str:
     s = d["settings"]
     lines = [
@@ -45,8 +52,8 @@ def capacity_markdown(d: dict) -> str:
         f"growth {s['growth_per_year']:.0%}/year, node MTBF {s['node_mtbf_days']:g} days, repair {s['repair_mean_h']:g} h. "
         f"{d['systems']['arrived']} of {d['systems']['planned']} systems on the cloud by the end; {d['events']:,} events.",
         "",
-        "| zone | nodes | VMs | peak | p95 | peak alloc CPU | peak alloc mem | over target from day | exhausted on day | placement failures | nodes needed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| zone | nodes | VMs | peak | p95 | peak alloc CPU | peak alloc mem | over target from day | exhausted on day | placement failures | nodes needed | storage peak |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, z in d["zones"].items():
         f = z["placement_failures"]
@@ -54,7 +61,7 @@ def capacity_markdown(d: dict) -> str:
             f"| {name} | {z['nodes']} | {z['vms']} | {_pct(z['peak_utilisation'])} | {_pct(z['p95_utilisation'])} | "
             f"{_pct(z['peak_cpu_allocation'])} | {_pct(z['peak_memory_allocation'])} | {_num(z['first_over_target_day'], '{:.0f}')} | "
             f"{_num(z['exhaustion_day'], '{:.0f}')} | {f['total']} ({f['arrival']}/{f['growth']}/{f['evacuation']}) | "
-            f"{_needed(z)} |"
+            f"{_needed(z)} | {_storage(z)} |"
         )
     lines += [
         "",
@@ -290,7 +297,46 @@ def backup_figures(d: dict) -> dict[str, bytes]:
         "RTO per system in the city-wide failover"
         + (f" ({lost} cannot be recovered at the DR site)" if lost else "")
     )
-    return {"backup-window.png": window, "backup-rpo.png": rpo, "backup-rto.png": _png(fig)}
+    out = {"backup-window.png": window, "backup-rpo.png": rpo, "backup-rto.png": _png(fig)}
+    reps = d.get("replications")
+    if reps and reps.get("by_level"):
+        out["backup-bounds.png"] = _bounds_figure(reps)
+    return out
+
+
+def _bounds_figure(reps: dict) -> bytes:
+    """Across replications, each level's worst RPO and RTO (p5–p95 bar, median, min–max
+    whiskers) against the level's bound: how close the deciding metric comes to it."""
+    fig = Figure(figsize=(9, 3.6))
+    axes = fig.subplots(1, 2)
+    for ax, key, bound_of, floor in (
+        (axes[0], "worst_rpo_s", lambda lv: lv.rpo_bound_s, 1.0),
+        (axes[1], "worst_rto_s", lambda lv: lv.rto_bound_s, 60.0),
+    ):
+        for lv_key, b in reps["by_level"].items():
+            lv, dist = int(lv_key), b[key]
+            ax.hlines(
+                max(bound_of(drlevels.level(lv)), floor) / 3600, lv - 0.4, lv + 0.4, colors="black"
+            )
+            if dist is None:
+                continue
+            lo, mid, hi = (max(dist[q], floor) / 3600 for q in ("p5", "p50", "p95"))
+            over = dist["max"] > bound_of(drlevels.level(lv)) + 1e-9
+            colour = "tab:red" if over else "tab:green"
+            ax.vlines(lv, max(dist["min"], floor) / 3600, max(dist["max"], floor) / 3600, lw=1)
+            ax.vlines(lv, lo, hi, lw=5, colors=colour)
+            ax.plot([lv], [mid], marker="o", ms=6, color=colour, mec="black")
+        ax.set_yscale("log")
+        ax.set_xticks(range(1, 7))
+        ax.set_xlabel("GB/T 20988 level (black: bound)")
+        ax.set_ylabel("hours")
+        ax.set_title(f"{key[6:9].upper()}: the level's worst, across replications", fontsize=9)
+    fig.suptitle(
+        f"{reps['replications']} replications: median (dot), p5–p95 (thick), min–max (thin); "
+        "red: over the bound in some replication",
+        fontsize=9,
+    )
+    return _png(fig)
 
 
 # --- rollout -------------------------------------------------------------------------

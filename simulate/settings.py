@@ -67,6 +67,13 @@ class CapacitySettings(_Strict):
     target_utilisation: float = Field(
         0.8, gt=0, le=1, description="peak utilisation the nodes-needed figure keeps under"
     )
+    target_storage_utilisation: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="share of a zone's storage its demand keeps under (Ceph's default "
+        "mon_osd_nearfull_ratio, 0.85: Red Hat Ceph Storage 5 troubleshooting guide, Nearfull OSDs)",
+    )
     spare_failures: int = Field(
         1,
         ge=0,
@@ -183,6 +190,12 @@ class GateSettings(_Strict):
 
     target_utilisation: float = Field(
         0.8, gt=0, le=1, description="a zone's simulated peak above this is a no-go"
+    )
+    target_storage_utilisation: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="a zone's simulated storage demand above this share is a no-go",
     )
     capacity_years: float = Field(
         1.0, gt=0, le=20, description="horizon of the plan's capacity simulation"

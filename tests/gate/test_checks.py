@@ -230,3 +230,33 @@ def test_restores_that_fail_make_the_rto_a_no_go_and_verified_copies_a_go(
     code, data = run(0.0)
     assert code == 0 and data["decision"] == "go", data["reasons"]
     assert not checks_of(data, "restore_failed") and data["backup"]["rto_violations"] == []
+
+
+def test_a_zone_whose_storage_fills_past_its_target_is_a_no_go(small_city, tmp_path, capsys):
+    # the shared zone's storage sized at 90% of what its systems hold after the next wave:
+    # the fit check passes (it fits), the simulated capacity check refuses it (above 85%);
+    # sized at twice the demand, it holds through the year's growth
+    from model import load_city
+
+    m = load_city(small_city)
+    demand = sum(
+        s.storage_gib for s in m.on_cloud_systems(m.next_wave) if s.target_zone == "shared"
+    )
+
+    def size(gib):
+        def edit(d):
+            for z in d["city"]["zones"]:
+                if z["name"] == "shared":
+                    z["storage_gib"] = gib
+
+        edit_yaml(small_city, "city.yaml", edit)
+        return plan(capsys, small_city, "--lock", str(tmp_path / "lock.yaml"), "--skip", "tenants")
+
+    code, data = size(round(demand / 0.9, 1))
+    assert code == 3 and data["checks"]["fit"]["status"] == "pass"
+    (r,) = checks_of(data, "zone_storage")
+    assert r["subject"] == "shared" and r["probability"] == 1.0
+    assert r["value"] > r["limit"] == 0.85 and data["capacity"]["shared"]["storage_gib"] > demand
+    code, data = size(round(demand * 2, 1))
+    assert code == 0 and not checks_of(data, "zone_storage"), data["reasons"]
+    assert data["capacity"]["shared"]["peak_storage_allocation"] < 0.85

@@ -163,3 +163,42 @@ def test_peaks_vary_across_seeds(city):
     runs = [capacity.run(city, cfg, seed=s)["zones"]["shared"] for s in (1, 2, 3)]
     assert len({r["peak_utilisation"] for r in runs}) > 1
     assert len({r["nodes_needed_packing"] for r in runs}) == 1
+
+
+def test_zone_storage_counts_every_arrival_and_grows_past_its_target(city):
+    # two systems of 400 GiB now, one of 300 GiB arriving on day 400, on 1000 GiB of storage:
+    # 800 GiB grows 15%/year in 30-day steps and passes 85% (850 GiB) once
+    # 1.15^(30k/365) > 850/800, i.e. at step k = 6: day 180; the arrival fills it on day 400
+    def mk(sid, gib, **kw):
+        return system(city, sid, vcpu=1.0, memory_gib=1.0, storage_gib=gib, target_zone="z", **kw)
+
+    late = mk("late", 300.0, state=SystemState.legacy, wave=1, location="MR-X-01")
+    systems = [mk("a", 400.0), mk("b", 400.0), late]
+    store = zone(nodes=4).model_copy(update={"storage_gib": 1000.0})
+    m = with_(city, systems=systems, zones=[store])
+    cfg = CapacitySettings(
+        years=401 / 365,
+        first_wave_day=400,
+        wave_spread_days=0,
+        growth_per_year=0.15,
+        growth_step_days=30,
+        node_mtbf_days=1e9,
+    )
+    r = capacity.run(m, cfg, seed=1)
+    z = r["zones"]["z"]
+    k = math.floor(math.log(850 / 800) / math.log(1.15) * 365 / 30) + 1
+    assert k == 6 and z["storage_over_target_day"] == pytest.approx(k * 30)
+    factor = 1.15 ** (13 * 30 / 365)  # 13 steps by day 400: the late one arrives grown too
+    assert z["peak_storage_gib"] == pytest.approx(1100 * factor, rel=1e-6)
+    assert z["storage_full_day"] == pytest.approx(400.0)
+    assert z["peak_storage_allocation"] == pytest.approx(1.1 * factor, rel=1e-5)
+    assert z["storage_needed_gib"] == pytest.approx(1100 * factor / 0.85, rel=1e-5)
+    assert r["zones_over_storage_target"] == ["z"]
+    # without the late wave and growth, 800 GiB of 1000 stays under the target
+    calm = capacity.run(m, cfg.model_copy(update={"growth_per_year": 0.0}), seed=1, wave=0)
+    assert calm["zones"]["z"]["peak_storage_allocation"] == pytest.approx(0.8)
+    assert calm["zones_over_storage_target"] == []
+    # a zone that declares no storage is reported without a share
+    bare = with_(city, systems=systems, zones=[zone(nodes=4)])
+    z = capacity.run(bare, cfg, seed=1)["zones"]["z"]
+    assert z["storage_gib"] is None and z["peak_storage_allocation"] is None
