@@ -28,6 +28,7 @@ from gate import simulated
 from model.city import CityModel
 from simulate import backup as backup_lib
 from simulate import capacity as capacity_lib
+from simulate import load as load_lib
 from simulate import replicate
 from simulate.settings import Settings
 
@@ -269,6 +270,7 @@ def _capacity(run: GateRun) -> None:
             "target_storage_utilisation": gate.target_storage_utilisation,
         }
     )
+    load_lib.table(run.model, settings.history_timezone)  # parsed once; forked workers inherit it
     _simulated(
         run,
         "capacity",

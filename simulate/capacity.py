@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Hashable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -291,12 +292,19 @@ def _packing_need(z: ZoneSim, settings: CapacitySettings, order: dict[str, int])
     top = max(1.0, growth_factor(settings, settings.years * 8760.0))
     vms = sorted(z.base, key=lambda vm: (order.get(vm[0], 0), vm))
     replicas = max((len(v) for v in z.siblings.values()), default=1)
-    return pack_nodes(
-        [(vm[0], z.base[vm][0] * top, z.base[vm][1] * top) for vm in vms],
+    return _pack_cached(
+        tuple((vm[0], z.base[vm][0] * top, z.base[vm][1] * top) for vm in vms),
         zone.node_vcpu * zone.cpu_overcommit,
         zone.node_memory_gib,
-        at_least=replicas,
+        replicas,
     )
+
+
+@lru_cache(maxsize=64)
+def _pack_cached(vms: tuple, node_cpu: float, node_mem: float, at_least: int) -> int | None:
+    """`pack_nodes` once per process for the same VMs: the packing does not depend on the
+    seed, so the replications a worker runs after the first reuse it."""
+    return pack_nodes(list(vms), node_cpu, node_mem, at_least)
 
 
 def _storage(z: ZoneSim, settings: CapacitySettings) -> dict:

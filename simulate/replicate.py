@@ -90,6 +90,18 @@ def _run_chunk(fn: Callable, args: Any, chunk: list[tuple[int, int]]) -> list[tu
     return [(i, fn(args, s)) for i, s in chunk]
 
 
+_WORKER_ARGS: Any = None  # a pool worker's args, sent once when it starts
+
+
+def _keep_args(args: Any) -> None:
+    global _WORKER_ARGS
+    _WORKER_ARGS = args
+
+
+def _run_chunk_kept(fn: Callable, chunk: list[tuple[int, int]]) -> list[tuple[int, Any]]:
+    return _run_chunk(fn, _WORKER_ARGS, chunk)
+
+
 def run(
     fn: Callable[[Any, int], Any],
     args: Any,
@@ -126,8 +138,12 @@ def run(
     if scheduler is not None:
         _on_dask(scheduler, fn, args, chunks, results, progress)
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            futures = [pool.submit(_run_chunk, fn, args, chunk) for chunk in chunks]
+        # the args (the city model) go to each worker once, not with every chunk; a worker
+        # keeps what it computed from them (caches) for its next chunks
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)), initializer=_keep_args, initargs=(args,)
+        ) as pool:
+            futures = [pool.submit(_run_chunk_kept, fn, chunk) for chunk in chunks]
             for fut in as_completed(futures):
                 done = fut.result()
                 results.update(done)
