@@ -119,7 +119,10 @@ class BackupSettings(_Strict):
     )
     streams: int = Field(16, ge=1, le=1024, description="parallel backup streams per link")
     stream_mbps: float | None = Field(
-        None, gt=0, description="throughput cap of one stream (None: only the link limits)"
+        None,
+        ge=1,
+        description="throughput cap of one stream, at least 1 Mbit/s (None: only the link "
+        "limits; a stream of 1e-300 Mbit/s never finished its first night)",
     )
     full_every_days: int = Field(
         7,
@@ -142,13 +145,14 @@ class BackupSettings(_Strict):
     )
     dr_restore_mbps: float = Field(
         10_000.0,
-        gt=0,
-        description="DR storage into the DR cluster: the path of a DR copy's restore",
+        ge=1,
+        description="DR storage into the DR cluster: the path of a DR copy's restore (≥ 1 Mbit/s)",
     )
     offsite_restore_mbps: float | None = Field(
         None,
-        gt=0,
-        description="off-site site to the DR site (None: the smaller of the two sites' links)",
+        ge=1,
+        description="off-site site to the DR site, ≥ 1 Mbit/s (None: the smaller of the two "
+        "sites' links)",
     )
     restore_failure_rate: float = Field(
         0.02,
