@@ -47,11 +47,14 @@ def compliance(
     table = Table(title=f"{data['city']} — MLPS level-3 evidence on {data['as_of']}")
     table.add_column("system", no_wrap=True)
     table.add_column("dept")
+    table.add_column("密码", justify="center")  # the GB/T 39786 level it is held to
     for c in CONTROLS:
         table.add_column(c.id.replace("_", " "), justify="center")
     for s in data["systems"]:
         marks = {r["id"]: _MARK.get(r["status"], "[dim]–[/]") for r in s["controls"]}
-        table.add_row(s["system"], s["department"], *(marks[c.id] for c in CONTROLS))
+        table.add_row(
+            s["system"], s["department"], str(s["crypto_level"]), *(marks[c.id] for c in CONTROLS)
+        )
     console.print(table)
     gaps = {c: v["gap"] for c, v in data["summary"].items() if v["gap"]}
     console.print(

@@ -183,3 +183,16 @@ def test_the_warm_replicas_volume_is_checked_on_the_dr_cluster():
     _strip_volume(broken[dr], sid, "")
     row = _by_id(evidence(m, AS_OF, rendered=broken))[sid]["encryption"]
     assert row["status"] == "gap" and f"on {dr} is not on an encrypted" in row["note"]
+
+
+def test_the_table_names_each_systems_crypto_level(small_city, capsys, monkeypatch):
+    from govctl.common import console
+
+    monkeypatch.setattr(console, "_width", 300)  # one line per row; restored exactly after
+    assert main(["compliance", str(small_city), "--as-of", "2026-10-31"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    data = evidence(load_city(small_city), AS_OF)
+    assert any("密码" in line and "encryption" in line for line in lines)
+    for s in data["systems"]:
+        row = next(line for line in lines if f" {s['system']} " in line)
+        assert f" {s['crypto_level']} " in row, row
