@@ -1,7 +1,9 @@
-"""Shared fixtures: small synthetic cities generated once per session, copied per test."""
+"""Shared fixtures: small synthetic cities generated once per session, copied per test; and
+which folders a run collects (tests/lab_nodes only when asked for)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -38,3 +40,24 @@ def small_city(small_city_master, tmp_path) -> Path:
     dst = tmp_path / "city"
     shutil.copytree(small_city_master, dst)
     return dst
+
+
+LAB_NODES = Path(__file__).parent / "lab_nodes"
+
+
+def lab_nodes_asked_for(config: pytest.Config) -> bool:
+    """True when tests/lab_nodes (or a file or test in it) is named on the command line, or
+    GOVCLOUD_LAB_INVENTORY points at a lab (the rollout tests run it that way)."""
+    here = config.invocation_params.dir
+    named = (
+        (here / str(a).split("::")[0]).resolve().is_relative_to(LAB_NODES) for a in config.args
+    )
+    return "GOVCLOUD_LAB_INVENTORY" in os.environ or any(named)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/lab_nodes is testinfra against a running lab, not a test of the code: a run that
+    does not ask for it does not collect it (no skipped entries); None lets pytest decide."""
+    if collection_path.is_relative_to(LAB_NODES) and not lab_nodes_asked_for(config):
+        return True
+    return None
