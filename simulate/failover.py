@@ -4,9 +4,10 @@ What recovery takes, per system, in the order operators recover (higher GB/T 209
 first, then larger systems first):
 - **a place to run**: the DR cluster (`city.sites[].node_groups` of the `dr_same_city` site)
   must hold the system's replicas, on nodes of its arch (`model.schema.PINNED_ARCH`: the 信创
-  zone's systems need arm64 nodes), replicas on distinct nodes. Systems of levels with standby equipment (4–6) hold
-  their place in advance, so they are placed first; a system that finds no room cannot be
-  recovered at the DR site (no RTO at all — a violation whatever its level);
+  zone's systems need arm64 nodes), replicas on distinct nodes. Systems of levels with
+  standby equipment (4–6) hold their place in advance, so they are placed first; a system
+  that finds no room cannot be recovered at the DR site (no RTO at all — a violation
+  whatever its level);
 - **its data**, for levels without standby: its newest restorable copy is read over the path
   it really takes — a copy at the DR site from the DR storage into the DR cluster
   (`dr_restore_mbps`), an off-site copy from the other city to the DR site
