@@ -15,7 +15,8 @@ objects are checked against the plain-data render.
 
     .venv/bin/python bench/bench_engine.py [--departments 1000 --systems 5000] [--parallel N]
 
-Needs `make tools` (the Pulumi CLI and plugins in .tools/bin).
+Needs `make tools` (the Pulumi CLI and plugins in .tools/bin). A department stack costs about
+17 CPU s (infra/README.md, "Measured"), so the 1,000-department city takes hours on 2 cores.
 """
 
 from __future__ import annotations
@@ -102,13 +103,16 @@ def measure(
     def up(model=None) -> dict:
         seen: list[str] = []
         t0 = time.perf_counter()
+        shown = [t0]
 
-        def progress(r: dict) -> None:  # a line per 100 stacks, so a long run shows its pace
+        def progress(r: dict) -> None:  # every 100 stacks or 5 minutes: a long run's pace
             seen.append(r["status"])
-            if len(seen) % 100 == 0:
+            now = time.perf_counter()
+            if len(seen) % 100 == 0 or now - shown[0] >= 300:
+                shown[0] = now
                 print(
-                    f"    … {len(seen)} stacks in {time.perf_counter() - t0:.0f} s "
-                    f"({seen.count('failed')} failed)",
+                    f"    … {len(seen)} stacks in {now - t0:.0f} s ({seen.count('failed')} "
+                    f"failed), load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
 
