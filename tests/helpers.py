@@ -57,3 +57,60 @@ def system(**changes) -> System:
         network="extranet",
     )
     return System.model_validate(base | changes)
+
+
+def kill_engine_leftovers(state_dir: Path) -> list[int]:
+    """Kill what a SIGKILLed `pulumi` left running on this test's state: its plugins (language
+    host, program, policy pack, provider) run in process groups of their own, out of reach of
+    a kill to the command's group, and wait for an engine that is gone. Found by the exact
+    backend URL in their environment (this test's own state directory), never by a broad
+    match. Returns the pids killed."""
+    import os
+    import signal
+
+    mine = f"PULUMI_BACKEND_URL={Path(state_dir).resolve().as_uri()}".encode()
+    killed = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if mine not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            os.kill(int(proc.name), signal.SIGKILL)
+        except (FileNotFoundError, PermissionError, ProcessLookupError):
+            continue  # gone meanwhile, or not ours to read
+        killed.append(int(proc.name))
+    return killed
+
+
+def signal_govctl(args: list[str], ready, signum: int, tmp_path: Path) -> tuple[int, str, str]:
+    """Start a real `govctl` process, wait until `ready(its stdout so far)` is true, send it
+    `signum`; returns its exit code, stdout and stderr."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "stdout"
+    with open(out, "w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "govctl", *args],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=dict(os.environ, COLUMNS="200"),
+        )
+        try:
+            deadline = time.monotonic() + 300
+            while not ready(out.read_text()):
+                assert proc.poll() is None, f"govctl ended early: {proc.stderr.read()}"
+                assert time.monotonic() < deadline, "never ready"
+                time.sleep(0.05)
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return proc.returncode, out.read_text(), err

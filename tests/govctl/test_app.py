@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import typer
 
 from govctl import app as govctl_app
 from govctl.app import COMMANDS, load_command, main
-from tests.helpers import ROOT, SAMPLE_CITY
+from tests.helpers import ROOT, SAMPLE_CITY, signal_govctl
 
 GOVCTL = [sys.executable, "-m", "govctl"]
 HEAVY = ("matplotlib", "pulumi", "netmiko", "simpy", "numpy", "pydantic", "jinja2", "cryptography")
@@ -186,29 +185,7 @@ def test_the_innermost_keeps_that_names_something_wins(monkeypatch, capsys, inne
 
 def _interrupt(args: list[str], ready: str, tmp_path: Path) -> tuple[int, str, str]:
     """Start a real govctl, wait until its stdout shows `ready`, send SIGINT, collect."""
-    out = tmp_path / "stdout"
-    with open(out, "w") as sink:
-        proc = subprocess.Popen(
-            [*GOVCTL, *args],
-            stdout=sink,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=dict(os.environ, COLUMNS="200"),
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while ready not in out.read_text():
-                assert proc.poll() is None, f"govctl ended early: {proc.stderr.read()}"
-                assert time.monotonic() < deadline, f"never saw {ready!r}"
-                time.sleep(0.05)
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    return proc.returncode, out.read_text(), err
+    return signal_govctl(args, lambda out: ready in out, signal.SIGINT, tmp_path)
 
 
 def test_sigint_stops_the_exporter_with_one_line_and_130(tmp_path):

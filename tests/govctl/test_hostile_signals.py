@@ -3,45 +3,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SAMPLE_CITY
+from tests.helpers import SAMPLE_CITY, signal_govctl
 
 GOVCTL = [sys.executable, "-m", "govctl"]
 
 
 def _signalled(args: list[str], ready, signum: int, tmp_path: Path) -> tuple[int, str]:
-    """Start govctl, wait until `ready(stdout)` is true, send `signum`, collect stderr."""
-    out = tmp_path / "stdout"
-    with open(out, "w") as sink:
-        proc = subprocess.Popen(
-            [*GOVCTL, *args],
-            stdout=sink,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=dict(os.environ, COLUMNS="200"),
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while not ready(out.read_text()):
-                assert proc.poll() is None, f"govctl ended early: {proc.stderr.read()}"
-                assert time.monotonic() < deadline, "never ready"
-                time.sleep(0.05)
-            proc.send_signal(signum)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    return proc.returncode, err
+    """Start govctl, wait until `ready(stdout)` is true, send `signum`: exit code, stderr."""
+    code, _, err = signal_govctl(args, ready, signum, tmp_path)
+    return code, err
 
 
 def _free_port() -> int:

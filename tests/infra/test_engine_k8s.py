@@ -31,6 +31,7 @@ from infra.tenant import network_policies
 from lab import k8s
 from model import load_city
 from model.synth import SynthSpec, write
+from tests.helpers import kill_engine_leftovers
 
 pytestmark = pytest.mark.k8s
 kubernetes = pytest.importorskip("kubernetes")
@@ -454,6 +455,7 @@ def test_an_up_killed_half_way_is_carried_on_without_orphans(lab):
     time.sleep(1.5)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
+    kill_engine_leftovers(lab["state"])  # the engine's plugins, orphaned by the SIGKILL
     want = {
         (o.manifest["kind"], o.manifest["metadata"]["name"])
         for s in st.city_stacks(
