@@ -318,11 +318,21 @@ def release_stale_locks(state_dir: Path, project: str, name: str) -> int:
             pid, host = int(doc.get("pid", 0)), str(doc.get("hostname", ""))
         except (OSError, ValueError, TypeError):
             continue
-        if host != socket.gethostname() or pid <= 0 or Path(f"/proc/{pid}").exists():
+        if host != socket.gethostname() or pid <= 0 or process_running(pid):
             continue
         path.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def process_running(pid: int) -> bool:
+    """Whether the process runs: it exists and is no zombie (a SIGKILLed `pulumi` whose parent
+    died too stays a zombie until init reaps it, which may take a while)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] not in "ZX"
 
 
 def checkpoint(state_dir: Path, project: str, name: str) -> Checkpoint | None:

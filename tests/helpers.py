@@ -67,6 +67,9 @@ def kill_engine_leftovers(state_dir: Path) -> list[int]:
     match. Returns the pids killed."""
     import os
     import signal
+    import time
+
+    from infra.engine import process_running
 
     mine = f"PULUMI_BACKEND_URL={Path(state_dir).resolve().as_uri()}".encode()
     killed = []
@@ -80,6 +83,9 @@ def kill_engine_leftovers(state_dir: Path) -> list[int]:
         except (FileNotFoundError, PermissionError, ProcessLookupError):
             continue  # gone meanwhile, or not ours to read
         killed.append(int(proc.name))
+    deadline = time.monotonic() + 30  # until each is gone or a zombie, holding nothing
+    while any(process_running(pid) for pid in killed) and time.monotonic() < deadline:
+        time.sleep(0.1)
     return killed
 
 

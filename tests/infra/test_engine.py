@@ -285,3 +285,33 @@ def test_program_settings_are_what_the_program_reads_back(tmp_path):
     seen = engine.program_settings(s, ROOT)
     assert seen.model == str(SAMPLE_CITY) and seen.render_dir == str(ROOT / "out" / "x")
     assert seen.scope == "department/fgw"
+
+
+def _lock(state: Path, pid: int, host: str | None = None) -> Path:
+    import socket
+
+    d = state / ".pulumi" / "locks" / "organization" / "govcloud" / "dept"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{pid}.json"
+    path.write_text(json.dumps({"pid": pid, "hostname": host or socket.gethostname()}))
+    return path
+
+
+def test_a_lock_is_released_only_when_its_holder_on_this_host_is_gone_or_a_zombie(tmp_path):
+    import subprocess
+
+    live = subprocess.Popen(["sleep", "60"])
+    zombie = subprocess.Popen(["true"])  # exits, and stays a zombie until it is waited for
+    try:
+        while engine.process_running(zombie.pid):
+            pass
+        assert Path(f"/proc/{zombie.pid}").exists(), "a zombie still has its /proc entry"
+        held = _lock(tmp_path, live.pid)
+        other_host = _lock(tmp_path, zombie.pid + 100_000, host="elsewhere")
+        dead = _lock(tmp_path, zombie.pid)
+        assert engine.release_stale_locks(tmp_path, "govcloud", "dept") == 1
+        assert held.exists() and other_host.exists() and not dead.exists()
+    finally:
+        live.kill()
+        live.wait()
+        zombie.wait()
