@@ -204,22 +204,13 @@ def backup_markdown(d: dict) -> str:
         "RTO is the city-wide disaster at the end of the run: every system recovers at once at the DR site "
         "(its DR cluster's nodes, by arch), from its newest restorable copy over that copy's path, then takes over.",
     ]
-    if d["dr_host_problems"]:
-        lines += [
-            "",
-            f"**{len(d['dr_host_problems'])} system(s) cannot be recovered at the DR site**, e.g.:",
-            "",
-        ]
-        for sid, why in list(d["dr_host_problems"].items())[:20]:
-            lines.append(f"- {sid}: {why}")
-    if d["restore_failures"]:
-        lines += [
-            "",
-            f"**{len(d['restore_failures'])} system(s) lost because every restore attempt failed**, e.g.:",
-            "",
-        ]
-        for sid, why in list(d["restore_failures"].items())[:20]:
-            lines.append(f"- {sid}: {why}")
+    for key, what in (
+        ("dr_host_problems", "cannot be recovered at the DR site"),
+        ("restore_failures", "lost because every restore attempt failed"),
+    ):
+        if d[key]:
+            lines += ["", f"**{len(d[key])} system(s) {what}**, e.g.:", ""]
+            lines += [f"- {sid}: {why}" for sid, why in list(d[key].items())[:20]]
     bad = [r for r in d["systems"] if not r["rpo_ok"] or r["rto_ok"] is False]
     lines += [
         "",

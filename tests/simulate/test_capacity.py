@@ -18,6 +18,17 @@ from tests.simulate.cities import system, with_, zone
 
 CALM = {"node_mtbf_days": 1e9, "growth_per_year": 0.0}
 
+# one wave arriving on day 400 of a run just past it, 15% growth a year in 30-day steps,
+# no node failures: the hand-computed growth and storage tests
+ARRIVAL_ON_DAY_400 = CapacitySettings(
+    years=401 / 365,
+    first_wave_day=400,
+    wave_spread_days=0,
+    growth_per_year=0.15,
+    growth_step_days=30,
+    node_mtbf_days=1e9,
+)
+
 
 def test_capacity_run_is_deterministic_by_seed(city):
     cfg = CapacitySettings(years=0.5, node_mtbf_days=30)
@@ -128,14 +139,7 @@ def test_a_late_wave_arrives_at_its_grown_size(city):
     )
     now = system(city, "now", vcpu=10.0, memory_gib=20.0, target_zone="z")
     m = with_(city, systems=[now, legacy], zones=[zone(nodes=4)])
-    cfg = CapacitySettings(
-        years=401 / 365,
-        first_wave_day=400,
-        wave_spread_days=0,
-        growth_per_year=0.15,
-        growth_step_days=30,
-        node_mtbf_days=1e9,
-    )
+    cfg = ARRIVAL_ON_DAY_400
     sim = capacity.simulate(m, cfg, seed=1)
     z = sim.zones["z"]
     factor = 1.15 ** (13 * 30 / 365)  # 13 growth steps of 30 days before day 400
@@ -176,14 +180,7 @@ def test_zone_storage_counts_every_arrival_and_grows_past_its_target(city):
     systems = [mk("a", 400.0), mk("b", 400.0), late]
     store = zone(nodes=4).model_copy(update={"storage_gib": 1000.0})
     m = with_(city, systems=systems, zones=[store])
-    cfg = CapacitySettings(
-        years=401 / 365,
-        first_wave_day=400,
-        wave_spread_days=0,
-        growth_per_year=0.15,
-        growth_step_days=30,
-        node_mtbf_days=1e9,
-    )
+    cfg = ARRIVAL_ON_DAY_400
     r = capacity.run(m, cfg, seed=1)
     z = r["zones"]["z"]
     k = math.floor(math.log(850 / 800) / math.log(1.15) * 365 / 30) + 1
