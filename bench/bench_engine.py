@@ -33,11 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_tenants import many_departments  # noqa: E402  (bench/ is on the path of its scripts)
+
 from infra import engine, orchestrate  # noqa: E402
 from infra.render import as_manifest, render  # noqa: E402
 from infra.settings import StackSettings  # noqa: E402
 from model import load_city  # noqa: E402
-from model.synth import SynthSpec  # noqa: E402
 from model.synth import write as synth  # noqa: E402
 from tests.helpers import edit_yaml  # noqa: E402
 
@@ -173,19 +174,7 @@ def main() -> None:
             measure("sample", sample, work / "sample", a.parallel, True, baseline)
         if a.departments:
             big = work / "big-city"
-            synth(
-                SynthSpec(
-                    seed=3,
-                    counties=2,
-                    townships_per=2,
-                    villages_per=2,
-                    departments=a.departments,
-                    systems=a.systems,
-                    machine_rooms=max(a.departments // 2, 1),
-                ),
-                big,
-                history=False,
-            )
+            synth(many_departments(a.departments, a.systems), big, history=False)
             measure(f"synthetic-{a.departments}", big, work / "big", a.parallel, False, baseline)
     print(
         f"whole benchmark: {time.perf_counter() - t0:.0f} s; load at the end {os.getloadavg()[0]:.1f}"

@@ -30,6 +30,20 @@ from model.synth import SynthSpec  # noqa: E402
 from model.synth import write as synth  # noqa: E402
 
 
+def many_departments(departments: int, systems: int) -> SynthSpec:
+    """The synthetic city of the tenant benchmarks: a small extranet, many departments (the
+    stacks' and the render's scale is departments and systems, not sites)."""
+    return SynthSpec(
+        seed=3,
+        counties=2,
+        townships_per=2,
+        villages_per=2,
+        departments=departments,
+        systems=systems,
+        machine_rooms=max(departments // 2, 1),
+    )
+
+
 def cpu_seconds() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
@@ -73,19 +87,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         small = measure("sample", ROOT / "examples" / "sample-city", Path(tmp) / "sample-out")
         city = Path(tmp) / "city"
-        synth(
-            SynthSpec(
-                seed=3,
-                counties=2,
-                townships_per=2,
-                villages_per=2,
-                departments=a.departments,
-                systems=a.systems,
-                machine_rooms=a.departments // 2,
-            ),
-            city,
-            history=False,
-        )
+        synth(many_departments(a.departments, a.systems), city, history=False)
         big = measure(f"synthetic-{a.departments}", city, Path(tmp) / "out")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

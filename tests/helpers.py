@@ -59,6 +59,21 @@ def system(**changes) -> System:
     return System.model_validate(base | changes)
 
 
+def interrupt_up(proc, state_dir: Path) -> None:
+    """Stop a `govctl tenants up` started with `start_new_session=True` half-way as an
+    operator's kill does: SIGTERM to its whole process group, SIGKILL 1.5 s later, then the
+    engine's processes the SIGKILL orphaned (`kill_engine_leftovers`)."""
+    import os
+    import signal
+    import time
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    kill_engine_leftovers(state_dir)
+
+
 def kill_engine_leftovers(state_dir: Path) -> list[int]:
     """Kill what a SIGKILLed `pulumi` left running on this test's state: its plugins (language
     host, program, policy pack, provider) run in process groups of their own, out of reach of

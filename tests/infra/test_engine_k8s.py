@@ -31,7 +31,7 @@ from infra.tenant import network_policies
 from lab import k8s
 from model import load_city
 from model.synth import SynthSpec, write
-from tests.helpers import kill_engine_leftovers
+from tests.helpers import interrupt_up
 
 pytestmark = pytest.mark.k8s
 kubernetes = pytest.importorskip("kubernetes")
@@ -397,7 +397,6 @@ def state_objects(lab, stack: str, cluster: str) -> set[tuple[str, str]]:
 
 def test_an_up_killed_half_way_is_carried_on_without_orphans(lab):
     import os
-    import signal
     import subprocess
     import sys
     import time
@@ -451,11 +450,7 @@ def test_an_up_killed_half_way_is_carried_on_without_orphans(lab):
             break
         time.sleep(0.1)
     assert proc.poll() is None, "the up ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGTERM)
-    time.sleep(1.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    kill_engine_leftovers(lab["state"])  # the engine's plugins, orphaned by the SIGKILL
+    interrupt_up(proc, lab["state"])
     want = {
         (o.manifest["kind"], o.manifest["metadata"]["name"])
         for s in st.city_stacks(
@@ -468,17 +463,7 @@ def test_an_up_killed_half_way_is_carried_on_without_orphans(lab):
     }
     assert 0 < len(live_objects(lab, cluster, slug)) < len(want), "stopped half-way"
 
-    again = govctl_json(
-        "tenants",
-        "up",
-        lab["city"],
-        "--kubeconfig",
-        lab["kubeconfig"],
-        "--state",
-        lab["state"],
-        "--only",
-        slug,
-    )
+    again = up_again(lab, "--only", slug)
     assert again["total"]["failed"] == 0 and again["total"]["done"] == 1
     live = live_objects(lab, cluster, slug)
     assert live == want, "every object there, none left over"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from infra import stacks as st
 from infra.render import as_manifest, render
 from infra.settings import StackSettings
 from model import load_city
-from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml, kill_engine_leftovers
+from tests.helpers import ROOT, SAMPLE_CITY, edit_yaml, interrupt_up
 
 
 def _missing() -> str | None:
@@ -340,11 +339,7 @@ def test_an_up_killed_half_way_is_carried_on_by_the_next(small_city, tmp_path, s
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the up ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGTERM)
-    time.sleep(1.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    kill_engine_leftovers(state)  # the engine's plugins, orphaned by the SIGKILL
+    interrupt_up(proc, state)
     partial = files(out)
     m = load_city(small_city)
     want = render(m, StackSettings(model=str(small_city))).objects
