@@ -8,7 +8,8 @@ Set GOVCTL_DEBUG=1 to see a traceback for an internal error.
 Commands load lazily: `COMMANDS` names each top-level command's module and its one-line help,
 so `govctl --help`, `govctl --version` and shell completion of the top level import none of
 the areas (pydantic models, matplotlib, Pulumi, Netmiko, SimPy); a command imports its
-module, and that module the libraries it needs, only when it runs or shows its own help.
+module only when it runs or shows its own help, and that module imports the gate, SimPy,
+NumPy, matplotlib and Pulumi inside the commands, so that no command's help loads them.
 """
 
 from __future__ import annotations

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import JustifyMethod
 from rich.table import Table
 
-from capacity import report as report_lib
-from capacity.metrics_file import write_metrics_file
-from capacity.rightsizing import Settings, assess
-from capacity.sources import SourceError, UtilisationSource, choose
 from govctl.common import (
     DEFAULT_CITY,
     CityDir,
@@ -27,6 +23,10 @@ from govctl.common import (
     print_json,
 )
 from model.outputs import check_outputs
+
+if TYPE_CHECKING:  # the capacity library (NumPy) loads with the commands, not with `--help`
+    from capacity.rightsizing import Settings
+    from capacity.sources import UtilisationSource
 
 capacity_app = typer.Typer(
     help="Cloud utilisation: assessment, rightsizing, compression candidates.", no_args_is_help=True
@@ -65,6 +65,8 @@ def _source(
     step: str | None,
     rate: str | None,
 ) -> UtilisationSource:
+    from capacity.sources import SourceError, choose
+
     try:
         return choose(prometheus, metrics_file, window=window, step=step, rate=rate)
     except SourceError as exc:
@@ -72,6 +74,8 @@ def _source(
 
 
 def _settings(pairs: list[str] | None) -> Settings:
+    from capacity.rightsizing import Settings
+
     values: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -88,6 +92,8 @@ def _settings(pairs: list[str] | None) -> Settings:
 
 
 def _fetch(source: UtilisationSource, model):
+    from capacity.sources import SourceError
+
     try:
         with err.status(f"reading usage from {source.describe()}…"):
             return source.fetch(model)
@@ -110,6 +116,9 @@ def report(
     as_json: JsonFlag = False,
 ) -> None:
     """Assess utilisation, recommend requests and list the systems to compress."""
+    from capacity import report as report_lib
+    from capacity.rightsizing import assess
+
     if not as_json:
         check_outputs(files=[chart], inputs=[city, metrics_file])  # before any work
     source = _source(prometheus, metrics_file, window, step, rate)
@@ -196,6 +205,8 @@ def export(
     rate: RateOpt = None,
 ) -> None:
     """Write usage from any source as an OpenMetrics file (`--metrics-file`, promtool backfill)."""
+    from capacity.metrics_file import write_metrics_file
+
     check_outputs(files=[out], inputs=[city, metrics_file])  # before any work
     source = _source(prometheus, metrics_file, window, step, rate)
     model = load(city)

@@ -14,15 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from gate import checks
 from govctl.common import DEFAULT_CITY, CityDir, SeedOpt, UserError, console, err, keeps, load, pct
 from model import CityModel
 from model.outputs import check_outputs, dumps_json, write_atomic
+
+if TYPE_CHECKING:  # the gate (SimPy, NumPy) loads with the plan step, not with `--help`
+    from gate import checks
 
 
 @dataclass
@@ -53,6 +55,7 @@ def _json(path: Path, data) -> None:
 
 def _tenant_renderer() -> tuple[checks.RenderTenants, str]:
     """The real Pulumi engine in render mode when `make tools` built it, the mocks otherwise."""
+    from gate import checks
     from infra import engine
 
     if engine.available():
@@ -64,6 +67,8 @@ def _tenant_renderer() -> tuple[checks.RenderTenants, str]:
 
 
 def _plan(c: Context) -> str:
+    from gate import checks
+
     render_tenants, how = _tenant_renderer()
     c.data["tenants_how"] = how
     c.run = checks.evaluate(

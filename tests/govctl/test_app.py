@@ -78,13 +78,14 @@ def test_the_top_level_imports_no_area_and_no_heavy_library(argv):
     assert not set(loaded) & {*HEAVY, *AREAS}
 
 
-@pytest.mark.parametrize("argv", [["simulate", "--help"], ["plan", "--help"], ["report", "--help"]])
-def test_the_help_of_the_simulating_commands_loads_no_simulation(argv):
-    """Their modules import SimPy, NumPy, matplotlib and the gate inside the commands."""
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_no_commands_help_loads_a_simulation_or_numpy(name):
+    """The modules of `simulate`, `plan`, `report`, `demo`, `capacity` … import SimPy, NumPy,
+    matplotlib, Pulumi and the gate inside the commands, never for `--help`."""
     loaded = _loaded_after(
         f"""
         from govctl.app import main
-        assert main({argv!r}) == 0
+        assert main([{name!r}, "--help"]) == 0
         """
     )
     assert not set(loaded) & {"simpy", "numpy", "matplotlib", "pulumi", "gate", "simulate"}
