@@ -67,11 +67,7 @@ def plan(
     from simulate.settings import load_settings
 
     m = load(city)
-    gate_settings = load_settings(settings)
-    if replications is not None:
-        gate_settings = gate_settings.model_copy(
-            update={"gate": gate_settings.gate.model_copy(update={"replications": replications})}
-        )
+    gate_settings = load_settings(settings, {"gate.replications": replications})
     try:
         with spinner("plan") as step:
             run = gate.evaluate(

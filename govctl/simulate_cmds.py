@@ -84,10 +84,11 @@ def _out_dir(out: Path, city: Path, settings: Path | None) -> Path:
     return out
 
 
-def _settings(path: Path | None) -> Settings:
+def _settings(path: Path | None, overrides: dict[str, object]) -> Settings:
+    """The settings file with the command's options over it (None: not given), checked as one."""
     from simulate.settings import load_settings
 
-    return load_settings(path)
+    return load_settings(path, overrides)
 
 
 def _written(paths: list[Path]) -> None:
@@ -118,9 +119,7 @@ def capacity(
     from simulate import replicate, report
 
     out = _out_dir(out, city, settings)
-    cfg = _settings(settings).capacity
-    if years is not None:
-        cfg = cfg.model_copy(update={"years": years})
+    cfg = _settings(settings, {"capacity.years": years}).capacity
     m = load(city)
     if replications:
         with _progress("capacity replications", replications) as (task, bar):
@@ -172,9 +171,7 @@ def backup(
     from simulate import report
 
     out = _out_dir(out, city, settings)
-    cfg = _settings(settings).backup
-    if days is not None:
-        cfg = cfg.model_copy(update={"days": days})
+    cfg = _settings(settings, {"backup.days": days}).backup
     m = load(city)
     try:
         with _fraction("backup") as (task, bar):
@@ -217,9 +214,9 @@ def rollout(
     from simulate import rollout as rollout_lib
 
     out = _out_dir(out, city, settings)
-    cfg = _settings(settings).rollout
-    update = {k: v for k, v in (("forks", forks), ("replications", replications)) if v is not None}
-    cfg = cfg.model_copy(update=update)
+    cfg = _settings(
+        settings, {"rollout.forks": forks, "rollout.replications": replications}
+    ).rollout
     m = load(city)
     with _progress("rollout replications", cfg.replications) as (task, bar):
         data = _replicated(

@@ -12,11 +12,15 @@ numbers are finite and a boolean is never a number (`model.schema.Bounded`). The
 with the bounded input reader (`model/inputs.py`: a regular file of at most 1 MiB, no YAML
 aliases). A `budget:` section bounds the work the settings imply (`Settings.work`): a run
 whose settings would make one zone, system or device generate more than `budget.max_events`
-events is refused naming the setting, instead of running for ever.
+events is refused naming the setting, instead of running for ever. A command's options
+(`govctl simulate backup --days N` …) override the file through `load_settings(path,
+overrides)`, so what runs is validated and budget-checked the same way as the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -238,33 +242,56 @@ class Settings(_Strict):
         them (the budget's mechanics: `model.inputs.check_budget`)."""
         c, b, r = self.capacity, self.backup, self.rollout
         days = max(c.years, self.gate.capacity_years) * 365
+        nights = max(b.days, self.gate.backup_days)  # the plan's backup run has its own nights
         return {
             "capacity.sample_every_h": (days * 24 / c.sample_every_h, "samples per zone"),
             "capacity.growth_step_days": (days / c.growth_step_days, "growth steps per system"),
             "capacity.node_mtbf_days": (days / c.node_mtbf_days, "failures per node"),
             "capacity.repair_mean_h": (days * 24 / c.repair_mean_h, "repairs per node"),
-            "backup.batch_interval_h": (b.days * 24 / b.batch_interval_h, "DR batches per system"),
-            "backup.link_mtbf_days": (b.days / b.link_mtbf_days, "outages per link"),
-            "backup.outage_mean_h": (b.days * 24 / b.outage_mean_h, "outage ends per link"),
+            "backup.batch_interval_h": (nights * 24 / b.batch_interval_h, "DR batches per system"),
+            "backup.link_mtbf_days": (nights / b.link_mtbf_days, "outages per link"),
+            "backup.outage_mean_h": (nights * 24 / b.outage_mean_h, "outage ends per link"),
             "rollout.replications": (r.replications * (r.retries + 1), "pushes per device"),
         }
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Defaults, overridden by a YAML file; raise InvalidModel with located errors."""
-    if path is None:
-        return Settings()
-    data = read_yaml_input(Path(path))
-    shown = display_path(Path(path))
+def load_settings(path: Path | None, overrides: Mapping[str, object] | None = None) -> Settings:
+    """Defaults, overridden by a YAML file, then by a command's options (`overrides`, dotted
+    names: {"backup.days": 400}); raise InvalidModel with located errors. The overridden
+    settings are validated and budget-checked as a whole, and their errors say which values
+    came from the command line."""
+    data = read_yaml_input(Path(path)) if path is not None else {}
+    shown = display_path(Path(path)) if path is not None else "settings (the defaults)"
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise InvalidModel(validation_errors(exc, data, shown)) from None
-    check_budget(
-        shown,
-        lambda name: line_of(data, tuple(name.split("."))),
-        settings.work(),
-        settings.budget.max_events,
-        "budget.max_events",
-    )
+    given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    try:
+        if given:
+            merged = settings.model_dump()
+            for name, value in given.items():
+                section, key = name.split(".")
+                merged[section][key] = value
+            settings = Settings.model_validate(merged)
+        check_budget(
+            shown,
+            lambda name: line_of(data, tuple(name.split("."))),
+            settings.work(),
+            settings.budget.max_events,
+            "budget.max_events",
+        )
+    except ValidationError as exc:
+        raise _with_given(InvalidModel(validation_errors(exc, data, shown)), given) from None
+    except InvalidModel as exc:
+        raise _with_given(exc, given) from None
     return settings
+
+
+def _with_given(exc: InvalidModel, given: Mapping[str, object]) -> InvalidModel:
+    if not given:
+        return exc
+    note = ", ".join(f"{name} = {value}" for name, value in given.items())
+    return InvalidModel(
+        [replace(e, message=f"{e.message} (with {note} from the command line)") for e in exc.errors]
+    )

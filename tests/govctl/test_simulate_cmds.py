@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from govctl.app import main
 
@@ -68,6 +69,24 @@ def test_bad_settings_file_is_located_and_nothing_is_written(tmp_path, capsys):
     assert main(["simulate", "backup", CITY, "--out", str(out), "--settings", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert "s.yaml:3: backup.compresion: unknown key" in err
+    assert not out.exists()
+
+
+def test_days_over_the_settings_budget_is_refused_not_run(tmp_path, capsys):
+    """`--days` goes through the settings' validation and work budget like the file's `days`:
+    a located error and exit 2 at once, instead of 3660 nights simulated."""
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("budget:\n  max_events: 3.0e+4\n")  # the file's own 30 nights are within it
+    out = tmp_path / "sim"
+    argv = ["simulate", "backup", CITY, "--out", str(out), "--settings", str(cfg), "--days", "3660"]
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(main(argv)), daemon=True)
+    t.start()
+    t.join(60)
+    assert result == [2]
+    err = " ".join(capsys.readouterr().err.split())
+    assert "s.yaml:1: backup.outage_mean_h: implies 4.39e+04 outage ends per link" in err, err
+    assert "(with backup.days = 3660 from the command line)" in err
     assert not out.exists()
 
 

@@ -63,6 +63,30 @@ def test_the_budget_can_be_raised_on_purpose(tmp_path):
     assert load_settings(path).capacity.sample_every_h == 0.01
 
 
+def test_the_commands_options_are_budget_checked_with_the_file(tmp_path):
+    """`--days` over a file: the file's own 30 nights are within its budget, 3660 are not."""
+    path = tmp_path / "s.yaml"
+    path.write_text("budget:\n  max_events: 3.0e+4\n")
+    assert load_settings(path, {"backup.days": None}).backup.days == 30  # None: not given
+    assert load_settings(path, {"backup.days": 300}).backup.days == 300
+    with pytest.raises(InvalidModel) as info:
+        load_settings(path, {"backup.days": 3660})
+    assert "s.yaml:1: backup.outage_mean_h: implies 4.39e+04 outage ends per link" in str(
+        info.value
+    )
+    assert "(with backup.days = 3660 from the command line)" in str(info.value)
+    with pytest.raises(InvalidModel, match=r"rollout.forks: .* \(with rollout.forks = 0 from"):
+        load_settings(None, {"rollout.forks": 0})  # the fields' bounds hold for options too
+
+
+def test_the_plans_backup_nights_count_in_the_budget(tmp_path):
+    """The gate simulates `gate.backup_days` nights whatever `backup.days` says."""
+    path = tmp_path / "s.yaml"
+    path.write_text("backup:\n  days: 1\n  batch_interval_h: 1.0e-5\ngate:\n  backup_days: 366\n")
+    with pytest.raises(InvalidModel, match="s.yaml:3: backup.batch_interval_h: implies 8.78e"):
+        load_settings(path)
+
+
 def _special_files(tmp_path: Path) -> dict[str, Path]:
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
