@@ -5,7 +5,9 @@ Format (`utilisation.csv.gz`, gzip-compressed CSV, UTF-8, one header line):
     timestamp,system,cpu_cores,memory_bytes
     2026-10-01T00:00:00Z,gaj-001,1.234,3221225472
 
-- `timestamp`: ISO 8601 UTC, the start of the sample interval (hourly in the sample city);
+- `timestamp`: ISO 8601, the start of the sample interval (hourly in the sample city); UTC
+  (`Z`) as written here, or with an explicit offset (`+08:00`); a time without an offset is
+  UTC too, whatever the reading machine's time zone;
 - `system`: a system id from `systems.yaml`;
 - `cpu_cores`: mean CPU usage over the interval, in cores;
 - `memory_bytes`: mean working-set memory over the interval, in bytes.
@@ -107,7 +109,9 @@ def write_history(path: Path, rows: list[tuple]) -> None:
 
 
 def _epoch(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    """Epoch seconds of an ISO 8601 time; without an offset it is UTC, never the local zone."""
+    t = datetime.fromisoformat(stamp)
+    return (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).timestamp()
 
 
 def load_history(path: Path, known_systems: set[str] | None = None) -> dict[str, Series]:

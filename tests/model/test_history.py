@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model.errors import InvalidModel
 from model.history import load_history
@@ -63,3 +67,37 @@ def test_corrupt_gzip_and_special_files(tmp_path):
     for path, expected in ((bad, "gzip"), (fifo, "not a regular file"), (loop, "loop")):
         with pytest.raises(InvalidModel, match=expected):
             load_history(path)
+
+
+@pytest.fixture
+def shanghai(monkeypatch):
+    """The process's local zone is UTC+8 for the test, and the machine's again after it."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+    ),
+    offset_h=st.integers(min_value=-12, max_value=14),
+)
+def test_a_time_without_an_offset_is_utc_not_the_local_zone(tmp_path, shanghai, moment, offset_h):
+    """The same instant written with `Z`, with no offset and with another offset loads as one
+    epoch second, whatever the machine's zone (Asia/Shanghai here, UTC+8)."""
+    assert time.timezone == -8 * 3600  # the fixture's zone is in force
+    other = moment.astimezone(timezone(timedelta(hours=offset_h)))
+    stamps = [
+        moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        moment.replace(tzinfo=None).isoformat(),
+        other.isoformat(),
+    ]
+    rows = "".join(f"{s},sys-{i},1,1\n" for i, s in enumerate(stamps))
+    usage = load_history(_write(tmp_path, HEADER + rows))
+    assert [float(usage[f"sys-{i}"].t[0]) for i in range(3)] == [moment.timestamp()] * 3
