@@ -1,19 +1,14 @@
-"""The Pulumi program (`Pulumi.yaml`: `main: infra/`): read stack config once, deploy, export.
+"""The Pulumi program (`Pulumi.yaml`: `main: infra/`), as plain `pulumi` runs it.
 
-Everything below this file takes plain data; this is the only place that reads config or
-files. Paths in the stack config (`model`, `renderDir`, kubeconfigs) are relative to the
-project root (where `Pulumi.yaml` is), whatever directory the engine runs the program in.
+Everything below this file takes plain data; `infra.program.main` is the only place that
+reads config or files. Paths in the stack config (`model`, `renderDir`, kubeconfigs) are
+relative to the project root (where `Pulumi.yaml` is), whatever directory the engine runs the
+program in.
 """
-
-import os
 
 import pulumi
 
-from infra import modelcache
-from infra.program import deploy
-from infra.settings import from_config, rooted
+from infra.program import main
+from model import load_city
 
-settings = rooted(from_config(pulumi.Config("govcloud")), pulumi.get_root_directory())
-model = modelcache.load(settings.model, os.environ.get(modelcache.ENV))
-for key, value in deploy(model, settings).items():
-    pulumi.export(key, value)
+main(pulumi.get_root_directory(), load_city)

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from infra import engine, modelcache
+from infra import engine
 from infra import plan as planner
 from infra import stacks as st
 from infra.settings import StackSettings
@@ -85,7 +85,6 @@ class Runner:
         self.refresh = refresh
         self.on_stack = on_stack
         self.on_output = on_output
-        self.env: dict[str, str] = {}
 
     def _done(self, result: dict) -> dict:
         if self.on_stack is not None:
@@ -100,6 +99,16 @@ class Runner:
             return False
         last = engine.last_update(self.state_dir, self.project, name) or {}
         return last.get("kind") == "update" and last.get("result") == "succeeded"
+
+    def program(self, m: CityModel) -> engine.Program:
+        """The stack's program, run inline in this process: `infra.program.main` with the
+        model loaded here (when the config names the directory it came from)."""
+        from infra import program
+
+        def load(path: str) -> CityModel:
+            return m if Path(path).resolve() == Path(m.source).resolve() else load_city(path)
+
+        return lambda: program.main(str(self.project_dir), load)
 
     def apply(self, m: CityModel, stack: st.StackPlan, settings: StackSettings) -> dict:
         """Preview or up one stack, unless its recorded inputs are the ones it would apply."""
@@ -118,7 +127,6 @@ class Runner:
                 project_dir=self.project_dir,
                 tools=self.tools,
                 throwaway=self.throwaway,
-                env=self.env,
             )
             pending = bool(cp and cp.pending)  # an update was killed half-way
             # a render directory holds no live objects: nothing to read back, only to clear
@@ -128,7 +136,7 @@ class Runner:
             elif live and (self.refresh or (pending and self.operation == "up")):
                 engine.refresh(s, on_output=self.on_output, clear_pending=pending)
             run = engine.preview if self.operation == "preview" else engine.up
-            r = run(s, on_output=self.on_output, policy_packs=self.policy)
+            r = run(s, on_output=self.on_output, policy_packs=self.policy, program=self.program(m))
         except engine.EngineError as exc:
             return self._done(
                 _result(
@@ -246,9 +254,6 @@ def run(
         on_output=on_output,
     )
     runner.remove_stacks = remove or operation == "up"
-    if operation != "destroy":  # each stack's program takes the loaded model from here
-        cache = modelcache.store(m, runner.state_dir / ".govcloud" / "models")
-        runner.env = {modelcache.ENV: str(cache.resolve())}
     workers = max(1, parallel or default_parallel())
     existing = [
         n for n in engine.list_stacks(runner.state_dir, runner.project) if n.startswith(f"{city}-")

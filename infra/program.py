@@ -1,13 +1,17 @@
 """The govcloud program: one stack's providers and components, or the whole city's.
 
-`deploy(model, settings)` is what `infra/__main__.py` runs under the Pulumi engine. The
-stack config's `govcloud:scope` names the stack (`platform/<cluster>` or
-`department/<slug>`, see `infra/stacks.py`); without it the program deploys every stack's
-units in one (the all-in-one stack of `Pulumi.sample.yaml`). It returns the outputs (plain
-data) for the caller to export.
+`main(root, load)` is the program: it reads the stack's config, deploys and exports.
+`infra/__main__.py` runs it under plain `pulumi`; the orchestrator runs it inline, in its own
+process with the model it has loaded (`infra/orchestrate.py`). `deploy(model, settings)`
+registers the resources: the stack config's `govcloud:scope` names the stack
+(`platform/<cluster>` or `department/<slug>`, see `infra/stacks.py`); without it the program
+deploys every stack's units in one (the all-in-one stack of `Pulumi.sample.yaml`). It
+returns the outputs (plain data) to export.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,7 +19,7 @@ import pulumi_kubernetes as k8s
 from infra import plan as planner
 from infra import stacks as st
 from infra.dr import BackupLocations, BackupSchedule
-from infra.settings import StackSettings
+from infra.settings import NAMESPACE, StackSettings, from_config, rooted
 from infra.storage import EncryptedStorage
 from infra.tenant import DepartmentTenant
 from infra.workload import DrReplica, SystemWorkload
@@ -57,3 +61,11 @@ def deploy(m: CityModel, settings: StackSettings) -> dict:
     if settings.scope is None:
         return st.outputs(m, p, settings)
     return st.stack_outputs(m, chosen[0], settings)
+
+
+def main(root: str, load: Callable[[str], CityModel]) -> None:
+    """Read this stack's config (paths relative to `root`, the project root), load the model
+    it names with `load`, deploy, export the outputs."""
+    settings = rooted(from_config(pulumi.Config(NAMESPACE)), root)
+    for key, value in deploy(load(settings.model), settings).items():
+        pulumi.export(key, value)
