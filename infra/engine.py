@@ -239,7 +239,7 @@ def _file_stack_type():
                 return None
             return auto.UpdateSummary(
                 kind=last["kind"],
-                start_time=when(last.get("startTime")),
+                start_time=datetime.fromtimestamp(last.get("startTime", 0), tz=UTC),
                 message=last.get("message", ""),
                 environment=last.get("environment") or {},
                 config={},

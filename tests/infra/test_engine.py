@@ -315,3 +315,54 @@ def test_a_lock_is_released_only_when_its_holder_on_this_host_is_gone_or_a_zombi
         live.kill()
         live.wait()
         zombie.wait()
+
+
+def _file_stack(tmp_path: Path, name: str = "c-fgw"):
+    """A stack object over a scratch project and file backend (no CLI: a stand-in path)."""
+    tools = engine.Tools(Path("/nonexistent/bin/pulumi"), "/nonexistent/bin", "v3.259.0")
+    project = engine.scratch_project(tmp_path / "project")
+    ws = engine._workspace(tmp_path / "state", project, tools, throwaway=True)
+    return engine._file_stack(name, ws, tmp_path / "state")
+
+
+@given(settings_strategy, settings_strategy)
+def test_the_config_file_reads_back_as_the_settings_and_keeps_what_is_not_ours(a, b):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = _file_stack(Path(tmp))
+        path = engine.config_file(s)
+        # what `pulumi stack init` and other tools leave in the file
+        path.write_text("encryptionsalt: v1:abc\nconfig:\n  other:key: kept\n  govcloud:stale: x\n")
+        engine.configure(s, to_config(a))
+        assert engine.settings_of(s) == a
+        engine.configure(s, to_config(b))  # a second write drops what `b` does not set
+        assert engine.settings_of(s) == b
+        doc = yaml.safe_load(path.read_text())
+        assert doc["encryptionsalt"] == "v1:abc" and doc["config"]["other:key"] == "kept"
+        assert set(doc["config"]) - {"other:key"} == {f"govcloud:{k}" for k in to_config(b)}
+        assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_outputs_and_the_update_summary_come_from_the_backend_files(tmp_path):
+    s = _file_stack(tmp_path)
+    assert s.outputs() == {} and s.info() is None
+    _checkpoint(tmp_path / "state", "c-fgw", {"inputs_hash": "abc", "city": "x"})
+    h = tmp_path / "state" / ".pulumi" / "history" / "govcloud" / "c-fgw"
+    h.mkdir(parents=True)
+    for stamp, kind, changes in ((1, "update", {"create": 3}), (2, "refresh", {"same": 3})):
+        (h / f"c-fgw-{stamp}.history.json").write_text(
+            json.dumps(
+                {
+                    "kind": kind,
+                    "startTime": 1_796_000_000 + stamp,
+                    "endTime": 1_796_000_009,
+                    "result": "succeeded",
+                    "resourceChanges": changes,
+                }
+            )
+        )
+    assert {k: v.value for k, v in s.outputs().items()} == {"inputs_hash": "abc", "city": "x"}
+    info = s.info()
+    assert (info.kind, info.result, info.resource_changes) == ("refresh", "succeeded", {"same": 3})
+    assert info.start_time.timestamp() == 1_796_000_002
