@@ -322,6 +322,28 @@ def config_file(st) -> Path:
     return Path(st.workspace.work_dir) / f"Pulumi.{st.name}.yaml"
 
 
+def _config_doc(path: Path) -> dict:
+    """A stack config file's content as plain data ({} when there is none yet); a file that
+    is not YAML, or not a mapping with a `config` mapping, is an `EngineError` naming its
+    line (it may have been edited by hand)."""
+    from model.errors import display_path
+    from model.yamlio import read_yaml
+
+    if not path.exists():
+        return {}
+    data, errors = read_yaml(path)
+    if errors:
+        raise EngineError("\n".join(str(e) for e in errors))
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
+        raise EngineError(
+            f"{display_path(path)}:{getattr(data, 'line', 1)}: config: a stack config file "
+            "is a mapping whose `config` is a mapping of keys to values"
+        )
+    return json.loads(json.dumps(data))  # plain dicts and lists, for the YAML writer
+
+
 def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
     """Write the stack's `govcloud:*` config into its config file, dropping stale keys and
     keeping everything else the file holds (the passphrase salt `pulumi stack init` wrote,
@@ -330,7 +352,7 @@ def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
     if isinstance(settings, StackSettings):
         settings = to_config(_portable(settings, Path(st.workspace.work_dir)))
     path = config_file(st)
-    doc = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+    doc = _config_doc(path)
     kept = {k: v for k, v in (doc.get("config") or {}).items() if not k.startswith(f"{NAMESPACE}:")}
     values = {
         f"{NAMESPACE}:{k.removeprefix(NAMESPACE + ':')}": (
@@ -456,9 +478,7 @@ def last_update(state_dir: Path, project: str, name: str) -> dict | None:
 def settings_of(st) -> StackSettings:
     """The stack's own config as `StackSettings` (paths as written, relative to the project),
     read from its config file."""
-    path = config_file(st)
-    doc = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
-    return from_config(ConfigValues(doc.get("config") or {}))
+    return from_config(ConfigValues(_config_doc(config_file(st)).get("config") or {}))
 
 
 @dataclass

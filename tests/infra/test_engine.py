@@ -366,3 +366,24 @@ def test_outputs_and_the_update_summary_come_from_the_backend_files(tmp_path):
     info = s.info()
     assert (info.kind, info.result, info.resource_changes) == ("refresh", "succeeded", {"same": 3})
     assert info.start_time.timestamp() == 1_796_000_002
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("config:\n  govcloud:model: [unclosed\n", ":3: YAML"),  # not YAML (found at its end)
+        ("- a list\n", ":1: config:"),  # not a mapping
+        ("config:\n  - govcloud:model\n", ":1: config:"),  # `config` not a mapping
+        ("config:\n  govcloud:model: a\n  govcloud:model: b\n", ":3:"),  # a key twice
+    ],
+)
+def test_a_hand_edited_config_file_that_is_not_a_stack_config_is_an_engine_error(
+    tmp_path, text, where
+):
+    s = _file_stack(tmp_path)
+    path = engine.config_file(s)
+    path.write_text(text)
+    for call in (lambda: engine.configure(s, {"model": "m"}), lambda: engine.settings_of(s)):
+        with pytest.raises(engine.EngineError, match=f"Pulumi.c-fgw.yaml{where}"):
+            call()
+    assert path.read_text() == text  # nothing written over it
