@@ -1,10 +1,15 @@
 """Shared fixtures: small synthetic cities generated once per session, copied per test; and
-which folders a run collects (tests/lab_nodes only when asked for)."""
+which folders a run collects (tests/lab_nodes only when asked for).
+
+A run started in the background by a shell without job control (`cmd &` in a script, `nohup`)
+inherits SIGINT ignored, and so would every govctl the tests start: the tests of what Ctrl-C
+does would then fail for the runner's sake. Python's own Ctrl-C handler is put back first."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,9 @@ from model import load_city
 from model.history import load_history
 from model.synth import write
 from tests.helpers import SAMPLE_CITY, SMALL_SPEC
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
