@@ -51,6 +51,9 @@ from infra.settings import (
     rooted,
     to_config,
 )
+from model.errors import display_path
+from model.outputs import OutputError, write_atomic
+from model.yamlio import dump_yaml, read_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the program, its Pulumi.yaml, .tools/bin
 PROJECT_DIR = REPO_ROOT  # the project stacks use by default (tests point it at a scratch project)
@@ -185,21 +188,14 @@ def _command(tools: Tools):
     return Command()
 
 
-def _workspace(
-    state_dir: Path,
-    project_dir: Path | None,
-    tools: Tools | None,
-    throwaway: bool,
-    env_extra: Mapping[str, str] | None = None,
-):
+def _workspace(state_dir: Path, project_dir: Path | None, tools: Tools | None, throwaway: bool):
     from pulumi import automation as auto
 
     tools = tools or locate()
-    env = environment(tools, state_dir, throwaway=throwaway) | dict(env_extra or {})
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
         work_dir=str(project_dir or PROJECT_DIR),
-        env_vars=env,
+        env_vars=environment(tools, state_dir, throwaway=throwaway),
         pulumi_command=_command(tools),
     )
 
@@ -215,15 +211,12 @@ def _file_stack_type():
 
     from pulumi import automation as auto
 
-    def when(epoch: int | None) -> datetime | None:
-        return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
-
     class FileStack(auto.Stack):
-        def __init__(self, name: str, workspace, state_dir: Path) -> None:
+        def __init__(self, name: str, workspace, state_dir: Path, project: str) -> None:
             self.name = name
             self.workspace = workspace
             self.state_dir = Path(state_dir)
-            self.project = workspace.project_settings().name
+            self.project = project
 
         def __repr__(self) -> str:
             return f"FileStack({self.name!r}, {self.state_dir})"
@@ -239,21 +232,19 @@ def _file_stack_type():
                 return None
             return auto.UpdateSummary(
                 kind=last["kind"],
-                start_time=datetime.fromtimestamp(last.get("startTime", 0), tz=UTC),
+                start_time=datetime.fromtimestamp(last.get("startTime") or 0, tz=UTC),
                 message=last.get("message", ""),
                 environment=last.get("environment") or {},
                 config={},
                 result=last.get("result", ""),
-                end_time=when(last.get("endTime")),
+                end_time=datetime.fromtimestamp(last["endTime"], tz=UTC)
+                if last.get("endTime") is not None
+                else None,
                 version=last.get("version"),
                 resource_changes=last.get("resourceChanges"),
             )
 
     return FileStack
-
-
-def _file_stack(name: str, ws, state_dir: Path):
-    return _file_stack_type()(name, ws, state_dir)
 
 
 def stack(
@@ -264,7 +255,6 @@ def stack(
     project_dir: Path | None = None,
     tools: Tools | None = None,
     throwaway: bool = False,
-    env: Mapping[str, str] | None = None,
 ):
     """Create or select stack `name` in the file backend at `state_dir` and write its
     `govcloud:*` config from `settings` (a `StackSettings`, or config values such as
@@ -273,10 +263,11 @@ def stack(
     beside it, as with plain `pulumi`) unless `project_dir` names another (`scratch_project`).
     Returns a `pulumi.automation.Stack`."""
 
-    ws = _workspace(state_dir, project_dir, tools, throwaway, env)
-    if name not in list_stacks(state_dir, ws.project_settings().name):
+    ws = _workspace(state_dir, project_dir, tools, throwaway)
+    project = project_name(project_dir)
+    if name not in list_stacks(state_dir, project):
         _guard(lambda: ws.create_stack(name))
-    st = _file_stack(name, ws, state_dir)
+    st = _file_stack_type()(name, ws, state_dir, project)
     configure(st, settings)
     return st
 
@@ -291,9 +282,10 @@ def open_stack(
 ):
     """An existing stack, its config untouched (destroy, a drill that changes one key)."""
     ws = _workspace(state_dir, project_dir, tools, throwaway)
-    if name not in list_stacks(state_dir, ws.project_settings().name):
+    project = project_name(project_dir)
+    if name not in list_stacks(state_dir, project):
         raise EngineError(f"no stack {name!r} in {state_dir}")
-    return _file_stack(name, ws, state_dir)
+    return _file_stack_type()(name, ws, state_dir, project)
 
 
 def _portable(settings: StackSettings, project_dir: Path) -> StackSettings:
@@ -326,9 +318,6 @@ def _config_doc(path: Path) -> dict:
     """A stack config file's content as plain data ({} when there is none yet); a file that
     is not YAML, or not a mapping with a `config` mapping, is an `EngineError` naming its
     line (it may have been edited by hand)."""
-    from model.errors import display_path
-    from model.yamlio import read_yaml
-
     if not path.exists():
         return {}
     data, errors = read_yaml(path)
@@ -361,9 +350,10 @@ def configure(st, settings: StackSettings | Mapping[str, Any]) -> None:
         for k, v in settings.items()
     }
     doc["config"] = kept | values
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write_atomic(path, dump_yaml(doc))
+    except OutputError as exc:
+        raise EngineError(str(exc)) from None
 
 
 def program_settings(settings: StackSettings, project_dir: Path | None = None) -> StackSettings:

@@ -1,9 +1,9 @@
 """Stack settings: everything the program takes from `Pulumi.<stack>.yaml`, as plain data.
 
 `from_config` is the only function that reads Pulumi config; `infra.program.main` calls it
-once per program run. `to_config` is its inverse: `infra/engine.py` writes a stack's config from it, and
-`ConfigValues` lets `from_config` read a stack's config back as plain data. Keys (namespace
-`govcloud:`):
+once per program run. `to_config` is its inverse: `infra/engine.py` writes a stack's config
+from it, and `ConfigValues` lets `from_config` read a stack's config back as plain data. Keys
+(namespace `govcloud:`):
 
 | key | meaning |
 |---|---|

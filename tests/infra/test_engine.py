@@ -322,7 +322,7 @@ def _file_stack(tmp_path: Path, name: str = "c-fgw"):
     tools = engine.Tools(Path("/nonexistent/bin/pulumi"), "/nonexistent/bin", "v3.259.0")
     project = engine.scratch_project(tmp_path / "project")
     ws = engine._workspace(tmp_path / "state", project, tools, throwaway=True)
-    return engine._file_stack(name, ws, tmp_path / "state")
+    return engine._file_stack_type()(name, ws, tmp_path / "state", "govcloud")
 
 
 @given(settings_strategy, settings_strategy)
