@@ -199,11 +199,15 @@ def _on_term(signum, frame) -> None:
 @contextlib.contextmanager
 def cleanup_on_signals() -> Iterator[None]:
     """While inside, SIGTERM raises `Terminated` (SIGINT already raises KeyboardInterrupt),
-    so `finally` blocks remove temp files and staging folders. Main thread only."""
+    so `finally` blocks remove temp files and staging folders. Main thread only: signals are
+    delivered there, so other threads (the orchestrator's pool writing stack config files)
+    pass straight through and never touch the nesting count."""
     global _depth
-    main = threading.current_thread() is threading.main_thread()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = None
-    if main and _depth == 0:
+    if _depth == 0:
         with contextlib.suppress(ValueError):
             previous = signal.signal(signal.SIGTERM, _on_term)
     _depth += 1
@@ -211,7 +215,7 @@ def cleanup_on_signals() -> Iterator[None]:
         yield
     finally:
         _depth -= 1
-        if main and _depth == 0 and previous is not None:
+        if _depth == 0 and previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 

@@ -198,3 +198,30 @@ def test_interrupted_net_render_leaves_the_old_folder_or_the_new(tmp_path, signu
     assert not out.exists() and not list(tmp_path.glob(".configs.*"))
     lines = [ln for ln in err.splitlines() if ln.strip() and "rendering" not in ln]
     assert len(lines) <= 1 and "Traceback" not in err, err
+
+
+def test_a_worker_thread_inside_cleanup_does_not_keep_the_main_thread_from_its_handler():
+    """The orchestrator's pool writes stack config files through `write_atomic` while the
+    main thread may write too: the main thread still gets its SIGTERM handler."""
+    import threading
+
+    from model import outputs
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with outputs.cleanup_on_signals():
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        assert inside.wait(10)
+        before = signal.getsignal(signal.SIGTERM)
+        with outputs.cleanup_on_signals():
+            assert signal.getsignal(signal.SIGTERM) is outputs._on_term
+        assert signal.getsignal(signal.SIGTERM) is before
+    finally:
+        leave.set()
+        t.join()
